@@ -1,0 +1,49 @@
+# docsearch: `make run` to try it, `make test` to check it. `make help` lists every target.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DOCSEARCH_HOME ?= $(CURDIR)/.docsearch
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint format bench browser-deps clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create or update the virtual environment .venv
+
+browser-deps: ## install Debian's Chromium for the browser tests (needs root)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+run: setup ## build the default index over data/sample/docs and evaluate it
+	$(BIN)/docsearch build
+	$(BIN)/docsearch eval --dataset data/sample
+
+test: setup browser-deps ## run the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: setup ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup ## format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup ## SciFact figures (nDCG@10, Recall@100, MRR@10 per method), throughput, latency, as JSON
+	$(BIN)/python -m evaluation.bench --dataset $(SCIFACT)
+
+clean: ## remove the environment and all runtime state
+	rm -rf $(VENV) .docsearch

@@ -1,0 +1,63 @@
+"""Retrieval metrics from pytrec_eval, under the project's one naming scheme."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytrec_eval
+
+Run = dict[str, dict[str, float]]
+Qrels = dict[str, dict[str, int]]
+
+# Our names -> trec_eval measures. nDCG@10 (Järvelin and Kekäläinen 2002) with graded gains;
+# recall@100 = |relevant ∩ top100| / |relevant|; MRR@10 = mean of 1/rank of the first relevant
+# document within the top 10 (0 when none).
+METRICS = ("ndcg_at_10", "recall_at_100", "mrr_at_10")
+_TREC = {"ndcg_at_10": "ndcg_cut_10", "recall_at_100": "recall_100"}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Mean metrics and the per-query values behind them."""
+
+    mean: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+
+    @property
+    def n_queries(self) -> int:
+        return len(self.per_query)
+
+
+def evaluate(run: Run, qrels: Qrels) -> Evaluation:
+    """Score a run against judgements. Queries with judgements but no results score 0."""
+    evaluator = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100"})
+    # trec_eval breaks ties by document id; make ranks explicit so ties follow our order.
+    ranked = {q: _strictly_decreasing(docs) for q, docs in run.items() if q in qrels}
+    for q in qrels:
+        ranked.setdefault(q, {})
+    raw = evaluator.evaluate({q: d for q, d in ranked.items() if d}) if any(ranked.values()) else {}
+    per_query: dict[str, dict[str, float]] = {}
+    for q in qrels:
+        values = raw.get(q, {})
+        per_query[q] = {
+            "ndcg_at_10": float(values.get("ndcg_cut_10", 0.0)),
+            "recall_at_100": float(values.get("recall_100", 0.0)),
+            "mrr_at_10": _mrr_at_10(run.get(q, {}), qrels[q]),
+        }
+    mean = {m: float(np.mean([v[m] for v in per_query.values()])) if per_query else 0.0 for m in METRICS}
+    return Evaluation(mean=mean, per_query=per_query)
+
+
+def _strictly_decreasing(docs: dict[str, float]) -> dict[str, float]:
+    ordered = sorted(docs.items(), key=lambda item: -item[1])
+    n = len(ordered)
+    return {doc: float(n - i) for i, (doc, _) in enumerate(ordered)}
+
+
+def _mrr_at_10(docs: dict[str, float], relevant: dict[str, int]) -> float:
+    ordered = sorted(docs.items(), key=lambda item: -item[1])[:10]
+    for rank, (doc, _) in enumerate(ordered, start=1):
+        if relevant.get(doc, 0) > 0:
+            return 1.0 / rank
+    return 0.0

@@ -1,0 +1,163 @@
+"""The ``docsearch`` command line: build, search and evaluate indexes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from search.config import Fusion, IndexConfig, Method
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _settings():
+    from search.settings import Settings
+
+    return Settings.from_env()
+
+
+def _config(args, settings) -> IndexConfig:
+    config = IndexConfig(model=getattr(args, "model", None) or settings.model)
+    if getattr(args, "fusion", None):
+        config = config.replace(fusion=Fusion(args.fusion))
+    return config
+
+
+def cmd_build(args) -> int:
+    from search.documents import load_folder
+    from search.pipeline import build_and_store
+    from search.progress import ProgressPrinter
+    from search.store import IndexStore
+    from search.encoder import load_encoder
+
+    settings = _settings()
+    docs_dir = Path(args.docs or settings.docs)
+    progress = ProgressPrinter()
+    report = load_folder(docs_dir, progress=lambda d, t, _p: progress("parse", d, t))
+    for rejection in report.rejected:
+        print(f"skipped {rejection.path}: {rejection.reason}", file=sys.stderr)
+    config = _config(args, settings)
+    encoder = load_encoder(config.model, batch_size=config.batch_size)
+    store = IndexStore(settings.index_root(args.name))
+    built = build_and_store(report.documents, config, encoder, settings, store, progress=progress)
+    summary = {
+        "version": built.version,
+        "path": str(built.path),
+        "documents": len(report.documents),
+        "rejected": [{"path": r.path, "reason": r.reason} for r in report.rejected],
+        **built.index.build_stats.__dict__,
+    }
+    print(json.dumps(summary, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_search(args) -> int:
+    from search.filters import Filters
+    from search.index import SearchIndex
+    from search.store import IndexStore
+
+    settings = _settings()
+    if args.index:
+        index = SearchIndex.load(args.index)
+    else:
+        index = IndexStore(settings.index_root(args.name)).load()
+    filters = Filters.of(args.format or (), args.path_prefix or "", args.after or "", args.before or "")
+    started = time.perf_counter()
+    results = index.search(args.query, k=args.k, method=args.method, filters=filters, fusion=args.fusion)
+    ms = (time.perf_counter() - started) * 1000
+    if args.json:
+        print(json.dumps({
+            "query": args.query,
+            "latency_ms": round(ms, 1),
+            "results": [
+                {
+                    "rank": r.rank, "doc_id": r.doc_id, "title": r.title, "score": r.score,
+                    "bm25_score": r.bm25_score, "dense_score": r.dense_score,
+                    "chunk_id": r.chunk_id, "snippet": r.snippet.text, "path": r.metadata.get("path"),
+                }
+                for r in results
+            ],
+        }))
+        return 0
+    if not results:
+        print("No results. Try fewer or different words, or remove filters.")
+    for r in results:
+        print(f"{r.rank:>2}. {r.title}  [{r.doc_id}]  score {r.score:.3f}")
+        print(f"    {r.snippet.render()}")
+    print(f"({len(results)} results in {ms:.0f} ms)", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from evaluation.runner import evaluate_dataset
+
+    settings = _settings()
+    config = _config(args, settings)
+    outcome = evaluate_dataset(args.dataset, args.split, Method(args.method), config, settings)
+    if args.json:
+        print(json.dumps(outcome))
+    else:
+        for key, value in outcome.items():
+            print(f"{key:>16}: {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="docsearch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="index a folder of documents as a new version")
+    p.add_argument("--docs", help="documents folder (default: $DOCSEARCH_DOCS or data/sample/docs)")
+    p.add_argument("--name", default="default", help="index name under $DOCSEARCH_HOME/indexes")
+    p.add_argument("--model", help="encoder: hub name or local path (default: packaged MiniLM)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("search", help="search an index")
+    p.add_argument("query")
+    p.add_argument("--index", help="an index folder (default: the current version of --name)")
+    p.add_argument("--name", default="default")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--method", choices=[m.value for m in Method], default=Method.HYBRID.value)
+    p.add_argument("--fusion", choices=[f.value for f in Fusion])
+    p.add_argument("--format", action="append", help="only this format (repeatable)")
+    p.add_argument("--path-prefix", help="only documents under this folder")
+    p.add_argument("--after", help="modified on or after this ISO date")
+    p.add_argument("--before", help="modified before this ISO date")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", help="evaluate retrieval on a BEIR-layout dataset")
+    p.add_argument("--dataset", required=True, help="folder with corpus.jsonl (or docs/), queries.jsonl, qrels/")
+    p.add_argument("--split", default="test")
+    p.add_argument("--method", choices=[m.value for m in Method], default=Method.HYBRID.value)
+    p.add_argument("--fusion", choices=[f.value for f in Fusion])
+    p.add_argument("--model")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a clear message instead of a traceback
+        from search.index import IndexError_
+
+        if isinstance(exc, IndexError_):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

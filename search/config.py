@@ -1,0 +1,77 @@
+"""Index configuration: one frozen dataclass with the defaults the product ships with."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Method(StrEnum):
+    """Retrieval method."""
+
+    BM25 = "bm25"
+    DENSE = "dense"
+    HYBRID = "hybrid"
+
+
+class Fusion(StrEnum):
+    """How hybrid retrieval merges the sparse and dense rankings."""
+
+    RRF = "rrf"
+    WEIGHTED = "weighted"
+
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Everything that decides how an index is built and queried.
+
+    Build-time fields (model, chunking, BM25, FAISS) are fixed once an index is written;
+    query-time fields (fusion, weights, depth) are defaults that a caller may override.
+    """
+
+    model: str = DEFAULT_MODEL  # a hub name, a local path, or DEFAULT_MODEL (the packaged weights)
+    chunk_tokens: int = 256  # tokens per chunk, the encoder's own tokenizer
+    chunk_overlap: int = 48  # tokens shared by consecutive chunks
+    title_in_chunks: bool = True  # prefix every chunk with its document title
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    bm25_method: str = "lucene"
+    stemmer: str = "english"
+    stopwords: str = "en"
+    fusion: Fusion = Fusion.WEIGHTED
+    rrf_k: int = 60
+    dense_weight: float = 0.5  # weight of the dense score in weighted fusion (1 - it for BM25)
+    candidates: int = 200  # chunks fetched from each retriever before fusion
+    approximate_above: int = 200_000  # chunks; above this the dense index is HNSW, below exact
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+    batch_size: int = 64
+
+    def to_dict(self) -> dict:
+        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IndexConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "fusion" in values:
+            values["fusion"] = Fusion(values["fusion"])
+        return cls(**values)
+
+    def replace(self, **changes) -> IndexConfig:
+        return dataclasses.replace(self, **changes)
+
+    def build_fingerprint(self) -> str:
+        """Hash of the fields that change the built artefacts (chunks, BM25, FAISS)."""
+        build_keys = (
+            "model chunk_tokens chunk_overlap title_in_chunks bm25_k1 bm25_b bm25_method "
+            "stemmer stopwords approximate_above hnsw_m"
+        ).split()
+        payload = json.dumps({k: self.to_dict()[k] for k in build_keys}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]

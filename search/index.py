@@ -1,0 +1,372 @@
+"""The search index: chunks, a FAISS dense index and a BM25 index, fused into document results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from search.chunking import Chunk, chunk_documents
+from search.config import Fusion, IndexConfig, Method
+from search.dense import DenseIndex
+from search.documents import Document
+from search.embedding_cache import EmbeddingCache, embed_with_cache
+from search.encoder import Encoder, load_encoder
+from search.filters import Filters
+from search.fusion import rrf, weighted
+from search.highlight import Snippet, make_snippet
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class IndexError_(Exception):
+    """An index that cannot be used: missing, corrupt, or built for another encoder."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One document in a ranked list, with the passage that matched best."""
+
+    doc_id: str
+    title: str
+    score: float
+    rank: int  # 1-based
+    bm25_score: float | None
+    dense_score: float | None
+    chunk_id: str
+    snippet: Snippet
+    metadata: dict
+
+
+@dataclass(frozen=True)
+class BuildStats:
+    documents: int
+    chunks: int
+    chunks_embedded: int
+    chunks_reused: int
+    seconds: float
+    encode_seconds: float
+
+
+class SearchIndex:
+    """Hybrid retrieval over one collection. Build it, save it, load it, search it."""
+
+    def __init__(
+        self,
+        config: IndexConfig,
+        encoder: Encoder,
+        chunks: list[Chunk],
+        documents: dict[str, dict],
+        dense: DenseIndex,
+        sparse,
+        manifest: dict | None = None,
+    ) -> None:
+        from search.sparse import SparseIndex  # local: keeps bm25s out of light imports
+
+        self.config = config
+        self.encoder = encoder
+        self.chunks = chunks
+        self.documents = documents  # doc_id -> {"title", "metadata"}
+        self.dense = dense
+        self.sparse: SparseIndex = sparse
+        self.manifest = manifest or {}
+        self.build_stats: BuildStats | None = None
+        self._chunk_doc = np.array([c.doc_id for c in chunks], dtype=object)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(
+        cls,
+        documents: Sequence[Document],
+        config: IndexConfig,
+        encoder: Encoder,
+        cache: EmbeddingCache | None = None,
+        progress: ProgressFn | None = None,
+    ) -> SearchIndex:
+        """Chunk, embed (through the cache) and index ``documents``."""
+        from search.sparse import SparseIndex
+
+        started = time.perf_counter()
+        if not documents:
+            raise ValueError("No documents to index: check the folder and the parse report.")
+        ids = [d.id for d in documents]
+        if len(set(ids)) != len(ids):
+            raise ValueError("Document ids must be unique.")
+        chunks = chunk_documents(documents, encoder, config.chunk_tokens, config.chunk_overlap)
+        if not chunks:
+            raise ValueError("The documents contain no text to index.")
+        texts = [c.embedding_text(config.title_in_chunks) for c in chunks]
+        encode_started = time.perf_counter()
+        vectors, n_encoded = embed_with_cache(
+            encoder, texts, cache, (lambda d, t: progress("embed", d, t)) if progress else None
+        )
+        encode_seconds = time.perf_counter() - encode_started
+        dense = DenseIndex.build(
+            vectors, config.approximate_above, config.hnsw_m, config.hnsw_ef_search
+        )
+        sparse = SparseIndex.build(
+            texts, config.bm25_k1, config.bm25_b, config.bm25_method, config.stemmer, config.stopwords
+        )
+        docs = {d.id: {"title": d.title, "metadata": dict(d.metadata)} for d in documents}
+        index = cls(config, encoder, chunks, docs, dense, sparse)
+        index.build_stats = BuildStats(
+            documents=len(documents),
+            chunks=len(chunks),
+            chunks_embedded=n_encoded,
+            chunks_reused=len(chunks) - n_encoded,
+            seconds=time.perf_counter() - started,
+            encode_seconds=encode_seconds,
+        )
+        return index
+
+    def with_encoder(
+        self, encoder: Encoder, cache: EmbeddingCache | None = None, progress: ProgressFn | None = None
+    ) -> SearchIndex:
+        """The same chunks and BM25 index with dense vectors from another encoder."""
+        started = time.perf_counter()
+        texts = [c.embedding_text(self.config.title_in_chunks) for c in self.chunks]
+        vectors, n_encoded = embed_with_cache(
+            encoder, texts, cache, (lambda d, t: progress("embed", d, t)) if progress else None
+        )
+        encode_seconds = time.perf_counter() - started
+        dense = DenseIndex.build(
+            vectors, self.config.approximate_above, self.config.hnsw_m, self.config.hnsw_ef_search
+        )
+        config = self.config.replace(model=encoder.model_id)
+        index = SearchIndex(config, encoder, self.chunks, self.documents, dense, self.sparse)
+        index.build_stats = BuildStats(
+            len(self.documents), len(self.chunks), n_encoded, len(self.chunks) - n_encoded,
+            time.perf_counter() - started, encode_seconds,
+        )
+        return index
+
+    # ----------------------------------------------------------------- search
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        method: Method | str | None = None,
+        filters: Filters | None = None,
+        fusion: Fusion | str | None = None,
+        dense_weight: float | None = None,
+    ) -> list[SearchResult]:
+        """Top-k documents for one query."""
+        return self.search_many({"q": query}, k, method, filters, fusion, dense_weight)["q"]
+
+    def search_many(
+        self,
+        queries: Mapping[str, str],
+        k: int = 10,
+        method: Method | str | None = None,
+        filters: Filters | None = None,
+        fusion: Fusion | str | None = None,
+        dense_weight: float | None = None,
+        with_snippets: bool = True,
+    ) -> dict[str, list[SearchResult]]:
+        """Top-k documents for each query (batched encoding and BM25)."""
+        method = Method(method or Method.HYBRID)
+        fusion = Fusion(fusion or self.config.fusion)
+        weight = self.config.dense_weight if dense_weight is None else dense_weight
+        qids = list(queries)
+        texts = [queries[q] or "" for q in qids]
+        allowed = self._allowed_rows(filters)
+        if allowed is not None and len(allowed) == 0:
+            return {q: [] for q in qids}
+        depth = max(self.config.candidates, 3 * k)
+        sparse_hits: list[dict[int, float]] = [{} for _ in qids]
+        dense_hits: list[dict[int, float]] = [{} for _ in qids]
+        if method in (Method.BM25, Method.HYBRID):
+            scores, rows = self.sparse.search(texts, depth, allowed)
+            sparse_hits = [_hits(r, s) for r, s in zip(rows, scores, strict=True)]
+        if method in (Method.DENSE, Method.HYBRID):
+            vectors = self.encoder.encode_queries(texts)
+            scores, rows = self.dense.search(vectors, depth, allowed)
+            dense_hits = [_hits(r, s) for r, s in zip(rows, scores, strict=True)]
+        out = {}
+        for i, qid in enumerate(qids):
+            sparse_docs, sparse_best = self._by_document(sparse_hits[i])
+            dense_docs, dense_best = self._by_document(dense_hits[i])
+            if method == Method.BM25:
+                fused = sparse_docs
+            elif method == Method.DENSE:
+                fused = dense_docs
+            elif fusion == Fusion.RRF:
+                fused = rrf([sparse_docs, dense_docs], k=self.config.rrf_k)
+            else:
+                fused = weighted([sparse_docs, dense_docs], [1.0 - weight, weight])
+            ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+            terms = self.sparse.terms(texts[i]) if with_snippets else set()
+            results = []
+            for rank, (doc_id, score) in enumerate(ranked, start=1):
+                row = sparse_best.get(doc_id, dense_best.get(doc_id))
+                chunk = self.chunks[row]
+                doc = self.documents[doc_id]
+                results.append(
+                    SearchResult(
+                        doc_id=doc_id,
+                        title=doc["title"],
+                        score=float(score),
+                        rank=rank,
+                        bm25_score=sparse_docs.get(doc_id),
+                        dense_score=dense_docs.get(doc_id),
+                        chunk_id=chunk.id,
+                        snippet=self._snippet(chunk.text, terms) if with_snippets else Snippet("", ()),
+                        metadata=doc["metadata"],
+                    )
+                )
+            out[qid] = results
+        return out
+
+    def run(
+        self, queries: Mapping[str, str], k: int = 100, method: Method | str | None = None, **options
+    ) -> dict[str, dict[str, float]]:
+        """A BEIR-style run ``{qid: {doc_id: score}}`` for evaluation."""
+        results = self.search_many(queries, k, method, with_snippets=False, **options)
+        return {q: {r.doc_id: r.score for r in rs} for q, rs in results.items()}
+
+    def _allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or filters.is_empty():
+            return None
+        ok = {d for d, info in self.documents.items() if filters.matches(info["metadata"])}
+        return np.array([i for i, c in enumerate(self.chunks) if c.doc_id in ok], dtype=np.int64)
+
+    def _by_document(self, hits: dict[int, float]) -> tuple[dict[str, float], dict[str, int]]:
+        """Max-pool chunk scores into document scores; remember each document's best chunk."""
+        scores: dict[str, float] = {}
+        best: dict[str, int] = {}
+        for row, score in hits.items():
+            doc_id = self._chunk_doc[row]
+            if doc_id not in scores or score > scores[doc_id]:
+                scores[doc_id] = score
+                best[doc_id] = row
+        return scores, best
+
+    def _snippet(self, text: str, terms: set[str]) -> Snippet:
+        stemmer = self.sparse._stemmer
+        normalise = stemmer.stemWord if stemmer else (lambda w: w)
+        return make_snippet(text, terms, normalise)
+
+    # ------------------------------------------------------------- save / load
+    def save(self, folder: str | Path) -> Path:
+        """Write the index into an empty ``folder`` (see ``IndexStore`` for atomic versions)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=False)
+        self.dense.save(folder / "dense.faiss")
+        self.sparse.save(folder / "sparse")
+        with open(folder / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for c in self.chunks:
+                fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        with open(folder / "documents.jsonl", "w", encoding="utf-8") as fh:
+            for doc_id, info in self.documents.items():
+                fh.write(json.dumps({"id": doc_id, **info}, ensure_ascii=False) + "\n")
+        files = {
+            str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()
+        }
+        stats = self.build_stats
+        self.manifest = {
+            "format_version": FORMAT_VERSION,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "config": self.config.to_dict(),
+            "config_fingerprint": self.config.build_fingerprint(),
+            "model": {
+                "id": self.encoder.model_id,
+                "fingerprint": self.encoder.fingerprint,
+                "dim": self.encoder.dim,
+            },
+            "dense_index": self.dense.kind,
+            "counts": {"documents": len(self.documents), "chunks": len(self.chunks)},
+            "corpus_fingerprint": corpus_fingerprint(self.documents),
+            "build": stats.__dict__ if stats else {},
+            "files": files,
+        }
+        (folder / MANIFEST).write_text(json.dumps(self.manifest, indent=2))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, encoder: Encoder | None = None) -> SearchIndex:
+        """Load a saved index, verifying its manifest and checksums before reading any file."""
+        from search.sparse import SparseIndex
+
+        folder = Path(folder)
+        manifest = read_manifest(folder)
+        for name, expected in manifest["files"].items():
+            path = folder / name
+            if not path.is_file():
+                raise IndexError_(f"Index {folder} is incomplete: {name} is missing. Rebuild it.")
+            if _sha256(path) != expected:
+                raise IndexError_(
+                    f"Index {folder} is corrupt: checksum of {name} does not match the manifest. "
+                    "Rebuild it or roll back to another version."
+                )
+        model = manifest["model"]
+        encoder = encoder or load_encoder(model["id"])
+        if encoder.fingerprint != model["fingerprint"] or encoder.dim != model["dim"]:
+            raise IndexError_(
+                f"Index {folder} was built with encoder {model['id']} (fingerprint "
+                f"{model['fingerprint']}, dim {model['dim']}) but the encoder given is "
+                f"{encoder.model_id} (fingerprint {encoder.fingerprint}, dim {encoder.dim}). "
+                "Load it with the matching encoder or rebuild the index."
+            )
+        config = IndexConfig.from_dict(manifest["config"])
+        documents = {}
+        with open(folder / "documents.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                documents[row.pop("id")] = row
+        chunks = []
+        with open(folder / "chunks.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                chunks.append(Chunk(**row, metadata=documents[row["doc_id"]]["metadata"]))
+        dense = DenseIndex.load(folder / "dense.faiss", manifest["dense_index"])
+        sparse = SparseIndex.load(folder / "sparse")
+        if len(dense) != len(chunks) or len(sparse) != len(chunks):
+            raise IndexError_(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
+        return cls(config, encoder, chunks, documents, dense, sparse, manifest)
+
+
+
+def read_manifest(folder: str | Path) -> dict:
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise IndexError_(f"No index at {folder}: {MANIFEST} is missing. Build one with `docsearch build`.")
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise IndexError_(f"Index {folder} has an unreadable manifest ({exc}). Rebuild it.") from exc
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexError_(
+            f"Index {folder} has format {manifest.get('format_version')}, this version reads "
+            f"{FORMAT_VERSION}. Rebuild it."
+        )
+    return manifest
+
+
+def corpus_fingerprint(documents: Mapping[str, dict]) -> str:
+    """Hash of (doc id, content hash) pairs: equal for equal corpora."""
+    digest = hashlib.sha256()
+    for doc_id in sorted(documents):
+        digest.update(doc_id.encode())
+        digest.update(str(documents[doc_id]["metadata"].get("content_hash", "")).encode())
+    return digest.hexdigest()[:16]
+
+
+def _hits(rows: np.ndarray, scores: np.ndarray) -> dict[int, float]:
+    return {int(r): float(s) for r, s in zip(rows, scores, strict=True) if r >= 0}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

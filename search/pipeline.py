@@ -1,0 +1,72 @@
+"""End-to-end steps shared by the CLI, Dagster assets and the app: build, reuse, open an index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from search.config import IndexConfig
+from search.documents import Document
+from search.embedding_cache import EmbeddingCache
+from search.encoder import Encoder, load_encoder
+from search.index import IndexError_, SearchIndex, corpus_fingerprint, read_manifest
+from search.progress import ProgressPrinter
+from search.settings import Settings
+from search.store import IndexStore
+
+
+@dataclass
+class BuiltIndex:
+    index: SearchIndex
+    version: str
+    path: Path
+    reused: bool  # True when an identical index already existed and was loaded instead
+
+
+def build_and_store(
+    documents: Sequence[Document],
+    config: IndexConfig,
+    encoder: Encoder,
+    settings: Settings,
+    store: IndexStore,
+    activate: bool = True,
+    progress: ProgressPrinter | None = None,
+) -> BuiltIndex:
+    """Build an index (embedding through the cache) and write it as a new version."""
+    cache = EmbeddingCache(settings.cache_path)
+    try:
+        index = SearchIndex.build(documents, config, encoder, cache, progress=progress)
+    finally:
+        cache.close()
+    version = store.write(index, activate=activate)
+    return BuiltIndex(index, version, store.path(version), reused=False)
+
+
+def build_or_reuse(
+    documents: Sequence[Document],
+    config: IndexConfig,
+    settings: Settings,
+    store: IndexStore,
+    encoder: Encoder | None = None,
+    progress: ProgressPrinter | None = None,
+) -> BuiltIndex:
+    """Load the store's current version if it was built from the same corpus, config and model."""
+    encoder = encoder or load_encoder(config.model, batch_size=config.batch_size)
+    wanted = corpus_fingerprint({d.id: {"metadata": d.metadata} for d in documents})
+    current = store.current()
+    if current:
+        try:
+            manifest = read_manifest(store.path(current))
+            if (
+                manifest["corpus_fingerprint"] == wanted
+                and manifest["config_fingerprint"] == config.build_fingerprint()
+                and manifest["model"]["fingerprint"] == encoder.fingerprint
+            ):
+                index = store.load(current, encoder)
+                # query-time settings come from the caller's config, not the stored one
+                index.config = config
+                return BuiltIndex(index, current, store.path(current), reused=True)
+        except IndexError_:
+            pass  # a broken current version is replaced by a fresh build
+    return build_and_store(documents, config, encoder, settings, store, progress=progress)
