@@ -1,0 +1,113 @@
+"""HTML fragments for results and answers: every piece of document or query text is escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlencode
+
+from search.chat import Answer
+from search.index import SearchResult
+
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+def esc(text: object) -> str:
+    """Escaped, on one line: a blank line would end Markdown's HTML block and expose the text
+    to Markdown parsing."""
+    return html.escape(" ".join(str(text).split()))
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def md(text: object) -> str:
+    """Plain text made literal for st.markdown / st.caption: every Markdown (and Streamlit
+    directive, math and HTML) character is backslash-escaped, on one line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def fmt_score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def document_href(
+    doc_id: str, query_id: int | None = None, rank: int | None = None, kind: str = "open"
+) -> str:
+    """Link to the document page; with a query id the visit is logged as a click of ``kind``."""
+    params = {"doc": doc_id, "kind": kind}
+    if query_id is not None:
+        params["qid"] = str(query_id)
+    if rank is not None:
+        params["rank"] = str(rank)
+    return "document?" + urlencode(params)
+
+
+def result_html(result: SearchResult) -> str:
+    """Title, path, highlighted snippet and the score with its parts."""
+    meta = result.metadata
+    snippet = " ".join(result.snippet.html().split())  # Snippet.html() escapes the text
+    details = " · ".join(
+        esc(x)
+        for x in (
+            meta.get("path", result.doc_id),
+            meta.get("format", ""),
+            str(meta.get("modified", ""))[:10],
+        )
+        if x
+    )
+    return (
+        f'<div class="ds-result"><div style="font-size:1.1rem;font-weight:600">'
+        f"{result.rank}. {esc(result.title or result.doc_id)}</div>"
+        f'<div style="color:#5f6368;font-size:0.85rem">{details}</div>'
+        f'<div style="margin:0.3rem 0">{snippet}</div>'
+        f'<div style="color:#5f6368;font-size:0.8rem">score {fmt_score(result.score)} · '
+        f"BM25 {fmt_score(result.bm25_score)} · dense {fmt_score(result.dense_score)}</div></div>"
+    )
+
+
+def answer_html(answer: Answer, query_id: int | None = None) -> str:
+    """The answer text, escaped, with each [n] turned into a link to its source document."""
+    by_number = {p.number: p for p in answer.sources}
+
+    def link(match: re.Match) -> str:
+        passage = by_number.get(int(match.group(1)))
+        if passage is None:
+            return match.group(0)
+        href = html.escape(document_href(passage.doc_id, query_id, passage.number, "citation"))
+        title = html.escape(passage.title, quote=True)
+        return f'<a href="{href}" target="_blank" rel="noopener" title="{title}">[{passage.number}]</a>'
+
+    return f'<div class="ds-answer">{_CITATION.sub(link, esc(answer.text))}</div>'
+
+
+def sources_html(answer: Answer, query_id: int | None = None) -> str:
+    """The numbered list of sources, cited ones first-class, each linking to its document."""
+    cited = {p.number for p in answer.cited()}
+    items = []
+    for p in answer.sources:
+        href = html.escape(document_href(p.doc_id, query_id, p.number, "citation"))
+        weight = "600" if p.number in cited else "400"
+        items.append(
+            f'<div style="font-size:0.85rem;font-weight:{weight}">[{p.number}] '
+            f'<a href="{href}" target="_blank" rel="noopener">{esc(p.title or p.doc_id)}</a> '
+            f'<span style="color:#5f6368">{esc(p.path)}</span></div>'
+        )
+    return '<div class="ds-sources">' + "".join(items) + "</div>"
+
+
+def empty_message(query: str, filtered: bool, method: str) -> str:
+    """Why a search returned nothing and what to try (plain text, no Markdown)."""
+    if not query.strip():
+        return "Type a question or some keywords to search."
+    if filtered:
+        return (
+            "No document matches these filters. Clear the format, folder or date filters, "
+            "or widen the date range, then search again."
+        )
+    if method == "bm25":
+        return (
+            "No document contains these words. Check the spelling, use fewer or more common "
+            "words, or switch the method to hybrid or dense to match by meaning."
+        )
+    return "Nothing matched. Try other words, fewer words, or check the spelling."

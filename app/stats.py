@@ -1,0 +1,141 @@
+"""Monitoring figures from the feedback tables (pandas), and evaluation runs from MLflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import make_url
+
+from search.feedback import FeedbackStore
+
+TABLES = ("queries", "clicks", "votes", "answers")
+EVAL_METRICS = ("ndcg_at_10", "recall_at_100", "mrr_at_10")
+
+
+def load_frames(store: FeedbackStore) -> dict[str, pd.DataFrame]:
+    """The feedback tables as DataFrames (created_at parsed as UTC)."""
+    frames = {}
+    for name in TABLES:
+        frame = pd.read_sql_table(name, store.engine)
+        if "created_at" in frame:
+            frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+        frames[name] = frame
+    return frames
+
+
+def _votes_in_force(votes: pd.DataFrame) -> pd.DataFrame:
+    """The latest vote per (query or answer, document), withdrawn ones (0) dropped."""
+    if votes.empty:
+        return votes
+    keyed = votes.assign(
+        target=votes["query_id"].astype("string").fillna("a" + votes["answer_id"].astype("string")),
+        doc=votes["doc_id"].fillna(""),
+    )
+    latest = keyed.sort_values("id").groupby(["target", "doc"], as_index=False).last()
+    return latest[latest["value"] != 0]
+
+
+def per_version(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per index version: queries, p50/p95 latency (ms), zero-result rate,
+    click-through rate (share of queries with at least one click) and vote ratio
+    (up-votes / all votes in force, on results and chat answers)."""
+    queries = frames["queries"]
+    if queries.empty:
+        return pd.DataFrame(
+            columns=[
+                "index_version",
+                "queries",
+                "p50_ms",
+                "p95_ms",
+                "zero_result_rate",
+                "ctr",
+                "vote_ratio",
+            ]
+        )
+    clicked = set(frames["clicks"]["query_id"])
+    q = queries.assign(zero=queries["n_results"] == 0, clicked=queries["id"].isin(clicked))
+    out = q.groupby("index_version").agg(
+        queries=("id", "size"),
+        p50_ms=("latency_ms", lambda s: s.quantile(0.5)),
+        p95_ms=("latency_ms", lambda s: s.quantile(0.95)),
+        zero_result_rate=("zero", "mean"),
+        ctr=("clicked", "mean"),
+        first_seen=("created_at", "min"),
+    )
+    votes = _votes_in_force(frames["votes"])
+    if not votes.empty:
+        version_of_query = queries.set_index("id")["index_version"]
+        answers = frames["answers"]
+        version_of_answer = (
+            answers.set_index("id")["index_version"] if not answers.empty else pd.Series()
+        )
+        version = (
+            votes["query_id"]
+            .map(version_of_query)
+            .fillna(votes["answer_id"].map(version_of_answer))
+        )
+        votes = votes.assign(index_version=version, up=votes["value"] > 0)
+        ratio = votes.groupby("index_version").agg(up_votes=("up", "sum"), votes=("up", "size"))
+        out = out.join(ratio)
+    for column in ("up_votes", "votes"):
+        if column not in out:
+            out[column] = 0
+    out[["up_votes", "votes"]] = out[["up_votes", "votes"]].fillna(0).astype(int)
+    out["vote_ratio"] = (out["up_votes"] / out["votes"].where(out["votes"] > 0)).astype(float)
+    return out.reset_index().sort_values("first_seen").drop(columns="first_seen")
+
+
+def over_time(queries: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Queries per time bucket and version; hourly buckets for spans under three days."""
+    if queries.empty:
+        return pd.DataFrame(columns=["time", "index_version", "queries"]), "h"
+    span = queries["created_at"].max() - queries["created_at"].min()
+    freq = "h" if span < pd.Timedelta(days=3) else "D"
+    bucketed = queries.assign(time=queries["created_at"].dt.floor(freq))
+    counts = bucketed.groupby(["time", "index_version"]).size().rename("queries").reset_index()
+    return counts, freq
+
+
+def evaluation_runs(tracking_uri: str) -> tuple[pd.DataFrame, str]:
+    """Evaluation metrics of index versions logged to MLflow, long form (index_version,
+    started, dataset, metric, value), with a message saying what was found. Metric names may
+    carry an evaluation-set prefix ("sample/ndcg_at_10"). Never raises: monitoring must work
+    without MLflow."""
+    empty = pd.DataFrame(columns=["index_version", "started", "dataset", "metric", "value"])
+    url = make_url(tracking_uri) if "://" in tracking_uri else None
+    if url is not None and url.get_backend_name() == "sqlite":
+        if not url.database or not Path(url.database).is_file():
+            return empty, "No MLflow store yet: no index version has been evaluated."
+    try:
+        import mlflow
+
+        mlflow.set_tracking_uri(tracking_uri)
+        runs = mlflow.search_runs(search_all_experiments=True, max_results=1000)
+    except Exception as exc:  # noqa: BLE001 - an unreachable tracking server is reported, not fatal
+        return empty, f"MLflow at {tracking_uri} could not be read ({type(exc).__name__})."
+    if not isinstance(runs, pd.DataFrame) or runs.empty:
+        return empty, "MLflow has no runs yet."
+    columns = {
+        c: c.removeprefix("metrics.")
+        for c in runs.columns
+        if c.startswith("metrics.")
+        and c.rsplit("/", 1)[-1].removeprefix("metrics.") in EVAL_METRICS
+    }
+    if not columns:
+        return empty, "MLflow has runs, but none with evaluation metrics."
+    label = runs["run_id"].str[:8]
+    for column in ("tags.mlflow.runName", "params.index_version", "tags.docsearch.index_version"):
+        if column in runs:
+            label = runs[column].fillna(label)
+    wide = runs[list(columns)].rename(columns=columns)
+    wide["index_version"] = label
+    wide["started"] = pd.to_datetime(runs["start_time"], utc=True)
+    long = wide.melt(["index_version", "started"], var_name="name", value_name="value").dropna()
+    split = long["name"].str.rpartition("/")
+    long = long.assign(dataset=split[0].replace("", "default"), metric=split[2]).drop(
+        columns="name"
+    )
+    long = long.sort_values(["started", "dataset", "metric"]).reset_index(drop=True)
+    n_runs = long[["index_version", "started"]].drop_duplicates().shape[0]
+    return long[empty.columns], f"{n_runs} evaluated index versions in MLflow."

@@ -1,0 +1,34 @@
+"""docsearch app entry point: `streamlit run app/streamlit_app.py` from the repository root."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # streamlit puts app/ on the path, not the repository root
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import streamlit as st  # noqa: E402
+
+from app import runtime  # noqa: E402
+
+st.set_page_config(page_title="docsearch", page_icon=":material/search:", layout="wide")
+runtime.sidebar(runtime.serving())
+page = st.navigation(
+    [
+        st.Page("views/search.py", title="Search", icon=":material/search:", default=True),
+        st.Page("views/chat.py", title="Chat", icon=":material/chat:", url_path="chat"),
+        st.Page(
+            "views/monitoring.py",
+            title="Monitoring",
+            icon=":material/monitoring:",
+            url_path="monitoring",
+        ),
+        st.Page("views/document.py", title="Document", url_path="document", visibility="hidden"),
+    ]
+)
+page.run()
