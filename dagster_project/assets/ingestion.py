@@ -1,0 +1,98 @@
+"""Ingestion: the documents folder parsed, with what changed since the last index and why
+any file was rejected."""
+
+import time
+
+import dagster as dg
+
+from dagster_project.resources import DocsearchSettings
+from search.documents import load_folder
+from search.incremental import diff_documents, folder_signature
+from search.progress import ProgressPrinter
+
+GROUP = "ingestion"
+FILES_ACCOUNTED = "files_accounted"  # check: files seen = parsed + rejected
+_LISTED = 20  # ids listed in metadata per kind of change; the counts are always complete
+
+
+def _listing(ids) -> str:
+    shown = list(ids)[:_LISTED]
+    more = len(ids) - len(shown)
+    return "\n".join(f"- {i}" for i in shown) + (f"\n- ... and {more} more" if more else "")
+
+
+@dg.multi_asset(
+    group_name=GROUP,
+    outs={
+        "source_documents": dg.AssetOut(
+            description="Every parsed document of the documents folder (DOCSEARCH_DOCS), with "
+            "what is new, modified or deleted since the newest index version.",
+        ),
+        "parse_report": dg.AssetOut(
+            description="Files that were seen but could not be indexed, each with the reason.",
+        ),
+    },
+    check_specs=[
+        dg.AssetCheckSpec(
+            FILES_ACCOUNTED,
+            asset="parse_report",
+            description="Nothing silently dropped: files seen = documents parsed + files rejected.",
+        )
+    ],
+)
+def source_documents(context: dg.AssetExecutionContext, docsearch: DocsearchSettings):
+    settings = docsearch.settings()
+    started = time.perf_counter()
+    signature = folder_signature(settings.docs)
+    progress = ProgressPrinter(log=context.log.info, every=5.0)
+    report = load_folder(settings.docs, progress=lambda d, t, _p: progress("parse", d, t))
+    changes = diff_documents(report.documents, docsearch.store())
+    seconds = time.perf_counter() - started
+    context.log.info(
+        f"{report.seen} files: {len(report.documents)} parsed, {len(report.rejected)} rejected; "
+        f"{len(changes.new)} new, {len(changes.modified)} modified, {len(changes.deleted)} deleted"
+    )
+    yield dg.Output(
+        report.documents,
+        "source_documents",
+        metadata={
+            "folder": str(settings.docs),
+            "folder_signature": signature,  # the sensor compares the folder with this
+            "documents": len(report.documents),
+            "bytes": sum(int(d.metadata.get("size", 0)) for d in report.documents),
+            "new": len(changes.new),
+            "modified": len(changes.modified),
+            "deleted": len(changes.deleted),
+            "unchanged": len(changes.unchanged),
+            "previous_index_version": changes.previous_version or "none",
+            "changes": dg.MetadataValue.md(
+                f"**new**\n{_listing(changes.new)}\n\n**modified**\n{_listing(changes.modified)}"
+                f"\n\n**deleted**\n{_listing(changes.deleted)}"
+            ),
+            "seconds": round(seconds, 2),
+        },
+    )
+    rows = [{"path": r.path, "reason": r.reason} for r in report.rejected]
+    table = "| file | reason |\n| --- | --- |\n" + "".join(
+        f"| {r['path']} | {r['reason']} |\n" for r in rows
+    )
+    yield dg.Output(
+        rows,
+        "parse_report",
+        metadata={
+            "seen": report.seen,
+            "parsed": len(report.documents),
+            "rejected": len(report.rejected),
+            "report": dg.MetadataValue.md(table if rows else "No file was rejected."),
+        },
+    )
+    yield dg.AssetCheckResult(
+        check_name=FILES_ACCOUNTED,
+        asset_key="parse_report",
+        passed=report.seen == len(report.documents) + len(report.rejected),
+        metadata={
+            "seen": report.seen,
+            "parsed": len(report.documents),
+            "rejected": len(report.rejected),
+        },
+    )

@@ -1,0 +1,93 @@
+"""Resources: deployment settings and storage paths, the encoder, the MLflow tracker."""
+
+import functools
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from search.config import IndexConfig
+from search.encoder import Encoder, load_encoder
+from search.gate import GatePolicy
+from search.registry import Registry
+from search.settings import Settings, sample_set_path
+from search.store import IndexStore
+
+
+class DocsearchSettings(dg.ConfigurableResource):
+    """Where state lives, what to index and evaluate, and the promotion gate.
+
+    An empty field means "from the environment" (DOCSEARCH_HOME, DOCSEARCH_DOCS, DOCSEARCH_MODEL,
+    MLFLOW_TRACKING_URI, DOCSEARCH_EVAL_SCIFACT), with the defaults of ``search.settings``.
+    """
+
+    home: str = ""
+    docs: str = ""
+    model: str = ""
+    mlflow_uri: str = ""
+    sample_set: str = ""  # BEIR-layout labeled set; empty: data/sample
+    scifact: str = ""  # SciFact in BEIR layout; empty: not evaluated
+    ndcg_floor: float = GatePolicy.floor
+    regression_tolerance: float = GatePolicy.tolerance
+
+    def settings(self) -> Settings:
+        overrides = {
+            "DOCSEARCH_HOME": self.home,
+            "DOCSEARCH_DOCS": self.docs,
+            "DOCSEARCH_MODEL": self.model,
+            "MLFLOW_TRACKING_URI": self.mlflow_uri,
+        }
+        return Settings.from_env({**os.environ, **{k: v for k, v in overrides.items() if v}})
+
+    def index_config(self) -> IndexConfig:
+        return IndexConfig(model=self.settings().model)
+
+    def store(self) -> IndexStore:
+        settings = self.settings()
+        return IndexStore(settings.index_root(settings.index_name))
+
+    def labeled_sets(self) -> dict[str, Path]:
+        """Evaluation sets by name: the sample's own queries always, SciFact when configured."""
+        sets = {"sample": Path(self.sample_set) if self.sample_set else sample_set_path()}
+        scifact = self.scifact or os.environ.get("DOCSEARCH_EVAL_SCIFACT", "")
+        if scifact:
+            sets["scifact"] = Path(scifact)
+        return sets
+
+    def policy(self) -> GatePolicy:
+        return GatePolicy(floor=self.ndcg_floor, tolerance=self.regression_tolerance)
+
+
+@functools.lru_cache(maxsize=2)
+def _encoder(model: str) -> Encoder:
+    return load_encoder(
+        model
+    )  # loaded once per process: all steps run in one (in-process executor)
+
+
+class EncoderResource(dg.ConfigurableResource):
+    """The text encoder the settings name (a hashing encoder for ``hashing-<dim>``)."""
+
+    docsearch: dg.ResourceDependency[DocsearchSettings]
+
+    def load(self) -> Encoder:
+        return _encoder(self.docsearch.settings().model)
+
+
+class MlflowTracker(dg.ConfigurableResource):
+    """MLflow runs and the model registry (a SQLite store under DOCSEARCH_HOME by default)."""
+
+    docsearch: dg.ResourceDependency[DocsearchSettings]
+
+    def registry(self) -> Registry:
+        return Registry.from_settings(self.docsearch.settings())
+
+
+def make_resources(docsearch: DocsearchSettings, storage: str | Path) -> dict:
+    """All resources wired to one settings resource; ``storage`` holds pickled asset values."""
+    return {
+        "docsearch": docsearch,
+        "encoder": EncoderResource(docsearch=docsearch),
+        "mlflow": MlflowTracker(docsearch=docsearch),
+        "io_manager": dg.FilesystemIOManager(base_dir=str(storage)),
+    }

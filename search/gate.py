@@ -1,0 +1,94 @@
+"""The promotion gate: may a new index version replace the champion that serves now?"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+PRIMARY_METRIC = "sample/ndcg_at_10"  # the sample set's nDCG@10 decides the floor
+QUALITY_METRICS = ("ndcg_at_10", "recall_at_100", "mrr_at_10")
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """Thresholds of the gate; the defaults are what the product ships with."""
+
+    primary: str = PRIMARY_METRIC
+    floor: float = 0.5  # minimum of the primary metric
+    tolerance: float = 0.01  # the largest drop of any quality metric against the champion
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The verdict and the numbers behind it (written to Dagster metadata and MLflow tags)."""
+
+    promote: bool
+    reason: str
+    primary: str
+    value: float | None
+    floor: float
+    tolerance: float
+    regressions: dict[str, float] = field(default_factory=dict)  # metric -> delta (< -tolerance)
+
+    def as_tags(self) -> dict[str, str]:
+        tags = {
+            "gate.decision": "promote" if self.promote else "reject",
+            "gate.reason": self.reason,
+            "gate.primary": self.primary,
+            "gate.value": "" if self.value is None else f"{self.value:.4f}",
+            "gate.floor": f"{self.floor:.4f}",
+            "gate.tolerance": f"{self.tolerance:.4f}",
+        }
+        for metric, delta in self.regressions.items():
+            tags[f"gate.regression.{metric}"] = f"{delta:+.4f}"
+        return tags
+
+
+def is_quality_metric(name: str) -> bool:
+    """``<set>/ndcg_at_10`` and friends; build and latency metrics are not gated."""
+    return name.rsplit("/", 1)[-1] in QUALITY_METRICS
+
+
+def decide(
+    metrics: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    policy: GatePolicy = GatePolicy(),
+) -> GateDecision:
+    """Promote when the primary metric reaches the floor and no quality metric that both
+    versions report drops by more than the tolerance. With no champion the floor alone decides.
+    """
+    value = metrics.get(policy.primary)
+
+    def verdict(promote: bool, reason: str, regressions: dict | None = None) -> GateDecision:
+        return GateDecision(
+            promote,
+            reason,
+            policy.primary,
+            value,
+            policy.floor,
+            policy.tolerance,
+            regressions or {},
+        )
+
+    if value is None:
+        return verdict(False, f"{policy.primary} was not measured")
+    if value < policy.floor:
+        return verdict(False, f"{policy.primary} {value:.4f} is below the floor {policy.floor:.4f}")
+    if not champion:
+        return verdict(
+            True, f"first good build: {policy.primary} {value:.4f} >= {policy.floor:.4f}"
+        )
+    regressions = {
+        name: metrics[name] - champion[name]
+        for name in sorted(set(metrics) & set(champion))
+        if is_quality_metric(name) and metrics[name] - champion[name] < -policy.tolerance
+    }
+    if regressions:
+        worst = min(regressions, key=regressions.get)
+        return verdict(
+            False,
+            f"{worst} regressed by {regressions[worst]:+.4f} against the champion "
+            f"(tolerance {policy.tolerance:.4f})",
+            regressions,
+        )
+    return verdict(True, f"{policy.primary} {value:.4f} >= floor, no regression beyond tolerance")
