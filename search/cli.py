@@ -107,6 +107,55 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _registry(args):
+    from search.gate import GatePolicy
+    from search.registry import Registry
+
+    policy = GatePolicy()
+    if getattr(args, "floor", None) is not None:
+        policy = GatePolicy(floor=args.floor, tolerance=policy.tolerance)
+    if getattr(args, "tolerance", None) is not None:
+        policy = GatePolicy(floor=policy.floor, tolerance=args.tolerance)
+    return Registry.from_settings(_settings()), policy
+
+
+def cmd_promote(args) -> int:
+    registry, policy = _registry(args)
+    decision, promoted = registry.promote(args.version, policy, force=args.force)
+    version = registry.version(args.version).version
+    if promoted:
+        forced = " (forced past the gate)" if not decision.promote else ""
+        print(f"v{version} is now the champion{forced}: {decision.reason}")
+        return 0
+    print(f"v{version} was not promoted: {decision.reason}. Use --force to override.", file=sys.stderr)
+    return 1
+
+
+def cmd_rollback(args) -> int:
+    registry, _ = _registry(args)
+    previous = registry.rollback()
+    print(f"champion rolled back to v{previous.version}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    registry, _ = _registry(args)
+    a, b = registry.version(args.a), registry.version(args.b)
+    deltas = registry.compare(args.a, args.b)
+    if args.json:
+        print(json.dumps({name: [d.__dict__ for d in rows] for name, rows in deltas.items()}))
+        return 0
+    if not deltas:
+        print("The two versions share no evaluation set.")
+    for name, rows in deltas.items():
+        print(f"{name}: v{a.version} -> v{b.version}")
+        for d in rows:
+            mark = " *" if d.significant else ""
+            print(f"  {d.metric:>14}: {d.a:.4f} -> {d.b:.4f}  {d.delta:+.4f}  p={d.p_value:.3f}{mark}")
+    print("* significant at p < 0.05 (paired t-test over queries)", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docsearch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +189,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("promote", help="make a registered index version the champion (gated)")
+    p.add_argument("version", help="version number (3 or v3) or alias (challenger)")
+    p.add_argument("--force", action="store_true", help="promote even if the gate rejects it")
+    p.add_argument("--floor", type=float, help="minimum sample nDCG@10 (default 0.5)")
+    p.add_argument("--tolerance", type=float, help="largest allowed metric drop (default 0.01)")
+    p.set_defaults(func=cmd_promote)
+
+    p = sub.add_parser("rollback", help="point the champion back at the previous champion")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("compare", help="metric deltas of two index versions with significance")
+    p.add_argument("a", help="version number or alias")
+    p.add_argument("b", help="version number or alias")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

@@ -255,7 +255,10 @@ class Registry:
         ref = str(ref)
         number = ref[1:] if ref[:1] in "vV" and ref[1:].isdigit() else ref
         if number.isdigit():
-            return self.client.get_model_version(self.model_name, number)
+            try:
+                return self.client.get_model_version(self.model_name, number)
+            except MlflowException as exc:
+                raise ValueError(f"{self.model_name} has no version {number}") from exc
         found = self.alias(ref)
         if found is None:
             raise ValueError(f"{self.model_name} has no version or alias {ref!r}")
@@ -296,6 +299,9 @@ class Registry:
         becomes ``challenger``. The decision is tagged on the version's run. Returns
         (decision, promoted)."""
         candidate = self.version(ref)
+        champion = self.alias(CHAMPION)
+        if champion is not None and str(champion.version) == str(candidate.version):
+            raise ValueError(f"v{candidate.version} is already the champion")
         decision = self.decide(candidate.version, policy)
         promoted = decision.promote or force
         tags = decision.as_tags() | {"gate.forced": str(force and not decision.promote).lower()}
