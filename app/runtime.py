@@ -59,7 +59,7 @@ def resolve_serving(home: str, index_root: str) -> Serving | None:
             # under it lines up with the same index served as the local fallback
             version = path.name if path.parent.name == "versions" else str(label)
             return Serving(version, str(path), CHAMPION, str(label))
-        note = "no champion alias is set in the MLflow registry"
+        note = "no MLflow champion yet"
     except ImportError:
         note = "no model registry is installed"
     except Exception as exc:  # noqa: BLE001 - an unreachable registry must not stop search

@@ -153,3 +153,40 @@ def test_monitoring_page(app_home, with_traffic):
     else:
         assert "No queries have been logged yet" in at.info[0].value
     assert any("No MLflow store yet" in c.value for c in at.caption)
+
+
+def test_serves_the_mlflow_champion_and_follows_a_new_one(app_home, monkeypatch):
+    import search.registry
+    from app import runtime
+    from search.registry import Champion
+    from search.store import IndexStore
+
+    store = IndexStore(Settings.from_env().index_root())
+    old = app_home["version"]
+    new = store.write(store.load(old), activate=False)  # a second version, not CURRENT
+    champion = {"now": Champion("docsearch-index v2", store.path(new))}
+    monkeypatch.setattr(search.registry, "resolve_champion", lambda settings: champion["now"])
+
+    at = _search(_run(), "vpn error 809")
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "MLflow champion: docsearch-index v2" in sidebar
+    assert _store().rows("queries")[-1]["index_version"] == new
+
+    champion["now"] = Champion("docsearch-index v1", store.path(old))
+    runtime.resolve_serving.clear()  # what the 30-second TTL does by itself
+    at = _search(at, "vpn error 809")
+    assert "docsearch-index v1" in " ".join(c.value for c in at.sidebar.caption)
+    assert _store().rows("queries")[-1]["index_version"] == old
+
+
+def test_registry_failure_falls_back_to_the_local_index(app_home, monkeypatch):
+    import search.registry
+
+    def broken(settings):
+        raise ConnectionError("tracking server down")
+
+    monkeypatch.setattr(search.registry, "resolve_champion", broken)
+    at = _search(_run(), "vpn error 809")
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "newest local index" in sidebar and "could not be read" in sidebar
+    assert "VPN setup on Windows" in _results(at)[0]

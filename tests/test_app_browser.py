@@ -1,0 +1,115 @@
+"""The whole app in a real browser: `streamlit run` as `make run` starts it, driven by Chromium."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from search.feedback import FeedbackStore
+from search.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _load(name: str, path: Path):
+    """tests/conftest.py and tests/app/conftest.py both import as `conftest`: load by path."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+helpers = _load("_root_conftest", Path(__file__).parent / "conftest.py")
+app_corpus = _load("_app_conftest", Path(__file__).parent / "app" / "conftest.py")
+
+
+def _wait_until_idle(page, timeout: float = 30.0) -> None:
+    """Until the script run has finished (Streamlit shows its status widget while running)."""
+    page.wait_for_timeout(300)
+    page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=timeout * 1000)
+
+
+@pytest.mark.browser
+def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
+    docs = tmp_path / "docs"
+    version = app_corpus.build_app_home(home, docs)
+    port = helpers.free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DOCSEARCH_HOME": str(home),
+        "DOCSEARCH_DOCS": str(docs),
+        "DOCSEARCH_MODEL": "hashing-128",
+    }
+    for name in (
+        "DOCSEARCH_FEEDBACK_URL",
+        "DOCSEARCH_LLM_URL",
+        "DOCSEARCH_LLM_MODEL",
+        "MLFLOW_TRACKING_URI",
+    ):
+        env.pop(name, None)
+    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser_page
+    try:
+        helpers.wait_for_http(f"{url}/_stcore/health", timeout=120, proc=proc)
+        page.goto(url)
+        query = page.get_by_label("Query")
+        query.fill("vpn error 809")
+        query.press("Enter")
+        results = page.locator("div[class*='st-key-result-']")
+        results.nth(4).wait_for(timeout=30_000)  # all five results are on the page
+        _wait_until_idle(page)
+        first = results.first
+        assert "VPN setup on Windows" in first.inner_text()
+        assert version in page.locator("[data-testid=stSidebar]").inner_text()
+        first.get_by_role("radio", name="Thumbs up").click()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "app-search.png"), full_page=True)
+
+        store = FeedbackStore(Settings(home=home, docs=docs, model="hashing-128").feedback_url)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not store.rows("votes"):
+            time.sleep(0.25)
+        (query_row,) = store.rows("queries")
+        assert (query_row["query"], query_row["index_version"]) == ("vpn error 809", version)
+        assert store.rows("shown")[0]["doc_id"] == "it/vpn-setup.md"
+        (vote,) = store.rows("votes")
+        assert (vote["query_id"], vote["doc_id"], vote["value"]) == (
+            query_row["id"],
+            "it/vpn-setup.md",
+            1,
+        )
+
+        page.goto(f"{url}/chat")
+        box = page.get_by_placeholder("Ask a question about the documents")
+        box.fill("How many weeks of parental leave do employees get?")
+        box.press("Enter")
+        citation = page.locator(".ds-answer a").first
+        citation.wait_for(timeout=30_000)
+        assert citation.inner_text() in ("[1]", "[2]", "[3]")
+        assert "sixteen weeks" in page.locator(".ds-answer").first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "app-chat.png"), full_page=True)
+        (answer,) = store.rows("answers")
+        assert "hr/parental-leave.md" in answer["cited_doc_ids"]
+        store.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
