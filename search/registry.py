@@ -378,11 +378,11 @@ def resolve_champion(settings: Settings) -> Champion | None:
     if local and (Path(local) / "manifest.json").is_file():
         return Champion(label, Path(local))
     target = settings.models_dir / f"{registry.model_name}-v{champion.version}"
-    index = target / MODEL_DIR / "artifacts" / "index"
-    if not (index / "manifest.json").is_file():
+    artifacts = target / MODEL_DIR / "artifacts"  # pyfunc keeps the index folder's own name
+    if not any(artifacts.glob("*/manifest.json")):
         target.mkdir(parents=True, exist_ok=True)
         registry.client.download_artifacts(champion.run_id, MODEL_DIR, str(target))
-    return Champion(label, index)
+    return Champion(label, next(artifacts.glob("*/manifest.json")).parent)
 
 
 def quality_metrics(metrics: Mapping[str, float]) -> dict[str, float]:

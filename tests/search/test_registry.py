@@ -1,0 +1,132 @@
+"""The promotion gate, and index versions in a real MLflow SQLite store: register, promote,
+roll back, compare, resolve the champion, and the CLI commands over them."""
+
+from pathlib import Path
+
+import pytest
+
+from evaluation.metrics import Evaluation
+from search.cli import main
+from search.config import IndexConfig
+from search.gate import GatePolicy, decide
+from search.registry import CHALLENGER, CHAMPION, Registry, resolve_champion
+from search.settings import Settings
+from search.store import IndexStore
+
+POLICY = GatePolicy(floor=0.5, tolerance=0.01)
+
+
+def test_gate_first_good_build_is_promoted():
+    verdict = decide({"sample/ndcg_at_10": 0.62}, None, POLICY)
+    assert verdict.promote and verdict.reason.startswith("first good build")
+
+
+def test_gate_below_floor_is_rejected():
+    verdict = decide({"sample/ndcg_at_10": 0.49}, None, POLICY)
+    assert not verdict.promote and "below the floor" in verdict.reason
+
+
+def test_gate_regression_beyond_tolerance_is_rejected():
+    champion = {"sample/ndcg_at_10": 0.80, "sample/mrr_at_10": 0.70, "build_seconds": 3.0}
+    # ndcg drops 0.005 (within 0.01), mrr drops 0.02 (beyond); build time is not gated
+    new = {"sample/ndcg_at_10": 0.795, "sample/mrr_at_10": 0.68, "build_seconds": 9.0}
+    verdict = decide(new, champion, POLICY)
+    assert not verdict.promote
+    assert verdict.regressions == {"sample/mrr_at_10": pytest.approx(-0.02)}
+    assert verdict.as_tags()["gate.decision"] == "reject"
+
+
+def test_gate_within_tolerance_is_promoted():
+    verdict = decide({"sample/ndcg_at_10": 0.795}, {"sample/ndcg_at_10": 0.80}, POLICY)
+    assert verdict.promote and verdict.regressions == {}
+
+
+@pytest.fixture
+def settings(home) -> Settings:
+    return Settings(home=home, docs=home / "docs", model="hashing-128")
+
+
+def _build(settings, tiny_docs, hashing_encoder, registry, ndcg, per_query):
+    """Save an index version and log it as a run with a given sample evaluation."""
+    from search.index import SearchIndex
+
+    store = IndexStore(settings.index_root())
+    version = store.write(
+        SearchIndex.build(tiny_docs, IndexConfig(model="hashing-128"), hashing_encoder),
+        activate=False,
+    )
+    path = store.path(version)
+    evaluation = Evaluation(
+        mean={"ndcg_at_10": ndcg, "recall_at_100": 1.0, "mrr_at_10": ndcg},
+        per_query={
+            q: {"ndcg_at_10": v, "recall_at_100": 1.0, "mrr_at_10": v} for q, v in per_query.items()
+        },
+    )
+    import json
+
+    run_id = registry.log_build(
+        path,
+        json.loads((path / "manifest.json").read_text()),
+        {"sample": evaluation},
+        {"chunks": 6},
+    )
+    return str(registry.register(run_id, path).version), version
+
+
+def test_promote_rollback_compare_and_resolve(settings, tiny_docs, hashing_encoder, capsys):
+    registry = Registry.from_settings(settings)
+    assert resolve_champion(settings) is None  # no store yet: the app falls back
+
+    # v1: per-query nDCG (1, 1, 0.5, 0.5) -> mean 0.75; v2: (1, 1, 1, 1) -> mean 1.0
+    v1, index1 = _build(
+        settings,
+        tiny_docs,
+        hashing_encoder,
+        registry,
+        0.75,
+        {"q1": 1, "q2": 1, "q3": 0.5, "q4": 0.5},
+    )
+    v2, index2 = _build(
+        settings, tiny_docs, hashing_encoder, registry, 1.0, {"q1": 1, "q2": 1, "q3": 1, "q4": 1}
+    )
+    store = IndexStore(settings.index_root())
+
+    assert registry.promote(v1, POLICY)[1] is True
+    assert resolve_champion(settings).path == store.path(index1)
+    assert store.current() == index1
+
+    assert main(["promote", v2]) == 0  # gate passes: 1.0 >= 0.75
+    assert str(registry.alias(CHAMPION).version) == v2
+    assert store.current() == index2
+    label, path = resolve_champion(settings)
+    assert label == f"docsearch-index v{v2}" and path == store.path(index2)
+
+    assert main(["rollback"]) == 0
+    assert str(registry.alias(CHAMPION).version) == v1 and store.current() == index1
+    assert main(["rollback"]) == 2  # nothing earlier than v1
+
+    # v2 -> v1 would drop nDCG by 0.25: rejected, becomes challenger, unless forced
+    assert main(["promote", v2, "--floor", "1.1"]) == 1
+    assert str(registry.alias(CHALLENGER).version) == v2
+    assert main(["promote", v2, "--floor", "1.1", "--force"]) == 0
+    assert str(registry.alias(CHAMPION).version) == v2 and registry.alias(CHALLENGER) is None
+
+    capsys.readouterr()
+    assert main(["compare", v1, v2]) == 0
+    out = capsys.readouterr().out
+    # deltas per query (0, 0, 0.5, 0.5): mean delta +0.25; paired t-test p = 0.182 (t = 1.73, 3 df)
+    assert "ndcg_at_10: 0.7500 -> 1.0000  +0.2500  p=0.182" in out
+    deltas = registry.compare(v1, v2)["sample"]
+    assert deltas[0].metric == "ndcg_at_10" and not deltas[0].significant
+
+
+def test_champion_is_downloaded_when_the_local_index_is_gone(settings, tiny_docs, hashing_encoder):
+    import shutil
+
+    registry = Registry.from_settings(settings)
+    v1, index1 = _build(settings, tiny_docs, hashing_encoder, registry, 0.9, {"q1": 0.9})
+    registry.promote(v1, POLICY)
+    shutil.rmtree(IndexStore(settings.index_root()).path(index1))
+    label, path = resolve_champion(settings)
+    assert path.is_relative_to(settings.models_dir)
+    assert Path(path, "manifest.json").is_file()
