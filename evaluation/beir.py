@@ -69,13 +69,17 @@ def load_qrels(path: str | Path) -> Qrels:
     return qrels
 
 
-def load_labeled_set(root: str | Path, split: str = "test", with_documents: bool = True) -> LabeledSet:
+def load_labeled_set(
+    root: str | Path, split: str = "test", with_documents: bool = True
+) -> LabeledSet:
     """Load a BEIR-layout folder; only queries judged in ``split`` are kept."""
     root = Path(root)
     qrels_path = root / "qrels" / f"{split}.tsv"
     if not qrels_path.is_file():
         available = sorted(p.stem for p in (root / "qrels").glob("*.tsv"))
-        raise FileNotFoundError(f"No qrels for split {split!r} in {root}/qrels (have: {available}).")
+        raise FileNotFoundError(
+            f"No qrels for split {split!r} in {root}/qrels (have: {available})."
+        )
     qrels = load_qrels(qrels_path)
     queries = {q: t for q, t in load_queries(root / "queries.jsonl").items() if q in qrels}
     report = load_documents(root) if with_documents else LoadReport([], [], 0)

@@ -79,9 +79,14 @@ def run_bench(dataset: Path, split: str, anchors: Path | None, latency_queries: 
     }
     if anchors and anchors.is_file():
         proc = subprocess.run(
-            [sys.executable, str(anchors), str(dataset)], capture_output=True, text=True, check=False
+            [sys.executable, str(anchors), str(dataset)],
+            capture_output=True,
+            text=True,
+            check=False,
         )
-        out["anchor_baselines"] = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        out["anchor_baselines"] = [
+            json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")
+        ]
     return out
 
 
@@ -89,12 +94,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", required=True, type=Path)
     parser.add_argument("--split", default="test")
-    parser.add_argument("--anchors", type=Path, help="also run ../shared/tools/anchor_baselines.py side by side")
+    parser.add_argument(
+        "--anchors", type=Path, help="also run ../shared/tools/anchor_baselines.py side by side"
+    )
     parser.add_argument("--latency-queries", type=int, default=200)
     args = parser.parse_args()
     if not args.dataset.is_dir():
-        sys.exit(f"error: no dataset at {args.dataset}; pass --dataset or SCIFACT=... to make bench")
-    print(json.dumps(run_bench(args.dataset, args.split, args.anchors, args.latency_queries), indent=2))
+        sys.exit(
+            f"error: no dataset at {args.dataset}; pass --dataset or SCIFACT=... to make bench"
+        )
+    print(
+        json.dumps(
+            run_bench(args.dataset, args.split, args.anchors, args.latency_queries), indent=2
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,13 @@ def compare(a: Evaluation, b: Evaluation, alpha: float = 0.05) -> list[MetricDel
             p = float(stats.ttest_rel(xb, xa).pvalue)
             p = 1.0 if np.isnan(p) else p
         out.append(
-            MetricDelta(metric, float(xa.mean()) if len(xa) else 0.0, float(xb.mean()) if len(xb) else 0.0,
-                        float(xb.mean() - xa.mean()) if len(xa) else 0.0, p, p < alpha)
+            MetricDelta(
+                metric,
+                float(xa.mean()) if len(xa) else 0.0,
+                float(xb.mean()) if len(xb) else 0.0,
+                float(xb.mean() - xa.mean()) if len(xa) else 0.0,
+                p,
+                p < alpha,
+            )
         )
     return out

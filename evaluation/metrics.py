@@ -45,7 +45,9 @@ def evaluate(run: Run, qrels: Qrels) -> Evaluation:
             "recall_at_100": float(values.get("recall_100", 0.0)),
             "mrr_at_10": _mrr_at_10(run.get(q, {}), qrels[q]),
         }
-    mean = {m: float(np.mean([v[m] for v in per_query.values()])) if per_query else 0.0 for m in METRICS}
+    mean = {
+        m: float(np.mean([v[m] for v in per_query.values()])) if per_query else 0.0 for m in METRICS
+    }
     return Evaluation(mean=mean, per_query=per_query)
 
 

@@ -13,7 +13,9 @@ from search.progress import ProgressPrinter
 from search.settings import Settings
 
 
-def evaluate_index(index: SearchIndex, labeled: LabeledSet, method: Method | str = Method.HYBRID, **options) -> Evaluation:
+def evaluate_index(
+    index: SearchIndex, labeled: LabeledSet, method: Method | str = Method.HYBRID, **options
+) -> Evaluation:
     run = index.run(labeled.queries, k=100, method=method, **options)
     return evaluate(run, labeled.qrels)
 

@@ -79,7 +79,12 @@ class SentenceTransformerEncoder:
             ) from exc
         if max_seq_length:
             self.model.max_seq_length = max_seq_length
-        self.dim = int((getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension)())
+        self.dim = int(
+            (
+                getattr(self.model, "get_embedding_dimension", None)
+                or self.model.get_sentence_embedding_dimension
+            )()
+        )
         self.fingerprint = weights_fingerprint(self.model)
         self.tokenizer = self.model.tokenizer
 

@@ -29,11 +29,17 @@ class Filters:
         modified_before: str = "",
         allow: Callable[[dict], bool] | None = None,
     ) -> Filters:
-        return cls(frozenset(formats), path_prefix.lstrip("/"), modified_after, modified_before, allow)
+        return cls(
+            frozenset(formats), path_prefix.lstrip("/"), modified_after, modified_before, allow
+        )
 
     def is_empty(self) -> bool:
         return not (
-            self.formats or self.path_prefix or self.modified_after or self.modified_before or self.allow
+            self.formats
+            or self.path_prefix
+            or self.modified_after
+            or self.modified_before
+            or self.allow
         )
 
     def matches(self, metadata: dict) -> bool:

@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 Ranking = Mapping[str, float]  # item id -> score (higher is better)
 
 
-def rrf(rankings: Sequence[Ranking], k: int = 60, weights: Sequence[float] | None = None) -> dict[str, float]:
+def rrf(
+    rankings: Sequence[Ranking], k: int = 60, weights: Sequence[float] | None = None
+) -> dict[str, float]:
     """Reciprocal rank fusion (Cormack, Clarke and Buettcher, SIGIR 2009).
 
     score(d) = sum_i w_i / (k + rank_i(d)), rank starting at 1; a list that misses d adds nothing.

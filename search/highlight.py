@@ -15,7 +15,9 @@ class Snippet:
     text: str
     highlights: tuple[tuple[int, int], ...]  # character spans within text
 
-    def render(self, open_mark: str = "**", close_mark: str = "**", escape: Callable[[str], str] = str) -> str:
+    def render(
+        self, open_mark: str = "**", close_mark: str = "**", escape: Callable[[str], str] = str
+    ) -> str:
         """The snippet with each highlight wrapped; every piece of text goes through ``escape``."""
         out, last = [], 0
         for start, end in self.highlights:
@@ -61,7 +63,5 @@ def make_snippet(
     suffix = "…" if end < len(text) else ""
     window = text[best_start:end]
     shift = len(prefix) - best_start
-    spans = tuple(
-        (s + shift, e + shift) for s, e in matches if best_start <= s and e <= end
-    )
+    spans = tuple((s + shift, e + shift) for s, e in matches if best_start <= s and e <= end)
     return Snippet(prefix + window + suffix, spans)

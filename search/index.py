@@ -79,7 +79,11 @@ class SearchIndex:
         self.sparse: SparseIndex = sparse
         self.manifest = manifest or {}
         self.build_stats: BuildStats | None = None
+        self.doc_ids = list(documents)  # row order of the BM25 index
         self._chunk_doc = np.array([c.doc_id for c in chunks], dtype=object)
+        self._doc_chunks: dict[str, list[int]] = {}
+        for row, chunk in enumerate(chunks):
+            self._doc_chunks.setdefault(chunk.doc_id, []).append(row)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -112,8 +116,15 @@ class SearchIndex:
         dense = DenseIndex.build(
             vectors, config.approximate_above, config.hnsw_m, config.hnsw_ef_search
         )
+        # BM25 scores whole documents (length normalisation over the document, as Lucene does);
+        # the dense index scores chunks, max-pooled per document at query time.
         sparse = SparseIndex.build(
-            texts, config.bm25_k1, config.bm25_b, config.bm25_method, config.stemmer, config.stopwords
+            [f"{d.title}\n{d.text}" for d in documents],
+            config.bm25_k1,
+            config.bm25_b,
+            config.bm25_method,
+            config.stemmer,
+            config.stopwords,
         )
         docs = {d.id: {"title": d.title, "metadata": dict(d.metadata)} for d in documents}
         index = cls(config, encoder, chunks, docs, dense, sparse)
@@ -128,7 +139,10 @@ class SearchIndex:
         return index
 
     def with_encoder(
-        self, encoder: Encoder, cache: EmbeddingCache | None = None, progress: ProgressFn | None = None
+        self,
+        encoder: Encoder,
+        cache: EmbeddingCache | None = None,
+        progress: ProgressFn | None = None,
     ) -> SearchIndex:
         """The same chunks and BM25 index with dense vectors from another encoder."""
         started = time.perf_counter()
@@ -143,8 +157,12 @@ class SearchIndex:
         config = self.config.replace(model=encoder.model_id)
         index = SearchIndex(config, encoder, self.chunks, self.documents, dense, self.sparse)
         index.build_stats = BuildStats(
-            len(self.documents), len(self.chunks), n_encoded, len(self.chunks) - n_encoded,
-            time.perf_counter() - started, encode_seconds,
+            len(self.documents),
+            len(self.chunks),
+            n_encoded,
+            len(self.chunks) - n_encoded,
+            time.perf_counter() - started,
+            encode_seconds,
         )
         return index
 
@@ -177,22 +195,22 @@ class SearchIndex:
         weight = self.config.dense_weight if dense_weight is None else dense_weight
         qids = list(queries)
         texts = [queries[q] or "" for q in qids]
-        allowed = self._allowed_rows(filters)
-        if allowed is not None and len(allowed) == 0:
+        allowed_docs, allowed_chunks = self._allowed_rows(filters)
+        if allowed_docs is not None and len(allowed_docs) == 0:
             return {q: [] for q in qids}
         depth = max(self.config.candidates, 3 * k)
         sparse_hits: list[dict[int, float]] = [{} for _ in qids]
         dense_hits: list[dict[int, float]] = [{} for _ in qids]
         if method in (Method.BM25, Method.HYBRID):
-            scores, rows = self.sparse.search(texts, depth, allowed)
+            scores, rows = self.sparse.search(texts, depth, allowed_docs)
             sparse_hits = [_hits(r, s) for r, s in zip(rows, scores, strict=True)]
         if method in (Method.DENSE, Method.HYBRID):
             vectors = self.encoder.encode_queries(texts)
-            scores, rows = self.dense.search(vectors, depth, allowed)
+            scores, rows = self.dense.search(vectors, depth, allowed_chunks)
             dense_hits = [_hits(r, s) for r, s in zip(rows, scores, strict=True)]
         out = {}
         for i, qid in enumerate(qids):
-            sparse_docs, sparse_best = self._by_document(sparse_hits[i])
+            sparse_docs = {self.doc_ids[row]: score for row, score in sparse_hits[i].items()}
             dense_docs, dense_best = self._by_document(dense_hits[i])
             if method == Method.BM25:
                 fused = sparse_docs
@@ -206,7 +224,9 @@ class SearchIndex:
             terms = self.sparse.terms(texts[i]) if with_snippets else set()
             results = []
             for rank, (doc_id, score) in enumerate(ranked, start=1):
-                row = sparse_best.get(doc_id, dense_best.get(doc_id))
+                row = dense_best.get(doc_id)
+                if row is None:
+                    row = self._best_chunk_by_terms(doc_id, terms)
                 chunk = self.chunks[row]
                 doc = self.documents[doc_id]
                 results.append(
@@ -218,7 +238,9 @@ class SearchIndex:
                         bm25_score=sparse_docs.get(doc_id),
                         dense_score=dense_docs.get(doc_id),
                         chunk_id=chunk.id,
-                        snippet=self._snippet(chunk.text, terms) if with_snippets else Snippet("", ()),
+                        snippet=self._snippet(chunk.text, terms)
+                        if with_snippets
+                        else Snippet("", ()),
                         metadata=doc["metadata"],
                     )
                 )
@@ -226,17 +248,33 @@ class SearchIndex:
         return out
 
     def run(
-        self, queries: Mapping[str, str], k: int = 100, method: Method | str | None = None, **options
+        self,
+        queries: Mapping[str, str],
+        k: int = 100,
+        method: Method | str | None = None,
+        **options,
     ) -> dict[str, dict[str, float]]:
         """A BEIR-style run ``{qid: {doc_id: score}}`` for evaluation."""
         results = self.search_many(queries, k, method, with_snippets=False, **options)
         return {q: {r.doc_id: r.score for r in rs} for q, rs in results.items()}
 
-    def _allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
+    def _allowed_rows(self, filters: Filters | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(BM25 document rows, dense chunk rows) that the filters allow; None = everything."""
         if filters is None or filters.is_empty():
-            return None
-        ok = {d for d, info in self.documents.items() if filters.matches(info["metadata"])}
-        return np.array([i for i, c in enumerate(self.chunks) if c.doc_id in ok], dtype=np.int64)
+            return None, None
+        docs = [
+            i for i, d in enumerate(self.doc_ids) if filters.matches(self.documents[d]["metadata"])
+        ]
+        chunks = [r for i in docs for r in self._doc_chunks.get(self.doc_ids[i], [])]
+        return np.array(docs, dtype=np.int64), np.array(chunks, dtype=np.int64)
+
+    def _best_chunk_by_terms(self, doc_id: str, terms: set[str]) -> int:
+        """The document's chunk containing most query terms (first chunk on a tie)."""
+        rows = self._doc_chunks[doc_id]
+        if len(rows) == 1 or not terms:
+            return rows[0]
+        counts = [len(terms & set(self.sparse.tokenize([self.chunks[r].text])[0])) for r in rows]
+        return rows[int(np.argmax(counts))]
 
     def _by_document(self, hits: dict[int, float]) -> tuple[dict[str, float], dict[str, int]]:
         """Max-pool chunk scores into document scores; remember each document's best chunk."""
@@ -328,21 +366,24 @@ class SearchIndex:
                 chunks.append(Chunk(**row, metadata=documents[row["doc_id"]]["metadata"]))
         dense = DenseIndex.load(folder / "dense.faiss", manifest["dense_index"])
         sparse = SparseIndex.load(folder / "sparse")
-        if len(dense) != len(chunks) or len(sparse) != len(chunks):
+        if len(dense) != len(chunks) or len(sparse) != len(documents):
             raise IndexError_(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
         return cls(config, encoder, chunks, documents, dense, sparse, manifest)
-
 
 
 def read_manifest(folder: str | Path) -> dict:
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.is_file():
-        raise IndexError_(f"No index at {folder}: {MANIFEST} is missing. Build one with `docsearch build`.")
+        raise IndexError_(
+            f"No index at {folder}: {MANIFEST} is missing. Build one with `docsearch build`."
+        )
     try:
         manifest = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise IndexError_(f"Index {folder} has an unreadable manifest ({exc}). Rebuild it.") from exc
+        raise IndexError_(
+            f"Index {folder} has an unreadable manifest ({exc}). Rebuild it."
+        ) from exc
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexError_(
             f"Index {folder} has format {manifest.get('format_version')}, this version reads "

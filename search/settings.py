@@ -25,7 +25,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.mlflow_uri:
-            object.__setattr__(self, "mlflow_uri", f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}")
+            object.__setattr__(
+                self, "mlflow_uri", f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+            )
         if not self.feedback_url:
             object.__setattr__(self, "feedback_url", f"sqlite:///{self.home / 'feedback.sqlite'}")
 
@@ -35,7 +37,11 @@ class Settings:
 
         env = os.environ if env is None else env
         home = Path(env.get("DOCSEARCH_HOME") or DEFAULT_HOME).expanduser().resolve()
-        docs = Path(env.get("DOCSEARCH_DOCS") or _project_relative(DEFAULT_DOCS)).expanduser().resolve()
+        docs = (
+            Path(env.get("DOCSEARCH_DOCS") or _project_relative(DEFAULT_DOCS))
+            .expanduser()
+            .resolve()
+        )
         return cls(
             home=home,
             docs=docs,
@@ -58,7 +64,6 @@ class Settings:
     @property
     def mlflow_artifacts(self) -> Path:
         return self.home / "mlflow" / "artifacts"
-
 
 
 def _project_relative(path: str) -> str:

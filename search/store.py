@@ -52,7 +52,9 @@ class IndexStore:
     def versions(self) -> list[str]:
         if not self.versions_dir.is_dir():
             return []
-        return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(
+            p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
 
     def path(self, version: str) -> Path:
         return self.versions_dir / version
@@ -60,7 +62,9 @@ class IndexStore:
     def load(self, version: str | None = None, encoder: Encoder | None = None) -> SearchIndex:
         version = version or self.current()
         if version is None:
-            raise IndexError_(f"No index has been built in {self.root}. Run `docsearch build` first.")
+            raise IndexError_(
+                f"No index has been built in {self.root}. Run `docsearch build` first."
+            )
         return SearchIndex.load(self.path(version), encoder)
 
     def remove(self, version: str) -> None:

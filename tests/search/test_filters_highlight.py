@@ -22,7 +22,10 @@ def test_snippet_marks_stemmed_terms_and_escapes_html():
     stem = Stemmer.Stemmer("english").stemWord
     snip = make_snippet("Our leave policies <b>apply</b> to all.", {"polici", "leav"}, stem)
     assert snip.render() == "Our **leave** **policies** <b>apply</b> to all."
-    assert snip.html() == "Our <mark>leave</mark> <mark>policies</mark> &lt;b&gt;apply&lt;/b&gt; to all."
+    assert (
+        snip.html()
+        == "Our <mark>leave</mark> <mark>policies</mark> &lt;b&gt;apply&lt;/b&gt; to all."
+    )
 
 
 def test_snippet_window_centres_on_matches():
