@@ -1,0 +1,44 @@
+import json
+from pathlib import Path
+
+from search.cli import main
+
+BEIR_TINY = Path(__file__).parent.parent / "fixtures" / "beir_tiny"
+
+
+def run_cli(capsys, *args) -> dict:
+    assert main(list(args)) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_eval_prints_metrics_and_reuses_the_index(home, capsys, monkeypatch):
+    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
+    first = run_cli(capsys, "eval", "--dataset", str(BEIR_TINY), "--json")
+    assert first["method"] == "hybrid" and first["dataset"] == "beir_tiny"
+    assert first["n_queries"] == 5 and not first["index_reused"]
+    assert {"ndcg_at_10", "recall_at_100", "mrr_at_10", "seconds"} <= set(first)
+    assert first["recall_at_100"] == 1.0  # 6 documents, all returned
+    second = run_cli(capsys, "eval", "--dataset", str(BEIR_TINY), "--method", "bm25", "--json")
+    assert second["index_reused"] and second["index_version"] == first["index_version"]
+    assert second["mrr_at_10"] == 1.0  # every tiny query's answer is BM25's top hit
+
+
+def test_build_then_search_with_filters(home, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
+    docs = tmp_path / "docs"
+    (docs / "it").mkdir(parents=True)
+    (docs / "it" / "vpn.md").write_text("# VPN\n\nError 809 means UDP port 51820 is blocked.")
+    (docs / "hr.txt").write_text("Leave policy\n\nSixteen weeks of parental leave.")
+    (docs / "broken.pdf").write_bytes(b"not a pdf at all")
+    built = run_cli(capsys, "build", "--docs", str(docs), "--json")
+    assert built["documents"] == 2 and built["chunks"] == 2
+    assert [r["path"] for r in built["rejected"]] == ["broken.pdf"]
+    hits = run_cli(capsys, "search", "error 809", "--json")
+    assert hits["results"][0]["doc_id"] == "it/vpn.md"
+    only_hr = run_cli(capsys, "search", "error 809", "--path-prefix", "hr", "--json")
+    assert [r["doc_id"] for r in only_hr["results"]] == ["hr.txt"]
+
+
+def test_missing_dataset_is_a_clear_error(home, capsys, tmp_path):
+    assert main(["eval", "--dataset", str(tmp_path / "nope")]) == 2
+    assert "No qrels" in capsys.readouterr().err
