@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -12,11 +13,10 @@ import numpy as np
 
 from search.chunking import Chunk
 from search.config import IndexConfig
-from search.dense import DenseIndex
 from search.documents import Document
 from search.embedding_cache import EmbeddingCache, embed_with_cache
 from search.encoder import Encoder, ProgressFn
-from search.index import BuildStats, SearchIndex, corpus_fingerprint, read_manifest
+from search.index import SearchIndex, corpus_fingerprint, read_manifest
 from search.store import IndexStore
 
 
@@ -95,32 +95,24 @@ def assemble_index(
     embeddings: Embeddings,
     config: IndexConfig,
     encoder: Encoder,
+    cache: EmbeddingCache,
 ) -> SearchIndex:
-    """A SearchIndex from already-computed chunks and vectors (what ``SearchIndex.build`` does
-    in one go, split so that each step is its own Dagster asset)."""
-    from search.sparse import SparseIndex
+    """The index over ``documents`` once ``embed_chunks`` has filled the cache.
 
-    started = time.perf_counter()
-    if len(chunks) != len(embeddings.vectors):
-        raise ValueError(f"{len(chunks)} chunks but {len(embeddings.vectors)} vectors")
-    if not chunks:
-        raise ValueError("The documents contain no text to index.")
-    texts = [c.embedding_text(config.title_in_chunks) for c in chunks]
-    dense = DenseIndex.build(
-        embeddings.vectors, config.approximate_above, config.hnsw_m, config.hnsw_ef_search
-    )
-    sparse = SparseIndex.build(
-        texts, config.bm25_k1, config.bm25_b, config.bm25_method, config.stemmer, config.stopwords
-    )
-    docs = {d.id: {"title": d.title, "metadata": dict(d.metadata)} for d in documents}
-    index = SearchIndex(config, encoder, list(chunks), docs, dense, sparse)
-    index.build_stats = BuildStats(
-        documents=len(docs),
-        chunks=len(chunks),
-        chunks_embedded=embeddings.chunks_embedded,
-        chunks_reused=embeddings.chunks_reused,
-        seconds=embeddings.seconds + time.perf_counter() - started,
-        encode_seconds=embeddings.seconds,
+    ``SearchIndex.build`` stays the one way an index is made: it re-chunks (deterministic, so
+    the chunks equal ``chunks``) and reads every vector back from the cache. The build stats
+    then report what the embedding step encoded and reused.
+    """
+    index = SearchIndex.build(documents, config, encoder, cache)
+    if len(index.chunks) != len(chunks):
+        raise ValueError(f"index has {len(index.chunks)} chunks, the chunking step {len(chunks)}")
+    stats = index.build_stats
+    index.build_stats = dataclasses.replace(
+        stats,
+        chunks_embedded=embeddings.chunks_embedded + stats.chunks_embedded,
+        chunks_reused=len(chunks) - embeddings.chunks_embedded - stats.chunks_embedded,
+        seconds=stats.seconds + embeddings.seconds,
+        encode_seconds=stats.encode_seconds + embeddings.seconds,
     )
     return index
 

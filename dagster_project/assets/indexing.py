@@ -140,7 +140,11 @@ def index_version(
     version = matching_version(store, documents, config, model)
     reused = version is not None
     if version is None:
-        index = assemble_index(source_documents, chunks, embeddings, config, model)
+        cache = EmbeddingCache(docsearch.settings().cache_path)
+        try:
+            index = assemble_index(source_documents, chunks, embeddings, config, model, cache)
+        finally:
+            cache.close()
         version = store.write(index, activate=False)
     path = store.path(version)
     manifest = read_manifest(path)
