@@ -51,13 +51,15 @@ for turn in turns:
 
 question = st.chat_input("Ask a question about the documents")
 if question:
+    with st.chat_message("user"):
+        st.markdown(md(question))
     started = time.perf_counter()
-    rewritten = rewrite_question(question, [t["rewritten"] for t in turns])
-    query_id, results = search_and_log(
-        index, store, rewritten, session, served.version, k=5, source="chat"
-    )
-    passages = passages_for(results, runtime.chunk_map(served.version, served.path), n=5)
-    with st.spinner("Answering…"):
+    with st.chat_message("assistant"), st.spinner("Searching and answering…"):
+        rewritten = rewrite_question(question, [t["rewritten"] for t in turns])
+        query_id, results = search_and_log(
+            index, store, rewritten, session, served.version, k=5, source="chat"
+        )
+        passages = passages_for(results, runtime.chunk_map(served.version, served.path), n=5)
         answer = build_answer(
             question, passages, index.encoder, llm, history=[t["question"] for t in turns]
         )
