@@ -30,10 +30,10 @@ def _config(args, settings) -> IndexConfig:
 
 def cmd_build(args) -> int:
     from search.documents import load_folder
+    from search.encoder import load_encoder
     from search.pipeline import build_and_store
     from search.progress import ProgressPrinter
     from search.store import IndexStore
-    from search.encoder import load_encoder
 
     settings = _settings()
     docs_dir = Path(args.docs or settings.docs)
@@ -66,23 +66,37 @@ def cmd_search(args) -> int:
         index = SearchIndex.load(args.index)
     else:
         index = IndexStore(settings.index_root(args.name)).load()
-    filters = Filters.of(args.format or (), args.path_prefix or "", args.after or "", args.before or "")
+    filters = Filters.of(
+        args.format or (), args.path_prefix or "", args.after or "", args.before or ""
+    )
     started = time.perf_counter()
-    results = index.search(args.query, k=args.k, method=args.method, filters=filters, fusion=args.fusion)
+    results = index.search(
+        args.query, k=args.k, method=args.method, filters=filters, fusion=args.fusion
+    )
     ms = (time.perf_counter() - started) * 1000
     if args.json:
-        print(json.dumps({
-            "query": args.query,
-            "latency_ms": round(ms, 1),
-            "results": [
+        print(
+            json.dumps(
                 {
-                    "rank": r.rank, "doc_id": r.doc_id, "title": r.title, "score": r.score,
-                    "bm25_score": r.bm25_score, "dense_score": r.dense_score,
-                    "chunk_id": r.chunk_id, "snippet": r.snippet.text, "path": r.metadata.get("path"),
+                    "query": args.query,
+                    "latency_ms": round(ms, 1),
+                    "results": [
+                        {
+                            "rank": r.rank,
+                            "doc_id": r.doc_id,
+                            "title": r.title,
+                            "score": r.score,
+                            "bm25_score": r.bm25_score,
+                            "dense_score": r.dense_score,
+                            "chunk_id": r.chunk_id,
+                            "snippet": r.snippet.text,
+                            "path": r.metadata.get("path"),
+                        }
+                        for r in results
+                    ],
                 }
-                for r in results
-            ],
-        }))
+            )
+        )
         return 0
     if not results:
         print("No results. Try fewer or different words, or remove filters.")
@@ -127,7 +141,9 @@ def cmd_promote(args) -> int:
         forced = " (forced past the gate)" if not decision.promote else ""
         print(f"v{version} is now the champion{forced}: {decision.reason}")
         return 0
-    print(f"v{version} was not promoted: {decision.reason}. Use --force to override.", file=sys.stderr)
+    print(
+        f"v{version} was not promoted: {decision.reason}. Use --force to override.", file=sys.stderr
+    )
     return 1
 
 
@@ -151,8 +167,123 @@ def cmd_compare(args) -> int:
         print(f"{name}: v{a.version} -> v{b.version}")
         for d in rows:
             mark = " *" if d.significant else ""
-            print(f"  {d.metric:>14}: {d.a:.4f} -> {d.b:.4f}  {d.delta:+.4f}  p={d.p_value:.3f}{mark}")
+            print(
+                f"  {d.metric:>14}: {d.a:.4f} -> {d.b:.4f}  {d.delta:+.4f}  p={d.p_value:.3f}{mark}"
+            )
     print("* significant at p < 0.05 (paired t-test over queries)", file=sys.stderr)
+    return 0
+
+
+def _dataset_index(dataset, settings, config):
+    """The index ``docsearch eval`` builds for a dataset, reused when it exists."""
+    from evaluation.beir import load_labeled_set
+    from evaluation.runner import index_name_for
+    from search.pipeline import build_or_reuse
+    from search.progress import ProgressPrinter
+    from search.store import IndexStore
+
+    store = IndexStore(settings.index_root(index_name_for(dataset)))
+    corpus = load_labeled_set(dataset, _any_split(dataset))
+    built = build_or_reuse(corpus.documents, config, settings, store, progress=ProgressPrinter())
+    return store, built
+
+
+def _any_split(dataset) -> str:
+    splits = sorted(p.stem for p in (Path(dataset) / "qrels").glob("*.tsv"))
+    if not splits:
+        raise FileNotFoundError(f"No qrels in {dataset}/qrels")
+    return "test" if "test" in splits else splits[0]
+
+
+def cmd_simulate_feedback(args) -> int:
+    from evaluation.beir import load_labeled_set
+    from evaluation.simulation import ClickModel, simulate_feedback
+    from search.feedback import FeedbackStore
+    from search.progress import ProgressPrinter
+
+    settings = _settings()
+    store, built = _dataset_index(args.dataset, settings, _config(args, settings))
+    labeled = load_labeled_set(args.dataset, args.split, with_documents=False)
+    feedback = FeedbackStore(settings.feedback_url)
+    model = ClickModel(args.position_bias, args.noise, args.miss_rate, args.vote_rate)
+    report = simulate_feedback(
+        built.index,
+        feedback,
+        labeled,
+        built.version,
+        model,
+        args.sessions,
+        seed=args.seed,
+        progress=ProgressPrinter(),
+    )
+    out = {
+        "index_version": built.version,
+        "feedback_store": settings.feedback_url,
+        **report.__dict__,
+    }
+    print(json.dumps(out, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_retrain(args) -> int:
+    from evaluation.beir import load_labeled_set
+    from evaluation.retraining import eval_set_of, retrain, summary
+    from search.feedback import FeedbackStore
+    from search.registry import MODEL_NAME, Registry
+    from search.settings import sample_set_path
+    from search.training import FineTuneConfig
+
+    settings = _settings()
+    feedback = FeedbackStore(settings.feedback_url)
+    ft = FineTuneConfig(
+        epochs=args.epochs, batch_size=args.batch_size, max_seq_length=args.max_seq_length
+    )
+    if args.dataset:
+        store, built = _dataset_index(args.dataset, settings, _config(args, settings))
+        report = eval_set_of(load_labeled_set(args.dataset, args.split, with_documents=False))
+        gate_sets, report_sets = [], [report]
+        model_name = f"{MODEL_NAME}-{Path(args.dataset).resolve().name}"
+    else:
+        from search.store import IndexStore
+
+        store = IndexStore(settings.index_root())
+        built = type("Built", (), {"index": store.load(), "version": store.current()})
+        sample = load_labeled_set(sample_set_path(), "test", with_documents=False)
+        gate_sets, report_sets = [eval_set_of(sample)], []
+        report = gate_sets[0]
+        model_name = MODEL_NAME
+    versions = set(store.versions())
+    impressions = [i for i in feedback.impressions() if i.index_version in versions]
+    if not impressions:
+        print(
+            "error: no feedback recorded for this index yet; search and click first, or run "
+            "`docsearch simulate-feedback`",
+            file=sys.stderr,
+        )
+        return 2
+    registry = (
+        None
+        if args.no_mlflow
+        else Registry(settings.mlflow_uri, settings.mlflow_artifacts, model_name=model_name)
+    )
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    outcome = retrain(
+        built.index,
+        built.version,
+        impressions,
+        store,
+        settings,
+        report_sets,
+        gate_sets,
+        ft,
+        tolerance=args.tolerance,
+        log=log,
+        registry=registry,
+    )
+    print(json.dumps(summary(outcome, report.name), indent=None if args.json else 2, default=str))
     return 0
 
 
@@ -182,7 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("eval", help="evaluate retrieval on a BEIR-layout dataset")
-    p.add_argument("--dataset", required=True, help="folder with corpus.jsonl (or docs/), queries.jsonl, qrels/")
+    p.add_argument(
+        "--dataset",
+        required=True,
+        help="folder with corpus.jsonl (or docs/), queries.jsonl, qrels/",
+    )
     p.add_argument("--split", default="test")
     p.add_argument("--method", choices=[m.value for m in Method], default=Method.HYBRID.value)
     p.add_argument("--fusion", choices=[f.value for f in Fusion])
@@ -204,6 +339,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", help="version number or alias")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("simulate-feedback", help="replay labeled queries as users who click")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--split", default="train")
+    p.add_argument("--sessions", type=int, default=1, help="times each query is replayed")
+    p.add_argument("--position-bias", type=float, default=0.5, help="examination = (1/rank)^this")
+    p.add_argument("--noise", type=float, default=0.05, help="click rate on examined non-relevant")
+    p.add_argument("--miss-rate", type=float, default=0.1, help="skip rate of examined relevant")
+    p.add_argument("--vote-rate", type=float, default=0.2)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_simulate_feedback)
+
+    p = sub.add_parser("retrain", help="feedback -> fine-tuned encoder -> challenger -> gate")
+    p.add_argument(
+        "--dataset", help="BEIR dataset whose index learns (default: the product's index)"
+    )
+    p.add_argument("--split", default="test", help="split measured before/after (never trained on)")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-seq-length", type=int, default=128)
+    p.add_argument("--tolerance", type=float, default=0.01)
+    p.add_argument("--no-mlflow", action="store_true", help="do not log or register in MLflow")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_retrain)
     return parser
 
 

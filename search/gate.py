@@ -16,6 +16,10 @@ class GatePolicy:
     primary: str = PRIMARY_METRIC
     floor: float = 0.5  # minimum of the primary metric
     tolerance: float = 0.01  # the largest drop of any quality metric against the champion
+    require_improvement: bool = False  # a challenger must beat the champion on the primary metric
+    sets: tuple[
+        str, ...
+    ] = ()  # evaluation sets that take part (empty: all); others are reported only
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,21 @@ def decide(
         return verdict(
             True, f"first good build: {policy.primary} {value:.4f} >= {policy.floor:.4f}"
         )
+    if policy.require_improvement:
+        before = champion.get(policy.primary)
+        if before is None:
+            return verdict(False, f"the champion has no {policy.primary} to compare with")
+        if value <= before:
+            return verdict(
+                False,
+                f"{policy.primary} {value:.4f} is not better than the champion's {before:.4f}",
+            )
     regressions = {
         name: metrics[name] - champion[name]
         for name in sorted(set(metrics) & set(champion))
-        if is_quality_metric(name) and metrics[name] - champion[name] < -policy.tolerance
+        if is_quality_metric(name)
+        and (not policy.sets or name.rsplit("/", 1)[0] in policy.sets)
+        and metrics[name] - champion[name] < -policy.tolerance
     }
     if regressions:
         worst = min(regressions, key=regressions.get)

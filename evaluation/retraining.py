@@ -1,0 +1,255 @@
+"""The closed loop: fine-tuned encoder -> challenger index -> re-fitted fusion -> evaluation -> gate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evaluation.metrics import Evaluation, evaluate
+from search.config import Fusion
+from search.embedding_cache import EmbeddingCache
+from search.encoder import SentenceTransformerEncoder
+from search.gate import GatePolicy, decide
+from search.index import SearchIndex
+from search.training import TrainingData
+
+FEEDBACK_SET = "feedback"  # name of the held-back validation feedback as an evaluation set
+WEIGHT_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """Queries with judgements, under a name used in metric keys (``<name>/ndcg_at_10``)."""
+
+    name: str
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+def feedback_set(data: TrainingData) -> EvalSet:
+    return EvalSet(FEEDBACK_SET, data.validation_queries, data.validation_qrels)
+
+
+def fit_dense_weight(
+    index: SearchIndex, validation: EvalSet, grid: Iterable[float] = WEIGHT_GRID
+) -> tuple[float, dict[float, float]]:
+    """The weighted-fusion dense weight with the best nDCG@10 on the validation feedback.
+
+    Ties go to the weight nearest 0.5. With no validation queries the index's weight stays.
+    """
+    if not validation.queries:
+        return index.config.dense_weight, {}
+    scores: dict[float, float] = {}
+    for weight in grid:
+        run = index.run(
+            validation.queries, k=100, method="hybrid", fusion="weighted", dense_weight=weight
+        )
+        scores[weight] = evaluate(run, validation.qrels).mean["ndcg_at_10"]
+    best = max(scores, key=lambda w: (round(scores[w], 6), -abs(w - 0.5)))
+    return best, scores
+
+
+def build_challenger(
+    champion: SearchIndex,
+    model_path: Path,
+    validation: EvalSet,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[SearchIndex, dict[float, float]]:
+    """Champion's chunks and BM25 with the fine-tuned encoder's vectors and a re-fitted weight."""
+    encoder = SentenceTransformerEncoder(str(model_path))
+    challenger = champion.with_encoder(encoder, cache, progress=progress)
+    weight, grid = fit_dense_weight(challenger, validation)
+    challenger.config = challenger.config.replace(fusion=Fusion.WEIGHTED, dense_weight=weight)
+    return challenger, grid
+
+
+def evaluate_on(
+    index: SearchIndex, sets: Iterable[EvalSet], method: str = "hybrid"
+) -> dict[str, Evaluation]:
+    """The index as it serves (its own fusion settings) on each set."""
+    return {
+        s.name: evaluate(index.run(s.queries, k=100, method=method), s.qrels)
+        for s in sets
+        if s.queries
+    }
+
+
+def flat_metrics(evaluations: Mapping[str, Evaluation]) -> dict[str, float]:
+    return {f"{name}/{m}": v for name, ev in evaluations.items() for m, v in ev.mean.items()}
+
+
+def challenger_policy(gate_sets: Iterable[str], tolerance: float = 0.01) -> GatePolicy:
+    """The gate for a retrained challenger: better on the held-back feedback's nDCG@10, and no
+    quality metric of a gated set (the feedback and the trusted labeled sets) down by more than
+    ``tolerance``. Report-only sets (a benchmark's test split) never take part."""
+    return GatePolicy(
+        primary=f"{FEEDBACK_SET}/ndcg_at_10",
+        floor=0.0,
+        tolerance=tolerance,
+        require_improvement=True,
+        sets=tuple(gate_sets),
+    )
+
+
+@dataclass(frozen=True)
+class LoopTimings:
+    pairs_seconds: float = 0.0
+    train_seconds: float = 0.0
+    challenger_seconds: float = 0.0
+    evaluation_seconds: float = 0.0
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def lap(self) -> float:
+        now = time.perf_counter()
+        elapsed, self.started = now - self.started, now
+        return elapsed
+
+
+@dataclass
+class RetrainOutcome:
+    """Everything one turn of the loop decided and measured."""
+
+    promoted: bool
+    reason: str
+    champion_version: str
+    challenger_version: str
+    encoder_path: str
+    dense_weight: float
+    weight_grid: dict[float, float]
+    before: dict[str, dict[str, float]]  # set name -> metrics of the champion as served
+    after: dict[str, dict[str, float]]  # set name -> metrics of the challenger as it would serve
+    dense_before: dict[str, dict[str, float]]
+    dense_after: dict[str, dict[str, float]]
+    pairs: dict
+    fine_tune: dict
+    timings: LoopTimings
+    mlflow: dict = field(default_factory=dict)
+
+
+def retrain(
+    champion: SearchIndex,
+    champion_version: str,
+    impressions,
+    store,
+    settings,
+    report_sets: Iterable[EvalSet] = (),
+    gate_sets: Iterable[EvalSet] = (),
+    fine_tune_config=None,
+    tolerance: float = 0.01,
+    log: Callable[[str], None] = print,
+    registry=None,
+) -> RetrainOutcome:
+    """One turn of the loop: pairs -> fine-tune -> challenger -> evaluation -> gate.
+
+    ``gate_sets`` (labeled sets the product trusts, e.g. the sample queries) join the held-back
+    feedback in the gate; ``report_sets`` (e.g. a benchmark's test split) are only measured and
+    never influence a choice. The challenger is written to ``store`` as a new version, made
+    current only when promoted. With a ``registry`` (search.registry.Registry) the encoder and
+    the challenger are logged and registered in MLflow and the aliases moved.
+    """
+    from search.training import FineTuneConfig, build_training_data, fine_tune
+
+    clock = Stopwatch()
+    data = build_training_data(impressions, champion)
+    log(f"training data: {data.stats}")
+    data_dir = settings.home / "training" / data.fingerprint
+    data.save(data_dir)
+    pairs_seconds = clock.lap()
+    ft = fine_tune(
+        champion.encoder.model_id,
+        data,
+        settings.models_dir / f"encoder-{data.fingerprint}",
+        fine_tune_config or FineTuneConfig(),
+        log=log,
+    )
+    train_seconds = clock.lap()
+    validation = feedback_set(data)
+    cache = EmbeddingCache(settings.cache_path)
+    try:
+        challenger, grid = build_challenger(champion, ft.path, validation, cache)
+    finally:
+        cache.close()
+    log(f"challenger: dense weight {challenger.config.dense_weight} (validation nDCG@10 {grid})")
+    challenger_seconds = clock.lap()
+    gated = [validation, *gate_sets]
+    reported = list(report_sets)
+    before = evaluate_on(champion, gated + reported)
+    after = evaluate_on(challenger, gated + reported)
+    dense_before = evaluate_on(champion, gated + reported, method="dense")
+    dense_after = evaluate_on(challenger, gated + reported, method="dense")
+    policy = challenger_policy([s.name for s in gated], tolerance)
+    verdict = decide(flat_metrics(after), flat_metrics(before), policy)
+    evaluation_seconds = clock.lap()
+    log(f"gate: {'promote' if verdict.promote else 'keep the champion'}: {verdict.reason}")
+    version = store.write(challenger, activate=verdict.promote)
+    outcome = RetrainOutcome(
+        promoted=verdict.promote,
+        reason=verdict.reason,
+        champion_version=champion_version,
+        challenger_version=version,
+        encoder_path=str(ft.path),
+        dense_weight=challenger.config.dense_weight,
+        weight_grid=grid,
+        before={k: v.mean for k, v in before.items()},
+        after={k: v.mean for k, v in after.items()},
+        dense_before={k: v.mean for k, v in dense_before.items()},
+        dense_after={k: v.mean for k, v in dense_after.items()},
+        pairs={**data.stats, "fingerprint": data.fingerprint, "path": str(data_dir)},
+        fine_tune={
+            "base_model": ft.base_model,
+            "steps": ft.steps,
+            "examples": ft.examples,
+            "seconds": round(ft.seconds, 1),
+            "device": ft.device,
+            "final_loss": ft.final_loss,
+            **{k: v for k, v in (fine_tune_config or FineTuneConfig()).__dict__.items()},
+        },
+        timings=LoopTimings(pairs_seconds, train_seconds, challenger_seconds, evaluation_seconds),
+    )
+    if registry is not None:
+        from search.training_registry import record_retrain
+
+        outcome.mlflow = record_retrain(
+            registry, outcome, store.path(version), data, before, after, policy
+        )
+    return outcome
+
+
+def eval_set_of(labeled) -> EvalSet:
+    """A LabeledSet as an evaluation set named ``<dataset>-<split>``."""
+    return EvalSet(f"{labeled.name}-{labeled.split}", labeled.queries, labeled.qrels)
+
+
+def summary(outcome: RetrainOutcome, report: str | None) -> dict:
+    """What ``docsearch retrain --json`` prints: the report set's figures before and after."""
+    pick = report if report in outcome.before else FEEDBACK_SET
+    return {
+        "before": outcome.before.get(pick, {}),
+        "after": outcome.after.get(pick, {}),
+        "dense_before": outcome.dense_before.get(pick, {}),
+        "dense_after": outcome.dense_after.get(pick, {}),
+        "measured_on": pick,
+        "promoted": outcome.promoted,
+        "reason": outcome.reason,
+        "validation_before": outcome.before.get(FEEDBACK_SET, {}),
+        "validation_after": outcome.after.get(FEEDBACK_SET, {}),
+        "all_before": outcome.before,
+        "all_after": outcome.after,
+        "champion_version": outcome.champion_version,
+        "challenger_version": outcome.challenger_version,
+        "dense_weight": outcome.dense_weight,
+        "dense_weight_grid": outcome.weight_grid,
+        "encoder_path": outcome.encoder_path,
+        "pairs": outcome.pairs,
+        "fine_tune": outcome.fine_tune,
+        "training_seconds": round(outcome.timings.train_seconds, 1),
+        "timings": {k: round(v, 1) for k, v in outcome.timings.__dict__.items()},
+        "mlflow": outcome.mlflow,
+    }

@@ -1,0 +1,155 @@
+"""MLflow records of the learning loop: the fine-tuned encoder and the challenger index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+
+from evaluation.metrics import Evaluation
+from search.gate import GatePolicy
+from search.registry import CHAMPION, Registry
+from search.training import TrainingData
+
+ENCODER_MODEL = "docsearch-encoder"
+
+
+def log_encoder(registry: Registry, outcome, data: TrainingData) -> tuple[str, str]:
+    """One run with the fine-tuned encoder's folder, registered as a ``docsearch-encoder``
+    version with its lineage (base model, training-data fingerprint, hyperparameters)."""
+    client = registry.client
+    ft = outcome.fine_tune
+    run = client.create_run(registry.experiment_id(), run_name=f"encoder {data.fingerprint}")
+    run_id = run.info.run_id
+    lineage = {
+        "docsearch.base_model": ft["base_model"],
+        "docsearch.training_data": data.fingerprint,
+        "docsearch.feedback_events": str(len(data.query_ids)),
+        "docsearch.feedback_index_versions": ",".join(data.index_versions),
+        "docsearch.kind": "encoder",
+    }
+    params = {
+        k: ft[k]
+        for k in (
+            "base_model",
+            "epochs",
+            "batch_size",
+            "learning_rate",
+            "warmup_ratio",
+            "max_seq_length",
+            "seed",
+            "device",
+        )
+    }
+    metrics = {
+        "train_seconds": ft["seconds"],
+        "train_steps": ft["steps"],
+        "train_examples": ft["examples"],
+        "pairs": data.stats.get("pairs", 0),
+        "validation_queries": data.stats.get("validation_queries", 0),
+    }
+    if ft.get("final_loss") is not None:
+        metrics["final_loss"] = ft["final_loss"]
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()],
+        params=[Param(k, str(v)) for k, v in params.items()],
+        tags=[RunTag(k, v) for k, v in lineage.items()],
+    )
+    client.log_artifacts(run_id, outcome.encoder_path, "encoder")
+    client.log_dict(run_id, data.stats, "training_data/stats.json")
+    client.set_terminated(run_id)
+    try:
+        client.create_registered_model(ENCODER_MODEL)
+    except MlflowException:
+        pass
+    version = client.create_model_version(
+        ENCODER_MODEL, f"{run.info.artifact_uri}/encoder", run_id, tags=lineage
+    )
+    return run_id, str(version.version)
+
+
+def record_retrain(
+    registry: Registry,
+    outcome,
+    index_path: Path,
+    data: TrainingData,
+    before: Mapping[str, Evaluation],
+    after: Mapping[str, Evaluation],
+    policy: GatePolicy,
+) -> dict:
+    """Log encoder and challenger, register the challenger, and move the aliases by the gate.
+
+    The champion's run receives its scores on the same held-back feedback, so the MLflow UI
+    shows both versions side by side on identical queries.
+    """
+    from search.index import read_manifest
+
+    encoder_run, encoder_version = log_encoder(registry, outcome, data)
+    champion_mv = registry.alias(CHAMPION)
+    champion_run = registry.find_build(outcome.champion_version)
+    if champion_run is None:
+        # an index that was never registered (e.g. one built by `docsearch eval`): record it
+        # first, as the champion, so the challenger has something to be compared with
+        champion_path = index_path.parent / outcome.champion_version
+        champion_run = registry.log_build(
+            champion_path,
+            read_manifest(champion_path),
+            before,
+            {},
+            run_name="champion (retrain base)",
+        )
+        champion_mv = registry.register(champion_run, champion_path)
+        registry.promote(str(champion_mv.version), force=True)
+    else:
+        _add_evaluations(registry, champion_run, before)
+    manifest = read_manifest(index_path)
+    run_id = registry.log_build(
+        index_path,
+        manifest,
+        after,
+        {
+            "dense_weight_fitted": outcome.dense_weight,
+            **{f"fit/dense_weight_{w}": v for w, v in outcome.weight_grid.items()},
+        },
+        tags={
+            "docsearch.encoder_model": f"{ENCODER_MODEL} v{encoder_version}",
+            "docsearch.encoder_run": encoder_run,
+            "docsearch.training_data": data.fingerprint,
+            "docsearch.champion_at_training": outcome.champion_version,
+            "docsearch.kind": "challenger",
+        },
+        run_name=f"challenger {index_path.name}",
+    )
+    version = registry.register(run_id, index_path)
+    decision, promoted = registry.promote(str(version.version), policy)
+    return {
+        "encoder_run": encoder_run,
+        "encoder_version": encoder_version,
+        "challenger_run": run_id,
+        "challenger_version": str(version.version),
+        "champion_version_before": str(champion_mv.version) if champion_mv else None,
+        "registry_decision": decision.reason,
+        "promoted": promoted,
+    }
+
+
+def _add_evaluations(
+    registry: Registry, run_id: str, evaluations: Mapping[str, Evaluation]
+) -> None:
+    client = registry.client
+    metrics = [
+        Metric(f"{name}/{m}", float(v), 0, 0)
+        for name, ev in evaluations.items()
+        for m, v in ev.mean.items()
+    ]
+    client.log_batch(run_id, metrics=metrics)
+    for name, ev in evaluations.items():
+        client.log_text(
+            run_id,
+            json.dumps({"mean": ev.mean, "per_query": ev.per_query}),
+            f"evaluation/{name}.json",
+        )

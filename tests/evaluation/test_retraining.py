@@ -1,0 +1,114 @@
+"""The learning loop end to end on the sample corpus: real feedback rows, real fine-tuning steps
+of the packaged MiniLM, a real MLflow store, and the gate deciding both ways."""
+
+import pytest
+
+from evaluation.beir import load_labeled_set
+from evaluation.retraining import EvalSet, challenger_policy, eval_set_of, retrain
+from evaluation.simulation import ClickModel, simulate_feedback
+from search.config import IndexConfig
+from search.embedding_cache import EmbeddingCache
+from search.feedback import FeedbackStore
+from search.gate import decide
+from search.index import SearchIndex
+from search.registry import CHALLENGER, CHAMPION, Registry
+from search.settings import Settings, sample_set_path
+from search.store import IndexStore
+from search.training import FineTuneConfig
+
+pytestmark = pytest.mark.slow
+
+
+def test_challenger_gate_requires_improvement_and_ignores_report_sets():
+    policy = challenger_policy(["feedback", "sample"], tolerance=0.01)
+    champion = {
+        "feedback/ndcg_at_10": 0.60,
+        "sample/ndcg_at_10": 0.80,
+        "scifact-test/ndcg_at_10": 0.7,
+    }
+    better = {
+        "feedback/ndcg_at_10": 0.65,
+        "sample/ndcg_at_10": 0.795,
+        "scifact-test/ndcg_at_10": 0.1,
+    }
+    assert decide(better, champion, policy).promote  # report set (scifact-test) is not gated
+    same = {**better, "feedback/ndcg_at_10": 0.60}
+    assert "not better" in decide(same, champion, policy).reason
+    regressed = {**better, "sample/ndcg_at_10": 0.70}
+    verdict = decide(regressed, champion, policy)
+    assert not verdict.promote and verdict.regressions == {
+        "sample/ndcg_at_10": pytest.approx(-0.10)
+    }
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, real_encoder):
+    """A served champion over the sample corpus, and simulated users' feedback on it."""
+    home = tmp_path_factory.mktemp("home")
+    settings = Settings(home=home, docs=sample_set_path() / "docs", model="all-MiniLM-L6-v2")
+    labeled = load_labeled_set(sample_set_path(), "test")
+    cache = EmbeddingCache(settings.cache_path)
+    # a champion that trusts only BM25 (dense weight 0): the loop should learn to do better
+    config = IndexConfig(dense_weight=0.0)
+    store = IndexStore(settings.index_root())
+    version = store.write(SearchIndex.build(labeled.documents, config, real_encoder, cache))
+    feedback = FeedbackStore(settings.feedback_url)
+    clicks = ClickModel(position_bias=0.0, noise=0.0, miss_rate=0.0, vote_rate=0.3)
+    simulate_feedback(store.load(version, real_encoder), feedback, labeled, version, clicks)
+    return settings, labeled, store, version, feedback
+
+
+def _retrain(world, learning_rate):
+    settings, labeled, store, version, feedback = world
+    registry = Registry(settings.mlflow_uri, settings.mlflow_artifacts)
+    champion = store.load(store.current())
+    outcome = retrain(
+        champion,
+        store.current(),
+        list(feedback.impressions()),
+        store,
+        settings,
+        gate_sets=[eval_set_of(labeled)],
+        fine_tune_config=FineTuneConfig(
+            epochs=1, batch_size=8, learning_rate=learning_rate, max_seq_length=64
+        ),
+        log=lambda _line: None,
+        registry=registry,
+    )
+    return outcome, registry
+
+
+def test_a_worse_challenger_is_refused_and_the_champion_keeps_serving(world):
+    settings, labeled, store, version, feedback = world
+    assert len(feedback.rows("queries")) == len(labeled.queries)
+    # a learning rate this high wrecks the encoder: the challenger must lose
+    outcome, registry = _retrain(world, learning_rate=0.5)
+    assert not outcome.promoted
+    assert outcome.after["feedback"]["ndcg_at_10"] <= outcome.before["feedback"]["ndcg_at_10"]
+    assert store.current() == version  # the old index still serves
+    assert registry.alias(CHAMPION).tags["docsearch.index_version"] == version
+    challenger = registry.alias(CHALLENGER)
+    assert challenger.tags["docsearch.index_version"] == outcome.challenger_version
+    run = registry.client.get_run(challenger.run_id)
+    assert run.data.tags["gate.decision"] == "reject"
+    assert "feedback/ndcg_at_10" in run.data.metrics
+    encoder = registry.client.get_model_version(
+        "docsearch-encoder", outcome.mlflow["encoder_version"]
+    )
+    assert encoder.tags["docsearch.training_data"] == outcome.pairs["fingerprint"]
+    assert outcome.pairs["pairs"] > 10 and outcome.fine_tune["steps"] >= 1
+
+
+def test_a_better_challenger_is_promoted(world):
+    settings, labeled, store, version, feedback = world
+    outcome, registry = _retrain(world, learning_rate=2e-5)
+    assert outcome.dense_weight > 0.0  # fusion re-fitted on the validation feedback
+    assert outcome.after["feedback"]["ndcg_at_10"] > outcome.before["feedback"]["ndcg_at_10"]
+    assert outcome.promoted, outcome.reason
+    assert store.current() == outcome.challenger_version != version
+    champion = registry.alias(CHAMPION)
+    assert champion.tags["docsearch.index_version"] == outcome.challenger_version
+    served = store.load()
+    assert served.encoder.model_id == outcome.encoder_path  # the fine-tuned encoder serves
+    assert served.config.dense_weight == outcome.dense_weight
+    assert isinstance(EvalSet("x", {}, {}), EvalSet)

@@ -1,0 +1,63 @@
+import pytest
+
+from search.config import IndexConfig
+from search.feedback import FeedbackStore, search_and_log
+from search.index import SearchIndex
+from search.training import TrainingData, build_training_data, is_validation
+
+CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
+
+
+@pytest.fixture
+def index(tiny_docs, hashing_encoder):
+    return SearchIndex.build(tiny_docs, CONFIG, hashing_encoder)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.sqlite'}")
+    yield store
+    store.close()
+
+
+def test_pairs_from_clicks_skips_and_votes(index, store, tmp_path):
+    # the same question asked twice (different case): one labeled query, no duplicate pairs
+    for text in ("battery recalibration cycles", "Battery  recalibration cycles"):
+        qid, results = search_and_log(index, store, text, "s1", "v1", k=6)
+        by_rank = {r.rank: r.doc_id for r in results}
+        store.log_click(qid, by_rank[3], 3)  # ranks 1 and 2 were examined and skipped
+    qid, results = search_and_log(index, store, "password rules", "s2", "v2", k=6)
+    top = results[0].doc_id
+    store.log_vote(1, query_id=qid, doc_id=top)  # thumbs-up at rank 1
+    store.log_vote(-1, query_id=qid, doc_id=results[1].doc_id)  # thumbs-down at rank 2
+    search_and_log(index, store, "no feedback on this one", "s3", "v2", k=6)
+
+    data = build_training_data(store.impressions(), index, validation_fraction=0.0)
+    assert data.stats["queries_with_feedback"] == 2 and data.stats["validation_queries"] == 0
+    battery = [p for p in data.pairs if p.query == "battery recalibration cycles"]
+    assert len(battery) == 1  # de-duplicated across the two impressions
+    (pair,) = battery
+    assert pair.positive_doc == by_rank[3] and pair.weight == 3  # inverse propensity 3 ** 1
+    assert pair.negative_doc in {by_rank[1], by_rank[2]} and pair.negative_source == "skipped"
+    (pw,) = [p for p in data.pairs if p.query == "password rules"]
+    assert (pw.positive_doc, pw.weight) == (top, 1)
+    assert (pw.negative_doc, pw.negative_source) == (results[1].doc_id, "voted_down")
+    assert pw.positive.startswith(index.documents[top]["title"])  # the passage that was shown
+    assert sorted(data.index_versions) == ["v1", "v2"] and len(data.query_ids) == 3
+
+    data.save(tmp_path / "pairs")
+    again = TrainingData.load(tmp_path / "pairs")
+    assert again.pairs == data.pairs and again.fingerprint == data.fingerprint
+
+
+def test_validation_split_is_by_query_and_deterministic(index, store):
+    for q in ("vpn error 809", "minimum password length", "meal allowance", "parental leave"):
+        qid, results = search_and_log(index, store, q, "s", "v1", k=3)
+        store.log_click(qid, results[0].doc_id, 1)
+    data = build_training_data(store.impressions(), index, validation_fraction=0.5)
+    held = set(data.validation_queries.values())
+    trained = {p.query for p in data.pairs}
+    assert held and trained and not held & trained
+    assert all(is_validation(k, 0.5) for k in data.validation_queries)
+    # a click at rank 1 has nothing skipped above it: the next shown result is the negative
+    assert {p.negative_source for p in data.pairs} == {"shown_unclicked"}
