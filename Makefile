@@ -26,9 +26,8 @@ setup: $(STAMP) ## create or update the virtual environment .venv
 browser-deps: ## install Debian's Chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-run: setup ## build the default index over data/sample/docs and evaluate it
-	$(BIN)/docsearch build
-	$(BIN)/docsearch eval --dataset data/sample
+run: setup ## build, evaluate and promote the default index if none serves, then start the Dagster (3000), MLflow (5000) and search (8501) UIs
+	$(BIN)/python scripts/serve.py
 
 test: setup browser-deps ## run the whole test suite
 	$(BIN)/ruff check .
