@@ -188,7 +188,8 @@ def retrain(
     verdict = decide(flat_metrics(after), flat_metrics(before), policy)
     evaluation_seconds = clock.lap()
     log(f"gate: {'promote' if verdict.promote else 'keep the champion'}: {verdict.reason}")
-    version = store.write(challenger, activate=verdict.promote)
+    # with a registry, promotion there also switches the local CURRENT (one source of truth)
+    version = store.write(challenger, activate=verdict.promote and registry is None)
     outcome = RetrainOutcome(
         promoted=verdict.promote,
         reason=verdict.reason,
@@ -214,12 +215,45 @@ def retrain(
         timings=LoopTimings(pairs_seconds, train_seconds, challenger_seconds, evaluation_seconds),
     )
     if registry is not None:
-        from search.training_registry import record_retrain
+        from search.training_registry import log_encoder, record_challenger
 
-        outcome.mlflow = record_retrain(
-            registry, outcome, store.path(version), data, before, after, policy
+        encoder_run, encoder_version = log_encoder(registry, ft.path, outcome.fine_tune, data)
+        recorded = record_challenger(
+            registry,
+            store.path(version),
+            champion_version,
+            before,
+            after,
+            policy,
+            lineage=lineage_tags(encoder_version, encoder_run, data.fingerprint, champion_version),
+            metrics=fit_metrics(challenger.config.dense_weight, grid),
         )
+        decision = recorded.pop("decision")
+        outcome.promoted, outcome.reason = recorded["promoted"], decision.reason
+        outcome.mlflow = {
+            "encoder_run": encoder_run,
+            "encoder_version": encoder_version,
+            **recorded,
+            "registry_reason": decision.reason,
+        }
     return outcome
+
+
+def lineage_tags(
+    encoder_version: str, encoder_run: str, data_fingerprint: str, champion: str
+) -> dict:
+    from search.training_registry import ENCODER_MODEL
+
+    return {
+        "docsearch.encoder_model": f"{ENCODER_MODEL} v{encoder_version}",
+        "docsearch.encoder_run": encoder_run,
+        "docsearch.training_data": data_fingerprint,
+        "docsearch.champion_at_training": champion,
+    }
+
+
+def fit_metrics(weight: float, grid: Mapping[float, float]) -> dict[str, float]:
+    return {"dense_weight_fitted": weight, **{f"fit/dense_weight_{w}": v for w, v in grid.items()}}
 
 
 def eval_set_of(labeled) -> EvalSet:

@@ -17,11 +17,13 @@ from search.training import TrainingData
 ENCODER_MODEL = "docsearch-encoder"
 
 
-def log_encoder(registry: Registry, outcome, data: TrainingData) -> tuple[str, str]:
+def log_encoder(
+    registry: Registry, encoder_path: str | Path, fine_tune: Mapping, data: TrainingData
+) -> tuple[str, str]:
     """One run with the fine-tuned encoder's folder, registered as a ``docsearch-encoder``
     version with its lineage (base model, training-data fingerprint, hyperparameters)."""
     client = registry.client
-    ft = outcome.fine_tune
+    ft = fine_tune
     run = client.create_run(registry.experiment_id(), run_name=f"encoder {data.fingerprint}")
     run_id = run.info.run_id
     lineage = {
@@ -59,7 +61,7 @@ def log_encoder(registry: Registry, outcome, data: TrainingData) -> tuple[str, s
         params=[Param(k, str(v)) for k, v in params.items()],
         tags=[RunTag(k, v) for k, v in lineage.items()],
     )
-    client.log_artifacts(run_id, outcome.encoder_path, "encoder")
+    client.log_artifacts(run_id, str(encoder_path), "encoder")
     client.log_dict(run_id, data.stats, "training_data/stats.json")
     client.set_terminated(run_id)
     try:
@@ -72,29 +74,28 @@ def log_encoder(registry: Registry, outcome, data: TrainingData) -> tuple[str, s
     return run_id, str(version.version)
 
 
-def record_retrain(
+def record_challenger(
     registry: Registry,
-    outcome,
     index_path: Path,
-    data: TrainingData,
+    champion_version: str,
     before: Mapping[str, Evaluation],
     after: Mapping[str, Evaluation],
     policy: GatePolicy,
+    lineage: Mapping[str, str],
+    metrics: Mapping[str, float] = (),
 ) -> dict:
-    """Log encoder and challenger, register the challenger, and move the aliases by the gate.
+    """Log and register the challenger, and move the aliases by the gate.
 
-    The champion's run receives its scores on the same held-back feedback, so the MLflow UI
-    shows both versions side by side on identical queries.
+    The champion's run receives its scores on the same sets (held-back feedback included), so
+    the MLflow UI shows both versions side by side on identical queries. An index that was
+    never registered (one built by ``docsearch eval``) is first registered as the champion.
     """
     from search.index import read_manifest
 
-    encoder_run, encoder_version = log_encoder(registry, outcome, data)
     champion_mv = registry.alias(CHAMPION)
-    champion_run = registry.find_build(outcome.champion_version)
+    champion_run = registry.find_build(champion_version)
     if champion_run is None:
-        # an index that was never registered (e.g. one built by `docsearch eval`): record it
-        # first, as the champion, so the challenger has something to be compared with
-        champion_path = index_path.parent / outcome.champion_version
+        champion_path = index_path.parent / champion_version
         champion_run = registry.log_build(
             champion_path,
             read_manifest(champion_path),
@@ -106,33 +107,21 @@ def record_retrain(
         registry.promote(str(champion_mv.version), force=True)
     else:
         _add_evaluations(registry, champion_run, before)
-    manifest = read_manifest(index_path)
     run_id = registry.log_build(
         index_path,
-        manifest,
+        read_manifest(index_path),
         after,
-        {
-            "dense_weight_fitted": outcome.dense_weight,
-            **{f"fit/dense_weight_{w}": v for w, v in outcome.weight_grid.items()},
-        },
-        tags={
-            "docsearch.encoder_model": f"{ENCODER_MODEL} v{encoder_version}",
-            "docsearch.encoder_run": encoder_run,
-            "docsearch.training_data": data.fingerprint,
-            "docsearch.champion_at_training": outcome.champion_version,
-            "docsearch.kind": "challenger",
-        },
+        dict(metrics),
+        tags={**lineage, "docsearch.kind": "challenger"},
         run_name=f"challenger {index_path.name}",
     )
     version = registry.register(run_id, index_path)
     decision, promoted = registry.promote(str(version.version), policy)
     return {
-        "encoder_run": encoder_run,
-        "encoder_version": encoder_version,
         "challenger_run": run_id,
         "challenger_version": str(version.version),
         "champion_version_before": str(champion_mv.version) if champion_mv else None,
-        "registry_decision": decision.reason,
+        "decision": decision,
         "promoted": promoted,
     }
 
