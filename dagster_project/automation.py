@@ -1,8 +1,9 @@
-"""Jobs, the documents-folder sensor and the nightly evaluation schedule."""
+"""Jobs, the documents-folder and feedback sensors, and the nightly evaluation schedule."""
 
 import dagster as dg
 
 from dagster_project.resources import DocsearchSettings
+from search.feedback import FeedbackStore
 from search.incremental import folder_signature
 
 # Every step in one process: the encoder is loaded once, and 2-core machines are not swamped.
@@ -53,4 +54,42 @@ def documents_sensor(context: dg.SensorEvaluationContext, docsearch: DocsearchSe
     context.update_cursor(signature)
     return dg.RunRequest(
         run_key=f"docs-{signature}", tags={"docsearch/trigger": "documents_sensor"}
+    )
+
+
+retrain_job = dg.define_asset_job(
+    "retrain_job",
+    selection=dg.AssetSelection.groups("training"),
+    executor_def=dg.in_process_executor,
+    description="Feedback to training pairs, a fine-tuned encoder, a challenger index and the "
+    "gate's decision.",
+)
+
+
+@dg.sensor(
+    job=retrain_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts retrain_job when at least DOCSEARCH_RETRAIN_MIN_FEEDBACK (default 200) "
+    "new feedback events (clicks and votes) have arrived since the last request.",
+)
+def feedback_sensor(context: dg.SensorEvaluationContext, docsearch: DocsearchSettings):
+    import os
+
+    threshold = int(os.environ.get("DOCSEARCH_RETRAIN_MIN_FEEDBACK", "200"))
+    store = FeedbackStore(docsearch.settings().feedback_url)
+    try:
+        latest = store.latest_event_ids()
+    finally:
+        store.close()
+    since = dict(
+        zip(("clicks", "votes"), map(int, (context.cursor or "0,0").split(",")), strict=True)
+    )
+    new = (latest["clicks"] - since["clicks"]) + (latest["votes"] - since["votes"])
+    if new < threshold:
+        return dg.SkipReason(f"{new} new feedback events; retraining starts at {threshold}")
+    context.update_cursor(f"{latest['clicks']},{latest['votes']}")
+    return dg.RunRequest(
+        run_key=f"feedback-{latest['clicks']}-{latest['votes']}",
+        tags={"docsearch/trigger": "feedback_sensor", "docsearch/new_feedback": str(new)},
     )

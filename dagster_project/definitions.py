@@ -8,8 +8,10 @@ from dagster_project.assets import ALL_ASSETS
 from dagster_project.automation import (
     documents_sensor,
     evaluation_job,
+    feedback_sensor,
     index_job,
     nightly_evaluation,
+    retrain_job,
 )
 from dagster_project.resources import DocsearchSettings, make_resources
 from search.settings import Settings
@@ -30,9 +32,9 @@ docsearch = DocsearchSettings(
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[index_job, evaluation_job],
+    jobs=[index_job, evaluation_job, retrain_job],
     schedules=[nightly_evaluation],
-    sensors=[documents_sensor],
+    sensors=[documents_sensor, feedback_sensor],
     # pickled asset values: <DOCSEARCH_HOME>/dagster/storage
     resources=make_resources(docsearch, Settings.from_env().home / "dagster" / "storage"),
 )

@@ -371,6 +371,16 @@ class FeedbackStore:
             return int(conn.execute(insert(table).values(**values)).inserted_primary_key[0])
 
     # ------------------------------------------------------------------ reads
+    def latest_event_ids(self) -> dict[str, int]:
+        """The highest click and vote ids: a cursor for "how much feedback is new"."""
+        from sqlalchemy import func
+
+        with self.engine.connect() as conn:
+            return {
+                name: int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
+                for name, table in (("clicks", clicks), ("votes", votes))
+            }
+
     def rows(self, table: str) -> list[dict]:
         """Every row of one table as plain dicts (for dashboards and tests)."""
         with self.engine.connect() as conn:

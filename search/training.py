@@ -32,7 +32,7 @@ class TrainingPair:
     positive_doc: str
     negative_doc: str
     negative_source: str  # "skipped" | "voted_down" | "shown_unclicked" | "bm25"
-    weight: int  # inverse-propensity weight: how many times the pair is repeated in an epoch
+    weight: int  # inverse-propensity weight: relative chance of being drawn into an epoch
 
 
 @dataclass(frozen=True)
@@ -253,13 +253,16 @@ def fine_tune(
     model = SentenceTransformer(resolve_model(base_model), device=device)
     serving_length = model.max_seq_length
     model.max_seq_length = config.max_seq_length  # shorter while training: far cheaper on a CPU
-    rows = {"anchor": [], "positive": [], "negative": []}
-    for pair in data.pairs:
-        for _ in range(pair.weight):
-            rows["anchor"].append(pair.query)
-            rows["positive"].append(pair.positive)
-            rows["negative"].append(pair.negative)
-    dataset = Dataset.from_dict(rows).shuffle(seed=config.seed)
+    # Inverse-propensity weighting by sampling: an epoch holds as many examples as there are
+    # pairs, drawn with probability proportional to each pair's weight.
+    rng = random.Random(config.seed)
+    drawn = rng.choices(data.pairs, weights=[p.weight for p in data.pairs], k=len(data.pairs))
+    rows = {
+        "anchor": [p.query for p in drawn],
+        "positive": [p.positive for p in drawn],
+        "negative": [p.negative for p in drawn],
+    }
+    dataset = Dataset.from_dict(rows)
     output_dir = Path(output_dir)
     checkpoints = output_dir.parent / f".{output_dir.name}-checkpoints"
     args = SentenceTransformerTrainingArguments(

@@ -1,11 +1,17 @@
-"""The asset graph, one module per group: ingestion, indexing, evaluation, registry."""
+"""The asset graph, one module per group: ingestion, indexing, evaluation, registry, training."""
 
 from dagster_project.assets.evaluation import retrieval_evaluation
 from dagster_project.assets.indexing import chunks, embeddings, index_version
 from dagster_project.assets.ingestion import source_documents
 from dagster_project.assets.registry import champion_alias, mlflow_run, registered_version
+from dagster_project.assets.training import (
+    challenger_decision,
+    challenger_index,
+    fine_tuned_encoder,
+    training_pairs,
+)
 
-ALL_ASSETS = [
+INDEX_ASSETS = [
     source_documents,
     chunks,
     embeddings,
@@ -15,5 +21,13 @@ ALL_ASSETS = [
     registered_version,
     champion_alias,
 ]
+TRAINING_ASSETS = [
+    training_pairs,
+    fine_tuned_encoder,
+    challenger_index,
+    challenger_decision,
+]
 
-__all__ = ["ALL_ASSETS"]
+ALL_ASSETS = INDEX_ASSETS + TRAINING_ASSETS
+
+__all__ = ["ALL_ASSETS", "INDEX_ASSETS", "TRAINING_ASSETS"]

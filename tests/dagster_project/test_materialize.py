@@ -5,7 +5,7 @@ import dagster as dg
 import mlflow
 import pytest
 
-from dagster_project.assets import ALL_ASSETS
+from dagster_project.assets import INDEX_ASSETS
 from dagster_project.automation import documents_sensor
 from search.registry import CHALLENGER, CHAMPION, Registry
 
@@ -17,7 +17,7 @@ def instance():
 
 
 def _materialize(resources, instance):
-    result = dg.materialize(ALL_ASSETS, resources=resources, instance=instance)
+    result = dg.materialize(INDEX_ASSETS, resources=resources, instance=instance)
     assert result.success
     return result
 
