@@ -14,6 +14,10 @@ GROUPS = {
     "mlflow_run": "registry",
     "registered_version": "registry",
     "champion_alias": "registry",
+    "training_pairs": "training",
+    "fine_tuned_encoder": "training",
+    "challenger_index": "training",
+    "challenger_decision": "training",
 }
 
 
@@ -35,6 +39,8 @@ def test_asset_checks_sit_next_to_their_assets():
         ("index_version", "counts_match_chunks"),
         ("retrieval_evaluation", "meets_floor"),
         ("retrieval_evaluation", "no_regression"),
+        ("training_pairs", "has_pairs"),
+        ("training_pairs", "has_validation"),
     }
 
 
