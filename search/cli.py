@@ -375,9 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - a clear message instead of a traceback
-        from search.index import IndexError_
+        from search.index import IndexLoadError
 
-        if isinstance(exc, IndexError_):
+        if isinstance(exc, IndexLoadError):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

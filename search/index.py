@@ -27,7 +27,7 @@ MANIFEST = "manifest.json"
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-class IndexError_(Exception):
+class IndexLoadError(Exception):
     """An index that cannot be used: missing, corrupt, or built for another encoder."""
 
 
@@ -258,6 +258,10 @@ class SearchIndex:
         results = self.search_many(queries, k, method, with_snippets=False, **options)
         return {q: {r.doc_id: r.score for r in rs} for q, rs in results.items()}
 
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in order (empty when the document is not indexed)."""
+        return [self.chunks[row] for row in self._doc_chunks.get(doc_id, [])]
+
     def _allowed_rows(self, filters: Filters | None) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(BM25 document rows, dense chunk rows) that the filters allow; None = everything."""
         if filters is None or filters.is_empty():
@@ -338,16 +342,18 @@ class SearchIndex:
         for name, expected in manifest["files"].items():
             path = folder / name
             if not path.is_file():
-                raise IndexError_(f"Index {folder} is incomplete: {name} is missing. Rebuild it.")
+                raise IndexLoadError(
+                    f"Index {folder} is incomplete: {name} is missing. Rebuild it."
+                )
             if _sha256(path) != expected:
-                raise IndexError_(
+                raise IndexLoadError(
                     f"Index {folder} is corrupt: checksum of {name} does not match the manifest. "
                     "Rebuild it or roll back to another version."
                 )
         model = manifest["model"]
         encoder = encoder or load_encoder(model["id"])
         if encoder.fingerprint != model["fingerprint"] or encoder.dim != model["dim"]:
-            raise IndexError_(
+            raise IndexLoadError(
                 f"Index {folder} was built with encoder {model['id']} (fingerprint "
                 f"{model['fingerprint']}, dim {model['dim']}) but the encoder given is "
                 f"{encoder.model_id} (fingerprint {encoder.fingerprint}, dim {encoder.dim}). "
@@ -367,7 +373,7 @@ class SearchIndex:
         dense = DenseIndex.load(folder / "dense.faiss", manifest["dense_index"])
         sparse = SparseIndex.load(folder / "sparse")
         if len(dense) != len(chunks) or len(sparse) != len(documents):
-            raise IndexError_(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
+            raise IndexLoadError(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
         return cls(config, encoder, chunks, documents, dense, sparse, manifest)
 
 
@@ -375,17 +381,17 @@ def read_manifest(folder: str | Path) -> dict:
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.is_file():
-        raise IndexError_(
+        raise IndexLoadError(
             f"No index at {folder}: {MANIFEST} is missing. Build one with `docsearch build`."
         )
     try:
         manifest = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise IndexError_(
+        raise IndexLoadError(
             f"Index {folder} has an unreadable manifest ({exc}). Rebuild it."
         ) from exc
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexError_(
+        raise IndexLoadError(
             f"Index {folder} has format {manifest.get('format_version')}, this version reads "
             f"{FORMAT_VERSION}. Rebuild it."
         )

@@ -10,7 +10,7 @@ from search.config import IndexConfig
 from search.documents import Document
 from search.embedding_cache import EmbeddingCache
 from search.encoder import Encoder, load_encoder
-from search.index import IndexError_, SearchIndex, corpus_fingerprint, read_manifest
+from search.index import IndexLoadError, SearchIndex, corpus_fingerprint, read_manifest
 from search.progress import ProgressPrinter
 from search.settings import Settings
 from search.store import IndexStore
@@ -67,6 +67,6 @@ def build_or_reuse(
                 # query-time settings come from the caller's config, not the stored one
                 index.config = config
                 return BuiltIndex(index, current, store.path(current), reused=True)
-        except IndexError_:
+        except IndexLoadError:
             pass  # a broken current version is replaced by a fresh build
     return build_and_store(documents, config, encoder, settings, store, progress=progress)

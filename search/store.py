@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from search.encoder import Encoder
-from search.index import IndexError_, SearchIndex, read_manifest
+from search.index import IndexLoadError, SearchIndex, read_manifest
 
 CURRENT = "CURRENT"
 
@@ -62,7 +62,7 @@ class IndexStore:
     def load(self, version: str | None = None, encoder: Encoder | None = None) -> SearchIndex:
         version = version or self.current()
         if version is None:
-            raise IndexError_(
+            raise IndexLoadError(
                 f"No index has been built in {self.root}. Run `docsearch build` first."
             )
         return SearchIndex.load(self.path(version), encoder)

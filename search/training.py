@@ -187,11 +187,10 @@ def build_training_data(
 
 def _passage(index: SearchIndex, doc_id: str, chunk_id: str | None) -> str:
     """The passage the user saw for a document (its first chunk when unknown)."""
-    rows = index._doc_chunks.get(doc_id)
-    if not rows:
+    chunks = index.chunks_of(doc_id)
+    if not chunks:
         raise KeyError(f"document {doc_id!r} is not in the index the feedback is applied to")
-    chunk = next((index.chunks[r] for r in rows if index.chunks[r].id == chunk_id), None)
-    chunk = chunk or index.chunks[rows[0]]
+    chunk = next((c for c in chunks if c.id == chunk_id), chunks[0])
     return chunk.embedding_text(index.config.title_in_chunks)
 
 

@@ -6,7 +6,7 @@ import pytest
 from search.config import IndexConfig
 from search.embedding_cache import EmbeddingCache
 from search.filters import Filters
-from search.index import IndexError_, SearchIndex
+from search.index import IndexLoadError, SearchIndex
 from search.store import IndexStore
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
@@ -55,14 +55,14 @@ def test_corrupt_or_mismatched_index_refuses_to_load(index, tmp_path):
     from search.encoder import HashingEncoder
 
     folder = index.save(tmp_path / "idx")
-    with pytest.raises(IndexError_, match="built with encoder"):
+    with pytest.raises(IndexLoadError, match="built with encoder"):
         SearchIndex.load(folder, HashingEncoder(dim=64))
     with open(folder / "dense.faiss", "r+b") as fh:
         fh.seek(100)
         fh.write(b"\x00\xff\x00\xff")
-    with pytest.raises(IndexError_, match="checksum of dense.faiss"):
+    with pytest.raises(IndexLoadError, match="checksum of dense.faiss"):
         SearchIndex.load(folder, index.encoder)
-    with pytest.raises(IndexError_, match="manifest.json is missing"):
+    with pytest.raises(IndexLoadError, match="manifest.json is missing"):
         SearchIndex.load(tmp_path / "nothing-here")
 
 
