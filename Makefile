@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format bench browser-deps clean
+.PHONY: help setup run test lint format bench bench-loop browser-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,8 +41,17 @@ format: setup ## format the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: setup ## SciFact figures (nDCG@10, Recall@100, MRR@10 per method), throughput, latency, as JSON
-	$(BIN)/python -m evaluation.bench --dataset $(SCIFACT)
+ANCHORS ?= $(CURDIR)/../shared/tools/anchor_baselines.py
+
+bench: setup ## SciFact figures per method beside the public-library anchors, throughput, latency (JSON)
+	$(BIN)/python -m evaluation.bench --dataset $(SCIFACT) --anchors $(ANCHORS)
+
+bench-loop: setup ## the closed loop on SciFact: simulated feedback on train, retrain, before/after on test (JSON)
+	rm -f $(DOCSEARCH_HOME)/bench-loop-feedback.sqlite*
+	DOCSEARCH_FEEDBACK_URL=sqlite:///$(DOCSEARCH_HOME)/bench-loop-feedback.sqlite \
+	  $(BIN)/docsearch simulate-feedback --dataset $(SCIFACT) --split train --json
+	DOCSEARCH_FEEDBACK_URL=sqlite:///$(DOCSEARCH_HOME)/bench-loop-feedback.sqlite \
+	  $(BIN)/docsearch retrain --dataset $(SCIFACT) --split test --json
 
 clean: ## remove the environment and all runtime state
 	rm -rf $(VENV) .docsearch
