@@ -161,7 +161,9 @@ def main() -> int:
     def on_signal(signum, _frame):
         raise KeyboardInterrupt
 
+    # SIGINT too: a shell that starts `make run &` in the background ignores it otherwise
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         for name, (cmd, _url, _health) in services.items():
             # each service in its own process group, so stopping it stops its children too
