@@ -71,25 +71,25 @@ retrain_job = dg.define_asset_job(
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts retrain_job when at least DOCSEARCH_RETRAIN_MIN_FEEDBACK (default 200) "
-    "new feedback events (clicks and votes) have arrived since the last request.",
+    "new clicks and votes on the served index's versions have arrived since the last request.",
 )
 def feedback_sensor(context: dg.SensorEvaluationContext, docsearch: DocsearchSettings):
     import os
 
     threshold = int(os.environ.get("DOCSEARCH_RETRAIN_MIN_FEEDBACK", "200"))
+    versions = docsearch.store().versions()
+    if not versions:
+        return dg.SkipReason("no index has been built yet")
     store = FeedbackStore(docsearch.settings().feedback_url)
     try:
-        latest = store.latest_event_ids()
+        total = store.count_events(versions)
     finally:
         store.close()
-    since = dict(
-        zip(("clicks", "votes"), map(int, (context.cursor or "0,0").split(",")), strict=True)
-    )
-    new = (latest["clicks"] - since["clicks"]) + (latest["votes"] - since["votes"])
+    new = total - int(context.cursor or 0)
     if new < threshold:
         return dg.SkipReason(f"{new} new feedback events; retraining starts at {threshold}")
-    context.update_cursor(f"{latest['clicks']},{latest['votes']}")
+    context.update_cursor(str(total))
     return dg.RunRequest(
-        run_key=f"feedback-{latest['clicks']}-{latest['votes']}",
+        run_key=f"feedback-{total}",
         tags={"docsearch/trigger": "feedback_sensor", "docsearch/new_feedback": str(new)},
     )

@@ -371,15 +371,20 @@ class FeedbackStore:
             return int(conn.execute(insert(table).values(**values)).inserted_primary_key[0])
 
     # ------------------------------------------------------------------ reads
-    def latest_event_ids(self) -> dict[str, int]:
-        """The highest click and vote ids: a cursor for "how much feedback is new"."""
+    def count_events(self, index_versions: Sequence[str] | None = None) -> int:
+        """Clicks plus votes on results, optionally only for queries shown on these versions."""
         from sqlalchemy import func
 
+        total = 0
         with self.engine.connect() as conn:
-            return {
-                name: int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
-                for name, table in (("clicks", clicks), ("votes", votes))
-            }
+            for table in (clicks, votes):
+                stmt = select(func.count()).select_from(
+                    table.join(queries, table.c.query_id == queries.c.id)
+                )
+                if index_versions is not None:
+                    stmt = stmt.where(queries.c.index_version.in_(list(index_versions)))
+                total += int(conn.execute(stmt).scalar() or 0)
+        return total
 
     def rows(self, table: str) -> list[dict]:
         """Every row of one table as plain dicts (for dashboards and tests)."""

@@ -10,14 +10,35 @@ from search.feedback import FeedbackStore, search_and_log
 from search.registry import CHALLENGER, CHAMPION, Registry
 
 
-def test_feedback_sensor_waits_for_enough_new_feedback(docsearch, monkeypatch):
+def test_feedback_sensor_waits_for_enough_new_feedback(
+    docsearch, monkeypatch, tiny_docs, hashing_encoder
+):
+    from search.config import IndexConfig
+    from search.index import SearchIndex
+
     monkeypatch.setenv("DOCSEARCH_RETRAIN_MIN_FEEDBACK", "3")
-    store = FeedbackStore(docsearch.settings().feedback_url)
-    qid = store.log_query(
-        session_id="s", query="q", index_version="v", method="hybrid", latency_ms=1.0, results=[]
+    with dg.build_sensor_context() as context:
+        assert "no index" in feedback_sensor(context, docsearch=docsearch).skip_message
+    version = docsearch.store().write(
+        SearchIndex.build(tiny_docs, IndexConfig(model="hashing-128"), hashing_encoder)
     )
+    store = FeedbackStore(docsearch.settings().feedback_url)
+
+    def log(index_version):
+        return store.log_query(
+            session_id="s",
+            query="q",
+            index_version=index_version,
+            method="hybrid",
+            latency_ms=1.0,
+            results=[],
+        )
+
+    qid, elsewhere = log(version), log("another-index")
     store.log_click(qid, "d1", 1)
     store.log_vote(1, query_id=qid, doc_id="d1")
+    store.log_click(elsewhere, "d9", 1)  # feedback on another index does not count
+    store.log_vote(1, query_id=elsewhere, doc_id="d9")
     with dg.build_sensor_context() as context:
         assert isinstance(feedback_sensor(context, docsearch=docsearch), dg.SkipReason)
     store.log_click(qid, "d2", 2)
@@ -25,7 +46,7 @@ def test_feedback_sensor_waits_for_enough_new_feedback(docsearch, monkeypatch):
         request = feedback_sensor(context, docsearch=docsearch)
         assert isinstance(request, dg.RunRequest)
         assert request.tags["docsearch/new_feedback"] == "3"
-    with dg.build_sensor_context(cursor="2,1") as context:
+    with dg.build_sensor_context(cursor="3") as context:
         assert isinstance(feedback_sensor(context, docsearch=docsearch), dg.SkipReason)
 
 
