@@ -9,6 +9,7 @@ import dagster as dg
 from search.config import IndexConfig
 from search.encoder import Encoder, load_encoder
 from search.gate import GatePolicy
+from search.pipeline import serving_model
 from search.registry import Registry
 from search.settings import Settings, sample_set_path
 from search.store import IndexStore
@@ -40,7 +41,8 @@ class DocsearchSettings(dg.ConfigurableResource):
         return Settings.from_env({**os.environ, **{k: v for k, v in overrides.items() if v}})
 
     def index_config(self) -> IndexConfig:
-        return IndexConfig(model=self.settings().model)
+        """The product's config with the serving encoder (a promoted fine-tuned one, if any)."""
+        return IndexConfig(model=serving_model(self.settings(), self.store()))
 
     def store(self) -> IndexStore:
         settings = self.settings()
@@ -71,7 +73,7 @@ class EncoderResource(dg.ConfigurableResource):
     docsearch: dg.ResourceDependency[DocsearchSettings]
 
     def load(self) -> Encoder:
-        return _encoder(self.docsearch.settings().model)
+        return _encoder(self.docsearch.index_config().model)
 
 
 class MlflowTracker(dg.ConfigurableResource):

@@ -70,3 +70,19 @@ def build_or_reuse(
         except IndexLoadError:
             pass  # a broken current version is replaced by a fresh build
     return build_and_store(documents, config, encoder, settings, store, progress=progress)
+
+
+def serving_model(settings: Settings, store: IndexStore) -> str:
+    """The encoder new builds should use: the fine-tuned one the current index was promoted
+    with (a folder under ``settings.models_dir``), else the configured model. Without this a
+    rebuild after a promotion would silently fall back to the base encoder."""
+    current = store.current()
+    if current:
+        try:
+            model = read_manifest(store.path(current))["model"]["id"]
+        except IndexLoadError:
+            return settings.model
+        path = Path(model)
+        if path.is_dir() and path.resolve().is_relative_to(settings.models_dir.resolve()):
+            return model
+    return settings.model

@@ -11,6 +11,7 @@ from search.embedding_cache import EmbeddingCache
 from search.feedback import FeedbackStore
 from search.gate import decide
 from search.index import SearchIndex
+from search.pipeline import serving_model
 from search.registry import CHALLENGER, CHAMPION, Registry
 from search.settings import Settings, sample_set_path
 from search.store import IndexStore
@@ -111,4 +112,6 @@ def test_a_better_challenger_is_promoted(world):
     served = store.load()
     assert served.encoder.model_id == outcome.encoder_path  # the fine-tuned encoder serves
     assert served.config.dense_weight == outcome.dense_weight
+    # later builds (the documents sensor's index_job) keep the fine-tuned encoder
+    assert serving_model(settings, store) == outcome.encoder_path
     assert isinstance(EvalSet("x", {}, {}), EvalSet)
