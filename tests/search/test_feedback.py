@@ -7,21 +7,8 @@ import pytest
 from search.config import IndexConfig
 from search.feedback import FeedbackStore, query_key, search_and_log
 from search.filters import Filters
-from search.index import SearchIndex
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
-
-
-@pytest.fixture
-def index(tiny_docs, hashing_encoder):
-    return SearchIndex.build(tiny_docs, CONFIG, hashing_encoder)
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = FeedbackStore(f"sqlite:///{tmp_path / 'fb' / 'feedback.sqlite'}")
-    yield store
-    store.close()
 
 
 def test_sqlite_store_uses_wal(store, tmp_path):

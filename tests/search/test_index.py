@@ -12,11 +12,6 @@ from search.store import IndexStore
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
 
 
-@pytest.fixture
-def index(tiny_docs, hashing_encoder):
-    return SearchIndex.build(tiny_docs, CONFIG, hashing_encoder)
-
-
 @pytest.mark.parametrize("method", ["bm25", "dense", "hybrid"])
 def test_each_method_finds_the_answer(index, method):
     results = index.search("vpn error 809", k=3, method=method)

@@ -1,23 +1,8 @@
-import pytest
-
 from search.config import IndexConfig
-from search.feedback import FeedbackStore, search_and_log
-from search.index import SearchIndex
+from search.feedback import search_and_log
 from search.training import TrainingData, build_training_data, is_validation
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
-
-
-@pytest.fixture
-def index(tiny_docs, hashing_encoder):
-    return SearchIndex.build(tiny_docs, CONFIG, hashing_encoder)
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.sqlite'}")
-    yield store
-    store.close()
 
 
 def test_pairs_from_clicks_skips_and_votes(index, store, tmp_path):
