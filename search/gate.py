@@ -106,4 +106,10 @@ def decide(
             f"(tolerance {policy.tolerance:.4f})",
             regressions,
         )
+    if policy.require_improvement:
+        return verdict(
+            True,
+            f"{policy.primary} {champion[policy.primary]:.4f} -> {value:.4f}, "
+            "no regression beyond tolerance",
+        )
     return verdict(True, f"{policy.primary} {value:.4f} >= floor, no regression beyond tolerance")
