@@ -236,7 +236,10 @@ def cmd_retrain(args) -> int:
     settings = _settings()
     feedback = FeedbackStore(settings.feedback_url)
     ft = FineTuneConfig(
-        epochs=args.epochs, batch_size=args.batch_size, max_seq_length=args.max_seq_length
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        max_seq_length=args.max_seq_length,
     )
     if args.dataset:
         store, built = _dataset_index(args.dataset, settings, _config(args, settings))
@@ -359,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="split measured before/after (never trained on)")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--learning-rate", type=float, default=3e-5)
     p.add_argument("--max-seq-length", type=int, default=128)
     p.add_argument("--tolerance", type=float, default=0.01)
     p.add_argument("--no-mlflow", action="store_true", help="do not log or register in MLflow")
