@@ -80,6 +80,8 @@ def embed_with_cache(
     if missing:
         miss_hashes = list(missing)
         block = 1024  # write as we go, so an interrupted build keeps what it encoded
+        if progress:
+            progress(0, len(miss_hashes))  # starts the clock for the time-left estimate
         for i in range(0, len(miss_hashes), block):
             part = miss_hashes[i : i + block]
             vectors = encoder.encode([missing[h] for h in part])

@@ -25,7 +25,7 @@ class ProgressPrinter:
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
         start = self._started.setdefault(stage, now)
-        if done < total and now - self._last < self.every:
+        if done == 0 or (done < total and now - self._last < self.every):
             return
         self._last = now
         elapsed = now - start
