@@ -85,7 +85,12 @@ def feedback_sensor(context: dg.SensorEvaluationContext, docsearch: DocsearchSet
         total = store.count_events(versions)
     finally:
         store.close()
-    new = total - int(context.cursor or 0)
+    try:
+        seen = int(context.cursor or 0)
+    except ValueError:  # a cursor written by another version of this sensor: count afresh
+        context.update_cursor(str(total))
+        return dg.SkipReason(f"feedback counter reset at {total} events")
+    new = total - seen
     if new < threshold:
         return dg.SkipReason(f"{new} new feedback events; retraining starts at {threshold}")
     context.update_cursor(str(total))

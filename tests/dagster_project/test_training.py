@@ -48,6 +48,8 @@ def test_feedback_sensor_waits_for_enough_new_feedback(
         assert request.tags["docsearch/new_feedback"] == "3"
     with dg.build_sensor_context(cursor="3") as context:
         assert isinstance(feedback_sensor(context, docsearch=docsearch), dg.SkipReason)
+    with dg.build_sensor_context(cursor="773,148") as context:  # an older cursor format
+        assert "reset" in feedback_sensor(context, docsearch=docsearch).skip_message
 
 
 @pytest.mark.slow
