@@ -21,6 +21,7 @@ from search.encoder import Encoder, load_encoder
 from search.filters import Filters
 from search.fusion import rrf, weighted
 from search.highlight import Snippet, make_snippet
+from search.sparse import SparseIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -66,17 +67,15 @@ class SearchIndex:
         chunks: list[Chunk],
         documents: dict[str, dict],
         dense: DenseIndex,
-        sparse,
+        sparse: SparseIndex,
         manifest: dict | None = None,
     ) -> None:
-        from search.sparse import SparseIndex  # local: keeps bm25s out of light imports
-
         self.config = config
         self.encoder = encoder
         self.chunks = chunks
         self.documents = documents  # doc_id -> {"title", "metadata"}
         self.dense = dense
-        self.sparse: SparseIndex = sparse
+        self.sparse = sparse
         self.manifest = manifest or {}
         self.build_stats: BuildStats | None = None
         self.doc_ids = list(documents)  # row order of the BM25 index
@@ -96,8 +95,6 @@ class SearchIndex:
         progress: ProgressFn | None = None,
     ) -> SearchIndex:
         """Chunk, embed (through the cache) and index ``documents``."""
-        from search.sparse import SparseIndex
-
         started = time.perf_counter()
         if not documents:
             raise ValueError("No documents to index: check the folder and the parse report.")
@@ -335,8 +332,6 @@ class SearchIndex:
     @classmethod
     def load(cls, folder: str | Path, encoder: Encoder | None = None) -> SearchIndex:
         """Load a saved index, verifying its manifest and checksums before reading any file."""
-        from search.sparse import SparseIndex
-
         folder = Path(folder)
         manifest = read_manifest(folder)
         for name, expected in manifest["files"].items():
