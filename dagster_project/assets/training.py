@@ -119,7 +119,7 @@ def fine_tuned_encoder(
     data = TrainingData.load(Path(training_pairs["path"]))
     if not data.pairs:
         raise dg.Failure("No training pairs: more clicks or votes are needed first.")
-    _, champion = _champion(docsearch)
+    champion = _trained_from(docsearch, training_pairs)
     result = fine_tune(
         champion.encoder.model_id,
         data,
@@ -156,7 +156,7 @@ def challenger_index(
 
     settings = docsearch.settings()
     data = TrainingData.load(Path(training_pairs["path"]))
-    _, champion = _champion(docsearch)
+    champion = _trained_from(docsearch, training_pairs)
     cache = EmbeddingCache(settings.cache_path)
     try:
         challenger, grid = build_challenger(
@@ -193,7 +193,8 @@ def challenger_decision(
     from pathlib import Path
 
     data = TrainingData.load(Path(training_pairs["path"]))
-    version, champion = _champion(docsearch)
+    version = training_pairs["champion_version"]
+    champion = _trained_from(docsearch, training_pairs)
     challenger = docsearch.store().load(challenger_index["version"])
     sets = [feedback_set(data)]
     for root in docsearch.labeled_sets().values():
@@ -237,6 +238,12 @@ def challenger_decision(
             "primary": f"{FEEDBACK_SET}/ndcg_at_10",
         },
     )
+
+
+def _trained_from(docsearch: DocsearchSettings, training_pairs: dict):
+    """The champion the pairs were built on: every step of one run uses the same version, even
+    if the champion alias moves while the run is going."""
+    return docsearch.store().load(training_pairs["champion_version"])
 
 
 def _covers(index, labeled_set) -> bool:
