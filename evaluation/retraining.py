@@ -10,7 +10,7 @@ from pathlib import Path
 from evaluation.metrics import Evaluation, evaluate
 from search.config import Fusion
 from search.embedding_cache import EmbeddingCache
-from search.encoder import SentenceTransformerEncoder
+from search.encoder import load_encoder
 from search.gate import GatePolicy, decide
 from search.index import SearchIndex
 from search.training import TrainingData
@@ -58,8 +58,9 @@ def build_challenger(
     cache: EmbeddingCache | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[SearchIndex, dict[float, float]]:
-    """Champion's chunks and BM25 with the fine-tuned encoder's vectors and a re-fitted weight."""
-    encoder = SentenceTransformerEncoder(str(model_path))
+    """Champion's chunks and BM25 with the fine-tuned encoder and a re-fitted weight (the
+    champion's own passage vectors when only the query side was fine-tuned)."""
+    encoder = load_encoder(str(model_path))
     challenger = champion.with_encoder(encoder, cache, progress=progress)
     weight, grid = fit_dense_weight(challenger, validation)
     challenger.config = challenger.config.replace(fusion=Fusion.WEIGHTED, dense_weight=weight)
@@ -163,7 +164,7 @@ def retrain(
     data.save(data_dir)
     pairs_seconds = clock.lap()
     ft = fine_tune(
-        champion.encoder.model_id,
+        champion,
         data,
         settings.models_dir / f"encoder-{data.fingerprint}",
         fine_tune_config or FineTuneConfig(),
@@ -210,6 +211,7 @@ def retrain(
             "seconds": round(ft.seconds, 1),
             "device": ft.device,
             "final_loss": ft.final_loss,
+            "trained": ft.trained,
             **{k: v for k, v in (fine_tune_config or FineTuneConfig()).__dict__.items()},
         },
         timings=LoopTimings(pairs_seconds, train_seconds, challenger_seconds, evaluation_seconds),

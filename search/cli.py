@@ -235,12 +235,14 @@ def cmd_retrain(args) -> int:
 
     settings = _settings()
     feedback = FeedbackStore(settings.feedback_url)
-    ft = FineTuneConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        max_seq_length=args.max_seq_length,
-    )
+    given = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "max_seq_length": args.max_seq_length,
+        "documents": args.train_documents,
+    }
+    ft = FineTuneConfig(**{k: v for k, v in given.items() if v is not None})
     if args.dataset:
         store, built = _dataset_index(args.dataset, settings, _config(args, settings))
         report = eval_set_of(load_labeled_set(args.dataset, args.split, with_documents=False))
@@ -360,10 +362,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset", help="BEIR dataset whose index learns (default: the product's index)"
     )
     p.add_argument("--split", default="test", help="split measured before/after (never trained on)")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=3e-5)
-    p.add_argument("--max-seq-length", type=int, default=128)
+    p.add_argument("--epochs", type=int, help="passes over the pairs (default 8)")
+    p.add_argument("--batch-size", type=int, help="default 32")
+    p.add_argument("--learning-rate", type=float, help="default 1e-4")
+    p.add_argument("--max-seq-length", type=int, help="tokens per text in training (default 128)")
+    p.add_argument(
+        "--train-documents",
+        action="store_true",
+        help="fine-tune the passage side too (re-encodes the whole corpus: wants a GPU)",
+    )
     p.add_argument("--tolerance", type=float, default=0.01)
     p.add_argument("--no-mlflow", action="store_true", help="do not log or register in MLflow")
     p.add_argument("--json", action="store_true")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -160,8 +161,77 @@ class HashingEncoder:
         return [m.span() for m in _WORD.finditer(text)]
 
 
+# A fine-tuned query encoder's folder holds this file: which document model produced the vectors
+# it was trained against. Loading the folder as a model gives a QueryTunedEncoder.
+QUERY_ENCODER_FILE = "docsearch_query_encoder.json"
+
+
+class QueryTunedEncoder:
+    """Passages encoded by a document model, queries by a copy fine-tuned against its vectors.
+
+    Fine-tuning only the query side (Zhan et al., "Optimizing Dense Retrieval Model Training
+    with Hard Negatives", SIGIR 2021: ADORE) leaves every stored passage vector valid, so a
+    challenger needs no re-encoding of the corpus. ``fingerprint`` is the document model's (it
+    decides the stored vectors and the embedding cache); ``query_fingerprint`` is the query side's.
+    """
+
+    def __init__(self, model_id: str, documents: Encoder, queries: Encoder) -> None:
+        if documents.dim != queries.dim:
+            raise ValueError(
+                f"Query encoder {queries.model_id} gives {queries.dim}-d vectors but the document "
+                f"encoder {documents.model_id} gives {documents.dim}-d ones."
+            )
+        self.model_id = model_id
+        self.documents = documents
+        self.queries = queries
+        self.fingerprint = documents.fingerprint
+        self.query_fingerprint = queries.fingerprint
+        self.dim = documents.dim
+
+    def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        return self.documents.encode(texts, progress)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.queries.encode_queries(texts)
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return self.documents.token_spans(text)
+
+
+def query_fingerprint(encoder: Encoder) -> str:
+    """Fingerprint of the weights that encode queries (the same as ``fingerprint`` unless the
+    query side was fine-tuned on its own)."""
+    return getattr(encoder, "query_fingerprint", encoder.fingerprint)
+
+
+def document_model(encoder: Encoder) -> str:
+    """The model id that encodes passages."""
+    inner = getattr(encoder, "documents", None)
+    return inner.model_id if inner is not None else encoder.model_id
+
+
+def write_query_encoder_pairing(folder: Path, documents: Encoder) -> None:
+    """Record, in a fine-tuned query encoder's folder, the document model it belongs with."""
+    pairing = {"document_model": documents.model_id, "document_fingerprint": documents.fingerprint}
+    (Path(folder) / QUERY_ENCODER_FILE).write_text(json.dumps(pairing, indent=2))
+
+
 def load_encoder(model: str, device: str | None = None, batch_size: int = 64) -> Encoder:
-    """The encoder for a configured model id (``hashing-N`` gives the test encoder)."""
+    """The encoder for a configured model id (``hashing-N`` gives the test encoder; a folder
+    written by query-side fine-tuning gives a QueryTunedEncoder with its document model)."""
     if model.startswith("hashing-"):
         return HashingEncoder(dim=int(model.split("-", 1)[1]))
+    pairing_file = Path(model) / QUERY_ENCODER_FILE
+    if pairing_file.is_file():
+        pairing = json.loads(pairing_file.read_text())
+        documents = load_encoder(pairing["document_model"], device, batch_size)
+        if documents.fingerprint != pairing["document_fingerprint"]:
+            raise RuntimeError(
+                f"Query encoder {model} was trained against passages encoded by "
+                f"{pairing['document_model']} (fingerprint {pairing['document_fingerprint']}), "
+                f"but that model now has fingerprint {documents.fingerprint}. Use the original "
+                "document model or fine-tune the query encoder again."
+            )
+        queries = SentenceTransformerEncoder(model, device=device, batch_size=batch_size)
+        return QueryTunedEncoder(model, documents, queries)
     return SentenceTransformerEncoder(model, device=device, batch_size=batch_size)

@@ -16,7 +16,7 @@ from search.config import IndexConfig
 from search.documents import Document
 from search.embedding_cache import EmbeddingCache, embed_with_cache
 from search.encoder import Encoder, ProgressFn
-from search.index import SearchIndex, corpus_fingerprint, read_manifest
+from search.index import SearchIndex, corpus_fingerprint, encoder_matches, read_manifest
 from search.store import IndexStore
 
 
@@ -128,7 +128,7 @@ def matching_version(
     same = (
         manifest["corpus_fingerprint"] == corpus_fingerprint(documents)
         and manifest["config_fingerprint"] == config.build_fingerprint()
-        and manifest["model"]["fingerprint"] == encoder.fingerprint
+        and encoder_matches(manifest["model"], encoder)
     )
     return previous if same else None
 

@@ -17,7 +17,7 @@ from search.config import Fusion, IndexConfig, Method
 from search.dense import DenseIndex
 from search.documents import Document
 from search.embedding_cache import EmbeddingCache, embed_with_cache
-from search.encoder import Encoder, load_encoder
+from search.encoder import Encoder, load_encoder, query_fingerprint
 from search.filters import Filters
 from search.fusion import rrf, weighted
 from search.highlight import Snippet, make_snippet
@@ -141,16 +141,26 @@ class SearchIndex:
         cache: EmbeddingCache | None = None,
         progress: ProgressFn | None = None,
     ) -> SearchIndex:
-        """The same chunks and BM25 index with dense vectors from another encoder."""
+        """The same chunks and BM25 index with dense vectors from another encoder.
+
+        When ``encoder`` encodes passages with the same weights as this index's encoder (only its
+        query side differs), the dense index is shared as it is: nothing is re-encoded.
+        """
         started = time.perf_counter()
-        texts = [c.embedding_text(self.config.title_in_chunks) for c in self.chunks]
-        vectors, n_encoded = embed_with_cache(
-            encoder, texts, cache, (lambda d, t: progress("embed", d, t)) if progress else None
-        )
+        if encoder.fingerprint == self.encoder.fingerprint and encoder.dim == self.encoder.dim:
+            dense, n_encoded = self.dense, 0
+        else:
+            texts = [c.embedding_text(self.config.title_in_chunks) for c in self.chunks]
+            vectors, n_encoded = embed_with_cache(
+                encoder, texts, cache, (lambda d, t: progress("embed", d, t)) if progress else None
+            )
+            dense = DenseIndex.build(
+                vectors,
+                self.config.approximate_above,
+                self.config.hnsw_m,
+                self.config.hnsw_ef_search,
+            )
         encode_seconds = time.perf_counter() - started
-        dense = DenseIndex.build(
-            vectors, self.config.approximate_above, self.config.hnsw_m, self.config.hnsw_ef_search
-        )
         config = self.config.replace(model=encoder.model_id)
         index = SearchIndex(config, encoder, self.chunks, self.documents, dense, self.sparse)
         index.build_stats = BuildStats(
@@ -315,11 +325,7 @@ class SearchIndex:
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "config": self.config.to_dict(),
             "config_fingerprint": self.config.build_fingerprint(),
-            "model": {
-                "id": self.encoder.model_id,
-                "fingerprint": self.encoder.fingerprint,
-                "dim": self.encoder.dim,
-            },
+            "model": encoder_identity(self.encoder),
             "dense_index": self.dense.kind,
             "counts": {"documents": len(self.documents), "chunks": len(self.chunks)},
             "corpus_fingerprint": corpus_fingerprint(self.documents),
@@ -347,12 +353,14 @@ class SearchIndex:
                 )
         model = manifest["model"]
         encoder = encoder or load_encoder(model["id"])
-        if encoder.fingerprint != model["fingerprint"] or encoder.dim != model["dim"]:
+        if not encoder_matches(model, encoder):
+            given = encoder_identity(encoder)
             raise IndexLoadError(
                 f"Index {folder} was built with encoder {model['id']} (fingerprint "
-                f"{model['fingerprint']}, dim {model['dim']}) but the encoder given is "
-                f"{encoder.model_id} (fingerprint {encoder.fingerprint}, dim {encoder.dim}). "
-                "Load it with the matching encoder or rebuild the index."
+                f"{model['fingerprint']}, query fingerprint {_query_side(model)}, dim "
+                f"{model['dim']}) but the encoder given is {given['id']} (fingerprint "
+                f"{given['fingerprint']}, query fingerprint {given['query_fingerprint']}, dim "
+                f"{given['dim']}). Load it with the matching encoder or rebuild the index."
             )
         config = IndexConfig.from_dict(manifest["config"])
         documents = {}
@@ -370,6 +378,31 @@ class SearchIndex:
         if len(dense) != len(chunks) or len(sparse) != len(documents):
             raise IndexLoadError(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
         return cls(config, encoder, chunks, documents, dense, sparse, manifest)
+
+
+def encoder_identity(encoder: Encoder) -> dict:
+    """What a manifest records of the encoder: its id, the fingerprint of the weights that made
+    the stored vectors, the fingerprint of the weights that encode queries, and the dimension."""
+    return {
+        "id": encoder.model_id,
+        "fingerprint": encoder.fingerprint,
+        "query_fingerprint": query_fingerprint(encoder),
+        "dim": encoder.dim,
+    }
+
+
+def encoder_matches(recorded: Mapping, encoder: Encoder) -> bool:
+    """Whether ``encoder`` is the one a manifest's ``model`` entry records (both sides)."""
+    return (
+        encoder.fingerprint == recorded["fingerprint"]
+        and query_fingerprint(encoder) == _query_side(recorded)
+        and encoder.dim == recorded["dim"]
+    )
+
+
+def _query_side(recorded: Mapping) -> str:
+    # manifests written before query-side fine-tuning existed encode queries with the same weights
+    return recorded.get("query_fingerprint", recorded["fingerprint"])
 
 
 def read_manifest(folder: str | Path) -> dict:

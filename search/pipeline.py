@@ -10,7 +10,13 @@ from search.config import IndexConfig
 from search.documents import Document
 from search.embedding_cache import EmbeddingCache
 from search.encoder import Encoder, load_encoder
-from search.index import IndexLoadError, SearchIndex, corpus_fingerprint, read_manifest
+from search.index import (
+    IndexLoadError,
+    SearchIndex,
+    corpus_fingerprint,
+    encoder_matches,
+    read_manifest,
+)
 from search.progress import ProgressPrinter
 from search.settings import Settings
 from search.store import IndexStore
@@ -61,7 +67,7 @@ def build_or_reuse(
             if (
                 manifest["corpus_fingerprint"] == wanted
                 and manifest["config_fingerprint"] == config.build_fingerprint()
-                and manifest["model"]["fingerprint"] == encoder.fingerprint
+                and encoder_matches(manifest["model"], encoder)
             ):
                 index = store.load(current, encoder)
                 # query-time settings come from the caller's config, not the stored one

@@ -147,6 +147,9 @@ class Registry:
         params = {
             "encoder_id": manifest["model"]["id"],
             "encoder_fingerprint": manifest["model"]["fingerprint"],
+            "query_encoder_fingerprint": manifest["model"].get(
+                "query_fingerprint", manifest["model"]["fingerprint"]
+            ),
             "encoder_dim": manifest["model"]["dim"],
             "chunk_tokens": config["chunk_tokens"],
             "chunk_overlap": config["chunk_overlap"],

@@ -30,10 +30,11 @@ HAS_VALIDATION = "has_validation"
 class TrainingConfig(dg.Config):
     """Hyperparameters of one turn of the loop (editable in the launchpad)."""
 
-    epochs: int = 3
-    batch_size: int = 32
-    learning_rate: float = 3e-5
-    max_seq_length: int = 128
+    epochs: int = FineTuneConfig.epochs
+    batch_size: int = FineTuneConfig.batch_size
+    learning_rate: float = FineTuneConfig.learning_rate
+    max_seq_length: int = FineTuneConfig.max_seq_length
+    train_documents: bool = FineTuneConfig.documents  # re-encodes the whole corpus: wants a GPU
     validation_fraction: float = 0.2
 
     def fine_tune(self) -> FineTuneConfig:
@@ -42,6 +43,7 @@ class TrainingConfig(dg.Config):
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             max_seq_length=self.max_seq_length,
+            documents=self.train_documents,
         )
 
 
@@ -111,8 +113,10 @@ def fine_tuned_encoder(
     mlflow: MlflowTracker,
     training_pairs: dict,
 ):
-    """The serving encoder fine-tuned with MultipleNegativesRankingLoss (in-batch plus hard
-    negatives), on the GPU when there is one; logged and registered as ``docsearch-encoder``."""
+    """The serving encoder fine-tuned on the pairs, on the GPU when there is one; logged and
+    registered as ``docsearch-encoder``. By default only its query side learns, against the
+    champion's passage vectors (every indexed document a negative); ``train_documents`` trains
+    both sides with MultipleNegativesRankingLoss (in-batch plus hard negatives)."""
     from pathlib import Path
 
     settings = docsearch.settings()
@@ -121,7 +125,7 @@ def fine_tuned_encoder(
         raise dg.Failure("No training pairs: more clicks or votes are needed first.")
     champion = _trained_from(docsearch, training_pairs)
     result = fine_tune(
-        champion.encoder.model_id,
+        champion,
         data,
         settings.models_dir / f"encoder-{data.fingerprint}",
         config.fine_tune(),
@@ -134,6 +138,7 @@ def fine_tuned_encoder(
         "seconds": round(result.seconds, 1),
         "device": result.device,
         "final_loss": result.final_loss,
+        "trained": result.trained,
         **config.fine_tune().__dict__,
     }
     run_id, version = log_encoder(mlflow.registry(), result.path, summary, data)

@@ -59,7 +59,7 @@ def world(tmp_path_factory, real_encoder):
     return settings, labeled, store, version, feedback
 
 
-def _retrain(world, learning_rate):
+def _retrain(world, learning_rate, documents=False):
     settings, labeled, store, version, feedback = world
     registry = Registry(settings.mlflow_uri, settings.mlflow_artifacts)
     champion = store.load(store.current())
@@ -71,7 +71,11 @@ def _retrain(world, learning_rate):
         settings,
         gate_sets=[eval_set_of(labeled)],
         fine_tune_config=FineTuneConfig(
-            epochs=1, batch_size=8, learning_rate=learning_rate, max_seq_length=64
+            epochs=1,
+            batch_size=8,
+            learning_rate=learning_rate,
+            max_seq_length=64,
+            documents=documents,
         ),
         log=lambda _line: None,
         registry=registry,
@@ -79,11 +83,13 @@ def _retrain(world, learning_rate):
     return outcome, registry
 
 
-def test_a_worse_challenger_is_refused_and_the_champion_keeps_serving(world):
+@pytest.mark.parametrize("documents", [False, True], ids=["query-side", "both-sides"])
+def test_a_worse_challenger_is_refused_and_the_champion_keeps_serving(world, documents):
     settings, labeled, store, version, feedback = world
     assert len(feedback.rows("queries")) == len(labeled.queries)
     # a learning rate this high wrecks the encoder: the challenger must lose
-    outcome, registry = _retrain(world, learning_rate=0.5)
+    outcome, registry = _retrain(world, learning_rate=0.5, documents=documents)
+    assert outcome.fine_tune["trained"] == ("queries and documents" if documents else "queries")
     assert not outcome.promoted
     assert outcome.after["feedback"]["ndcg_at_10"] <= outcome.before["feedback"]["ndcg_at_10"]
     assert store.current() == version  # the old index still serves
@@ -111,6 +117,11 @@ def test_a_better_challenger_is_promoted(world):
     assert champion.tags["docsearch.index_version"] == outcome.challenger_version
     served = store.load()
     assert served.encoder.model_id == outcome.encoder_path  # the fine-tuned encoder serves
+    # only its query side was trained: the champion's passage vectors serve unchanged
+    previous = store.load(version)
+    assert served.encoder.fingerprint == previous.encoder.fingerprint
+    assert served.encoder.query_fingerprint != previous.encoder.fingerprint
+    assert (served.dense.vectors() == previous.dense.vectors()).all()
     assert served.config.dense_weight == outcome.dense_weight
     # later builds (the documents sensor's index_job) keep the fine-tuned encoder
     assert serving_model(settings, store) == outcome.encoder_path

@@ -106,3 +106,38 @@ def test_failed_save_keeps_the_current_version(index, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         store.write(index)
     assert store.current() == v1 and store.versions() == [v1]
+
+
+def test_a_query_tuned_encoder_shares_the_passage_vectors(index, hashing_encoder, tmp_path):
+    from search.encoder import HashingEncoder, QueryTunedEncoder
+
+    class OtherQuerySide(HashingEncoder):
+        def encode_queries(self, texts):
+            return self.encode([f"{t} vpn" for t in texts])
+
+    # same passage weights, other query weights: what query-side fine-tuning produces
+    tuned = QueryTunedEncoder("tuned", hashing_encoder, OtherQuerySide(dim=128, seed="tuned"))
+    challenger = index.with_encoder(tuned)
+    assert challenger.dense is index.dense and challenger.build_stats.chunks_embedded == 0
+    assert challenger.config.model == "tuned"
+    query = "minimum password length"
+    assert challenger.run({"q": query}, method="dense") != index.run({"q": query}, method="dense")
+    folder = challenger.save(tmp_path / "tuned")
+    recorded = json.loads((folder / "manifest.json").read_text())["model"]
+    assert recorded["fingerprint"] == hashing_encoder.fingerprint
+    assert recorded["query_fingerprint"] == tuned.queries.fingerprint
+    assert SearchIndex.load(folder, tuned).run({"q": query}) == challenger.run({"q": query})
+    # the base encoder has the right passage weights but the wrong query side: refused
+    with pytest.raises(IndexLoadError, match="query fingerprint"):
+        SearchIndex.load(folder, hashing_encoder)
+
+
+def test_a_query_encoder_refuses_a_changed_document_model(tmp_path):
+    from search.encoder import QUERY_ENCODER_FILE, load_encoder
+
+    folder = tmp_path / "query-encoder"
+    folder.mkdir()
+    pairing = {"document_model": "hashing-64", "document_fingerprint": "not-these-weights"}
+    (folder / QUERY_ENCODER_FILE).write_text(json.dumps(pairing))
+    with pytest.raises(RuntimeError, match="trained against passages encoded by hashing-64"):
+        load_encoder(str(folder))

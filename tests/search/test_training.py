@@ -1,6 +1,17 @@
+import math
+
+import pytest
+import torch
+
 from search.config import IndexConfig
 from search.feedback import search_and_log
-from search.training import TrainingData, build_training_data, is_validation
+from search.training import (
+    AllPassagesLoss,
+    TrainingData,
+    TrainingPair,
+    build_training_data,
+    is_validation,
+)
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
 
@@ -46,3 +57,36 @@ def test_validation_split_is_by_query_and_deterministic(index, store):
     assert all(is_validation(k, 0.5) for k in data.validation_queries)
     # a click at rank 1 has nothing skipped above it: the next shown result is the negative
     assert {p.negative_source for p in data.pairs} == {"shown_unclicked"}
+
+
+class _FixedQueries(torch.nn.Module):
+    """Stands in for a SentenceTransformer: each query's embedding is a given vector."""
+
+    def __init__(self, vectors):
+        super().__init__()
+        self.vectors = torch.tensor(vectors, dtype=torch.float32)
+
+    def forward(self, features):
+        return {"sentence_embedding": self.vectors[features["row"]]}
+
+
+def test_all_passages_loss_by_hand(index):
+    # the index's documents, each scoring its best chunk; the loss is a softmax over all of them
+    docs = index.doc_ids
+    pairs = [
+        TrainingPair("q", "p", "n", docs[0], docs[1], "skipped", 1),
+        TrainingPair("q", "p", "n", docs[2], docs[1], "skipped", 1),  # a second click on "q"
+    ]
+    vectors = index.dense.vectors()
+    rows = {d: [i for i, c in enumerate(index.chunks) if c.doc_id == d] for d in docs}
+    query = vectors[rows[docs[0]][0]]  # a chunk of docs[0] itself
+    model = _FixedQueries([query, query])
+    loss = AllPassagesLoss(model, index, pairs, scale=20.0, seed=0)
+    got = loss([{"row": torch.tensor([0, 1])}], torch.tensor([0, 1]))
+
+    best = {d: max(float(vectors[r] @ query) for r in rows[d]) for d in docs}
+    expected = []
+    for target, other in ((docs[0], docs[2]), (docs[2], docs[0])):
+        logits = {d: 20.0 * s for d, s in best.items() if d != other}  # other click left out
+        expected.append(math.log(sum(math.exp(v) for v in logits.values())) - logits[target])
+    assert got.item() == pytest.approx(sum(expected) / 2, rel=1e-4)
