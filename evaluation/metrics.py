@@ -29,9 +29,17 @@ class Evaluation:
         return len(self.per_query)
 
 
-def evaluate(run: Run, qrels: Qrels) -> Evaluation:
-    """Score a run against judgements. Queries with judgements but no results score 0."""
-    evaluator = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100"})
+def evaluate(run: Run, qrels: Qrels, judged_only: bool = False) -> Evaluation:
+    """Score a run against judgements. Queries with judgements but no results score 0.
+
+    ``judged_only`` scores condensed lists: documents without a judgement (relevant or not) are
+    removed from each ranking first (trec_eval -J; Sakai, SIGIR 2007). For judgements taken from
+    clicks on one system's results, this compares systems on the documents users actually saw
+    instead of counting every unseen document a system retrieves as a miss.
+    """
+    evaluator = pytrec_eval.RelevanceEvaluator(
+        qrels, {"ndcg_cut.10", "recall.100"}, judged_docs_only_flag=judged_only
+    )
     # trec_eval breaks ties by document id; make ranks explicit so ties follow our order.
     ranked = {q: _strictly_decreasing(docs) for q, docs in run.items() if q in qrels}
     for q in qrels:
@@ -43,7 +51,7 @@ def evaluate(run: Run, qrels: Qrels) -> Evaluation:
         per_query[q] = {
             "ndcg_at_10": float(values.get("ndcg_cut_10", 0.0)),
             "recall_at_100": float(values.get("recall_100", 0.0)),
-            "mrr_at_10": _mrr_at_10(run.get(q, {}), qrels[q]),
+            "mrr_at_10": _mrr_at_10(run.get(q, {}), qrels[q], judged_only),
         }
     mean = {
         m: float(np.mean([v[m] for v in per_query.values()])) if per_query else 0.0 for m in METRICS
@@ -57,7 +65,9 @@ def _strictly_decreasing(docs: dict[str, float]) -> dict[str, float]:
     return {doc: float(n - i) for i, (doc, _) in enumerate(ordered)}
 
 
-def _mrr_at_10(docs: dict[str, float], relevant: dict[str, int]) -> float:
+def _mrr_at_10(docs: dict[str, float], relevant: dict[str, int], judged_only: bool) -> float:
+    if judged_only:
+        docs = {d: s for d, s in docs.items() if d in relevant}
     ordered = sorted(docs.items(), key=lambda item: -item[1])[:10]
     for rank, (doc, _) in enumerate(ordered, start=1):
         if relevant.get(doc, 0) > 0:

@@ -21,15 +21,27 @@ WEIGHT_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 @dataclass(frozen=True)
 class EvalSet:
-    """Queries with judgements, under a name used in metric keys (``<name>/ndcg_at_10``)."""
+    """Queries with judgements, under a name used in metric keys (``<name>/ndcg_at_10``).
+
+    ``judged_only``: score condensed lists (unjudged documents removed), for judgements that
+    cover only what one system showed.
+    """
 
     name: str
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    judged_only: bool = False
+
+    def evaluate(self, run) -> Evaluation:
+        return evaluate(run, self.qrels, judged_only=self.judged_only)
 
 
 def feedback_set(data: TrainingData) -> EvalSet:
-    return EvalSet(FEEDBACK_SET, data.validation_queries, data.validation_qrels)
+    """The held-back feedback: clicked or up-voted results relevant, results examined and
+    skipped (or voted down) not. Scored on condensed lists, so a challenger is judged on how it
+    orders what users saw and is not penalised for surfacing documents nobody has seen yet
+    (which plain scoring would count as misses, a bias toward the champion that showed them)."""
+    return EvalSet(FEEDBACK_SET, data.validation_queries, data.validation_qrels, judged_only=True)
 
 
 def fit_dense_weight(
@@ -46,7 +58,7 @@ def fit_dense_weight(
         run = index.run(
             validation.queries, k=100, method="hybrid", fusion="weighted", dense_weight=weight
         )
-        scores[weight] = evaluate(run, validation.qrels).mean["ndcg_at_10"]
+        scores[weight] = validation.evaluate(run).mean["ndcg_at_10"]
     best = max(scores, key=lambda w: (round(scores[w], 6), -abs(w - 0.5)))
     return best, scores
 
@@ -72,9 +84,7 @@ def evaluate_on(
 ) -> dict[str, Evaluation]:
     """The index as it serves (its own fusion settings) on each set."""
     return {
-        s.name: evaluate(index.run(s.queries, k=100, method=method), s.qrels)
-        for s in sets
-        if s.queries
+        s.name: s.evaluate(index.run(s.queries, k=100, method=method)) for s in sets if s.queries
     }
 
 

@@ -188,6 +188,29 @@ def _dataset_index(dataset, settings, config):
     return store, built
 
 
+def _served_dataset_index(dataset, settings, config):
+    """The index that serves a dataset's simulated users and its learning loop: the store's
+    current version as it was promoted (a fine-tuned encoder, a re-fitted fusion weight), or a
+    fresh build with ``config`` when there is none or the corpus changed."""
+    from evaluation.beir import load_labeled_set
+    from evaluation.runner import index_name_for
+    from search.index import IndexLoadError, corpus_fingerprint, read_manifest
+    from search.pipeline import BuiltIndex
+    from search.store import IndexStore
+
+    store = IndexStore(settings.index_root(index_name_for(dataset)))
+    current = store.current()
+    if current:
+        corpus = load_labeled_set(dataset, _any_split(dataset)).documents
+        wanted = corpus_fingerprint({d.id: {"metadata": d.metadata} for d in corpus})
+        try:
+            if read_manifest(store.path(current))["corpus_fingerprint"] == wanted:
+                return store, BuiltIndex(store.load(current), current, store.path(current), True)
+        except IndexLoadError as exc:
+            print(f"current version {current} cannot be used ({exc}); rebuilding", file=sys.stderr)
+    return _dataset_index(dataset, settings, config)
+
+
 def _any_split(dataset) -> str:
     splits = sorted(p.stem for p in (Path(dataset) / "qrels").glob("*.tsv"))
     if not splits:
@@ -202,7 +225,7 @@ def cmd_simulate_feedback(args) -> int:
     from search.progress import ProgressPrinter
 
     settings = _settings()
-    store, built = _dataset_index(args.dataset, settings, _config(args, settings))
+    store, built = _served_dataset_index(args.dataset, settings, _config(args, settings))
     labeled = load_labeled_set(args.dataset, args.split, with_documents=False)
     feedback = FeedbackStore(settings.feedback_url)
     model = ClickModel(args.position_bias, args.noise, args.miss_rate, args.vote_rate)
@@ -244,7 +267,7 @@ def cmd_retrain(args) -> int:
     }
     ft = FineTuneConfig(**{k: v for k, v in given.items() if v is not None})
     if args.dataset:
-        store, built = _dataset_index(args.dataset, settings, _config(args, settings))
+        store, built = _served_dataset_index(args.dataset, settings, _config(args, settings))
         report = eval_set_of(load_labeled_set(args.dataset, args.split, with_documents=False))
         gate_sets, report_sets = [], [report]
         model_name = f"{MODEL_NAME}-{Path(args.dataset).resolve().name}"

@@ -57,25 +57,45 @@ def build_or_reuse(
     encoder: Encoder | None = None,
     progress: ProgressPrinter | None = None,
 ) -> BuiltIndex:
-    """Load the store's current version if it was built from the same corpus, config and model."""
+    """Load the newest stored version built from the same corpus, config and model, else build
+    one. A new build becomes current only in a store with no current version: measuring a
+    configuration never replaces the version that serves (a promoted champion, say)."""
     encoder = encoder or load_encoder(config.model, batch_size=config.batch_size)
     wanted = corpus_fingerprint({d.id: {"metadata": d.metadata} for d in documents})
-    current = store.current()
-    if current:
+    for version in reversed(store.versions()):
         try:
-            manifest = read_manifest(store.path(current))
+            manifest = read_manifest(store.path(version))
             if (
                 manifest["corpus_fingerprint"] == wanted
                 and manifest["config_fingerprint"] == config.build_fingerprint()
                 and encoder_matches(manifest["model"], encoder)
             ):
-                index = store.load(current, encoder)
+                index = store.load(version, encoder)
                 # query-time settings come from the caller's config, not the stored one
                 index.config = config
-                return BuiltIndex(index, current, store.path(current), reused=True)
+                return BuiltIndex(index, version, store.path(version), reused=True)
         except IndexLoadError:
-            pass  # a broken current version is replaced by a fresh build
-    return build_and_store(documents, config, encoder, settings, store, progress=progress)
+            continue  # a broken version is skipped; a fresh build replaces it below
+    return build_and_store(
+        documents,
+        config,
+        encoder,
+        settings,
+        store,
+        activate=_no_usable_current(store),
+        progress=progress,
+    )
+
+
+def _no_usable_current(store: IndexStore) -> bool:
+    current = store.current()
+    if current is None:
+        return True
+    try:
+        read_manifest(store.path(current))
+    except IndexLoadError:
+        return True
+    return False
 
 
 def serving_model(settings: Settings, store: IndexStore) -> str:

@@ -147,7 +147,8 @@ def build_training_data(
             continue
         if is_validation(key, validation_fraction):
             val_queries[key] = entry["text"]
-            val_qrels[key] = {d: 1 for d in positives}
+            # judged: positives relevant; examined-and-skipped or voted-down results not
+            val_qrels[key] = {**{d: 0 for d in negatives}, **{d: 1 for d in positives}}
             continue
         if not negatives:
             shown = sorted((r, d) for d, r in entry["shown"].items() if d not in positives)
@@ -269,24 +270,30 @@ def fine_tune(
         raise ValueError("No training pairs: collect more feedback (clicks or votes) first.")
     device = device or pick_device()
     started = time.perf_counter()
-    # Inverse-propensity weighting by sampling: an epoch holds as many examples as there are
-    # pairs, drawn with probability proportional to each pair's weight.
+    # Inverse-propensity weighting by sampling: each epoch is drawn afresh, as many examples as
+    # there are pairs, each pair with probability proportional to its weight (one draw reused
+    # for every epoch would leave a third of the pairs out of training altogether).
     rng = random.Random(config.seed)
-    drawn = rng.choices(data.pairs, weights=[p.weight for p in data.pairs], k=len(data.pairs))
+    weights = [p.weight for p in data.pairs]
+    drawn = [
+        i
+        for _ in range(config.epochs)
+        for i in rng.choices(range(len(data.pairs)), weights=weights, k=len(data.pairs))
+    ]
     if config.documents:
         base_model = document_model(champion.encoder)
         model = SentenceTransformer(resolve_model(base_model), device=device)
         rows = {
-            "anchor": [p.query for p in drawn],
-            "positive": [p.positive for p in drawn],
-            "negative": [p.negative for p in drawn],
+            "anchor": [data.pairs[i].query for i in drawn],
+            "positive": [data.pairs[i].positive for i in drawn],
+            "negative": [data.pairs[i].negative for i in drawn],
         }
         loss = MultipleNegativesRankingLoss(model)
     else:
         base_model = champion.encoder.model_id  # a query encoder tuned before goes on learning
         model = SentenceTransformer(resolve_model(base_model), device=device)
         loss = AllPassagesLoss(model, champion, data.pairs, config.scale, config.seed)
-        rows = {"anchor": [p.query for p in drawn], "label": [data.pairs.index(p) for p in drawn]}
+        rows = {"anchor": [data.pairs[i].query for i in drawn], "label": drawn}
     serving_length = model.max_seq_length
     model.max_seq_length = config.max_seq_length  # shorter while training: far cheaper on a CPU
     steps, losses = _train(model, loss, Dataset.from_dict(rows), config, device, output_dir, log)
@@ -321,17 +328,17 @@ def _train(model, loss, dataset, config: FineTuneConfig, device: str, output_dir
         SentenceTransformerTrainingArguments,
     )
     from sentence_transformers.base.sampler import BatchSamplers
-    from transformers import TrainerCallback
+    from transformers import PrinterCallback, TrainerCallback
 
     started = time.perf_counter()
     output_dir = Path(output_dir)
     checkpoints = output_dir.parent / f".{output_dir.name}-checkpoints"
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints),
-        num_train_epochs=config.epochs,
+        num_train_epochs=1,  # the dataset already holds every epoch's draw, in order
         per_device_train_batch_size=config.batch_size,
         learning_rate=config.learning_rate,
-        warmup_ratio=config.warmup_ratio,
+        warmup_steps=config.warmup_ratio,  # a float below 1: a fraction of all steps
         batch_sampler=BatchSamplers.NO_DUPLICATES
         if config.documents
         else BatchSamplers.BATCH_SAMPLER,
@@ -360,6 +367,8 @@ def _train(model, loss, dataset, config: FineTuneConfig, device: str, output_dir
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[_Progress()]
     )
+    # without tqdm, transformers prints every log dict to stdout (which `--json` owns)
+    trainer.remove_callback(PrinterCallback)
     try:
         trainer.train()
     finally:

@@ -34,3 +34,16 @@ def test_compare_paired():
     deltas = {d.metric: d for d in compare(worse, better)}
     assert deltas["mrr_at_10"].delta == pytest.approx(0.5)
     assert deltas["recall_at_100"].delta == 0.0 and not deltas["recall_at_100"].significant
+
+
+def test_judged_only_scores_condensed_lists():
+    # d1 relevant, d2 judged not relevant; x and y were never judged (nobody saw them)
+    qrels = {"q": {"d1": 1, "d2": 0}}
+    run = {"q": {"x": 4.0, "d2": 3.0, "y": 2.0, "d1": 1.0}}
+    plain = evaluate(run, qrels).per_query["q"]
+    condensed = evaluate(run, qrels, judged_only=True).per_query["q"]
+    assert plain["mrr_at_10"] == pytest.approx(1 / 4)
+    assert plain["ndcg_at_10"] == pytest.approx(1 / math.log2(5))
+    # condensed list: d2, d1 -> the relevant document at rank 2
+    assert condensed["mrr_at_10"] == pytest.approx(1 / 2)
+    assert condensed["ndcg_at_10"] == pytest.approx(1 / math.log2(3))

@@ -23,6 +23,25 @@ def test_eval_prints_metrics_and_reuses_the_index(home, capsys, monkeypatch):
     assert second["mrr_at_10"] == 1.0  # every tiny query's answer is BM25's top hit
 
 
+def test_measuring_another_model_never_replaces_the_version_that_serves(home, capsys, monkeypatch):
+    from search.settings import Settings
+    from search.store import IndexStore
+
+    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
+    served = run_cli(capsys, "eval", "--dataset", str(BEIR_TINY), "--json")["index_version"]
+    other = run_cli(capsys, "eval", "--dataset", str(BEIR_TINY), "--model", "hashing-64", "--json")
+    assert other["index_version"] != served and not other["index_reused"]
+    store = IndexStore(Settings.from_env().index_root("eval-beir_tiny"))
+    assert store.current() == served  # the first build serves; the measurement did not switch it
+    again = run_cli(capsys, "eval", "--dataset", str(BEIR_TINY), "--model", "hashing-64", "--json")
+    assert again["index_reused"] and again["index_version"] == other["index_version"]
+    # the learning loop's users are simulated on the version that serves
+    clicks = run_cli(
+        capsys, "simulate-feedback", "--dataset", str(BEIR_TINY), "--split", "test", "--json"
+    )
+    assert clicks["index_version"] == served
+
+
 def test_build_then_search_with_filters(home, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
     docs = tmp_path / "docs"
