@@ -46,12 +46,16 @@ ANCHORS ?= $(CURDIR)/../shared/tools/anchor_baselines.py
 bench: setup ## SciFact figures per method beside the public-library anchors, throughput, latency (JSON)
 	$(BIN)/python -m evaluation.bench --dataset $(SCIFACT) --anchors $(ANCHORS)
 
-bench-loop: setup ## the closed loop on SciFact: simulated feedback on train, retrain, before/after on test (JSON)
-	rm -f $(DOCSEARCH_HOME)/bench-loop-feedback.sqlite*
-	DOCSEARCH_FEEDBACK_URL=sqlite:///$(DOCSEARCH_HOME)/bench-loop-feedback.sqlite \
-	  $(BIN)/docsearch simulate-feedback --dataset $(SCIFACT) --split train --json
-	DOCSEARCH_FEEDBACK_URL=sqlite:///$(DOCSEARCH_HOME)/bench-loop-feedback.sqlite \
-	  $(BIN)/docsearch retrain --dataset $(SCIFACT) --split test --json
+LOOP_HOME ?= $(DOCSEARCH_HOME)/bench-loop
+TURNS ?= 1
+
+bench-loop: setup ## the closed loop on SciFact from the untrained default: simulated feedback on train, retrain, before/after on test (JSON per turn; TURNS=2 for two)
+	rm -rf $(LOOP_HOME) && mkdir -p $(LOOP_HOME) $(DOCSEARCH_HOME)/cache
+	ln -s $(DOCSEARCH_HOME)/cache $(LOOP_HOME)/cache  # embeddings are shared; everything else starts fresh
+	for turn in $$(seq $(TURNS)); do \
+	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch simulate-feedback --dataset $(SCIFACT) --split train --json && \
+	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch retrain --dataset $(SCIFACT) --split test --json || exit 1; \
+	done
 
 clean: ## remove the environment and all runtime state
 	rm -rf $(VENV) .docsearch

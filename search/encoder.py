@@ -204,10 +204,9 @@ def query_fingerprint(encoder: Encoder) -> str:
     return getattr(encoder, "query_fingerprint", encoder.fingerprint)
 
 
-def document_model(encoder: Encoder) -> str:
-    """The model id that encodes passages."""
-    inner = getattr(encoder, "documents", None)
-    return inner.model_id if inner is not None else encoder.model_id
+def document_encoder(encoder: Encoder) -> Encoder:
+    """The encoder that encodes passages (the document side of a QueryTunedEncoder)."""
+    return getattr(encoder, "documents", encoder)
 
 
 def write_query_encoder_pairing(folder: Path, documents: Encoder) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import time
 from collections.abc import Iterable
@@ -217,6 +218,9 @@ class FineTuneConfig:
     # query side: cosine similarities times this before the softmax (SciFact train: 40 beat 20);
     # both sides use MultipleNegativesRankingLoss's own scale (20)
     scale: float = 40.0
+    hard_negative_weight: float = (
+        1.0  # query side: a skipped or down-voted result counts this often
+    )
     documents: bool = False
     seed: int = 13
 
@@ -264,7 +268,12 @@ def fine_tune(
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-    from search.encoder import document_model, pick_device, resolve_model
+    from search.encoder import (
+        document_encoder,
+        pick_device,
+        resolve_model,
+        write_query_encoder_pairing,
+    )
 
     if not data.pairs:
         raise ValueError("No training pairs: collect more feedback (clicks or votes) first.")
@@ -281,7 +290,7 @@ def fine_tune(
         for i in rng.choices(range(len(data.pairs)), weights=weights, k=len(data.pairs))
     ]
     if config.documents:
-        base_model = document_model(champion.encoder)
+        base_model = document_encoder(champion.encoder).model_id
         model = SentenceTransformer(resolve_model(base_model), device=device)
         rows = {
             "anchor": [data.pairs[i].query for i in drawn],
@@ -292,7 +301,9 @@ def fine_tune(
     else:
         base_model = champion.encoder.model_id  # a query encoder tuned before goes on learning
         model = SentenceTransformer(resolve_model(base_model), device=device)
-        loss = AllPassagesLoss(model, champion, data.pairs, config.scale, config.seed)
+        loss = AllPassagesLoss(
+            model, champion, data.pairs, config.scale, config.seed, config.hard_negative_weight
+        )
         rows = {"anchor": [data.pairs[i].query for i in drawn], "label": drawn}
     serving_length = model.max_seq_length
     model.max_seq_length = config.max_seq_length  # shorter while training: far cheaper on a CPU
@@ -302,11 +313,7 @@ def fine_tune(
     model.max_seq_length = serving_length  # encode whole chunks when serving
     model.save(str(output_dir))
     if not config.documents:
-        from search.encoder import write_query_encoder_pairing
-
-        write_query_encoder_pairing(
-            output_dir, getattr(champion.encoder, "documents", champion.encoder)
-        )
+        write_query_encoder_pairing(output_dir, document_encoder(champion.encoder))
     return FineTuneResult(
         path=output_dir,
         base_model=base_model,
@@ -380,10 +387,18 @@ class AllPassagesLoss(torch.nn.Module):
     """Cross-entropy of a query over every document of a fixed index (ADORE-style training:
     Zhan et al., SIGIR 2021). A document scores its best chunk, as at search time; the passage
     vectors stay fixed, so only the query encoder learns. The label of an example is the index of
-    its TrainingPair; other documents clicked for the same query are left out of the softmax."""
+    its TrainingPair; other documents clicked for the same query are left out of the softmax.
+    A negative the user surely examined (skipped above a click, or voted down) counts
+    ``hard_negative_weight`` times in the softmax's denominator."""
 
     def __init__(
-        self, model, index: SearchIndex, pairs: list[TrainingPair], scale: float, seed: int
+        self,
+        model,
+        index: SearchIndex,
+        pairs: list[TrainingPair],
+        scale: float,
+        seed: int,
+        hard_negative_weight: float = 1.0,
     ):
         super().__init__()
         self.model = model
@@ -413,6 +428,10 @@ class AllPassagesLoss(torch.nn.Module):
             others[row, : len(rest)] = torch.tensor(rest, dtype=torch.long)
         self.register_buffer("target", target)
         self.register_buffer("others", others)
+        examined = [p.negative_source in ("skipped", "voted_down") for p in pairs]
+        self.register_buffer("negative", torch.tensor([doc_row[p.negative_doc] for p in pairs]))
+        boost = torch.tensor([math.log(hard_negative_weight) if e else 0.0 for e in examined])
+        self.register_buffer("negative_boost", boost)
 
     def forward(self, sentence_features, labels: torch.Tensor) -> torch.Tensor:
         query = self.model(sentence_features[0])["sentence_embedding"]
@@ -430,5 +449,11 @@ class AllPassagesLoss(torch.nn.Module):
         mask = torch.zeros((len(query), self.n_docs + 1), dtype=torch.bool, device=query.device)
         mask.scatter_(1, others, True)
         logits = logits.masked_fill(mask[:, : self.n_docs], float("-inf"))
+        boost = torch.zeros_like(logits).scatter_(
+            1,
+            self.negative[labels].to(query.device)[:, None],
+            self.negative_boost[labels].to(query.device, logits.dtype)[:, None],
+        )
+        logits = logits + boost
         target = self.target[labels].to(query.device)
         return torch.nn.functional.cross_entropy(logits, target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -129,12 +130,17 @@ def record_challenger(
 def _add_evaluations(
     registry: Registry, run_id: str, evaluations: Mapping[str, Evaluation]
 ) -> None:
+    # A champion is scored again on every turn's held-back feedback. MLflow shows (and the gate
+    # reads) the value of the highest step, and of equal steps the highest value, so each
+    # re-scoring goes one step past the last: the fresh score wins even when it is lower.
     client = registry.client
-    metrics = [
-        Metric(f"{name}/{m}", float(v), 0, 0)
-        for name, ev in evaluations.items()
-        for m, v in ev.mean.items()
-    ]
+    now = int(time.time() * 1000)
+    metrics = []
+    for name, ev in evaluations.items():
+        for m, v in ev.mean.items():
+            key = f"{name}/{m}"
+            step = max((h.step for h in client.get_metric_history(run_id, key)), default=-1) + 1
+            metrics.append(Metric(key, float(v), now, step))
     client.log_batch(run_id, metrics=metrics)
     for name, ev in evaluations.items():
         client.log_text(

@@ -130,3 +130,14 @@ def test_champion_is_downloaded_when_the_local_index_is_gone(settings, tiny_docs
     label, path = resolve_champion(settings)
     assert path.is_relative_to(settings.models_dir)
     assert Path(path, "manifest.json").is_file()
+
+
+def test_a_champion_rescored_on_new_feedback_keeps_the_fresh_score(settings):
+    from search.training_registry import _add_evaluations
+
+    registry = Registry(settings.mlflow_uri, settings.mlflow_artifacts)
+    run_id = registry.client.create_run(registry.experiment_id()).info.run_id
+    for score in (0.90, 0.86):  # two turns of the loop, each with its own held-back feedback
+        _add_evaluations(registry, run_id, {"feedback": Evaluation({"ndcg_at_10": score}, {})})
+    # the second turn's lower score is what the UI shows and the gate compares against
+    assert registry.client.get_run(run_id).data.metrics["feedback/ndcg_at_10"] == 0.86

@@ -90,3 +90,13 @@ def test_all_passages_loss_by_hand(index):
         logits = {d: 20.0 * s for d, s in best.items() if d != other}  # other click left out
         expected.append(math.log(sum(math.exp(v) for v in logits.values())) - logits[target])
     assert got.item() == pytest.approx(sum(expected) / 2, rel=1e-4)
+
+    # the skipped result (docs[1]) counts three times in each denominator
+    boosted = AllPassagesLoss(model, index, pairs, scale=20.0, seed=0, hard_negative_weight=3.0)
+    got = boosted([{"row": torch.tensor([0, 1])}], torch.tensor([0, 1]))
+    expected = []
+    for target, other in ((docs[0], docs[2]), (docs[2], docs[0])):
+        logits = {d: 20.0 * s for d, s in best.items() if d != other}
+        total = sum(math.exp(v) for v in logits.values()) + 2 * math.exp(logits[docs[1]])
+        expected.append(math.log(total) - logits[target])
+    assert got.item() == pytest.approx(sum(expected) / 2, rel=1e-4)
