@@ -11,9 +11,10 @@ from evaluation.metrics import Evaluation, evaluate
 from search.config import Fusion
 from search.embedding_cache import EmbeddingCache
 from search.encoder import load_encoder
+from search.feedback import query_key
 from search.gate import GatePolicy, decide
 from search.index import SearchIndex
-from search.training import TrainingData
+from search.training import VALIDATION_FRACTION, TrainingData, is_validation
 
 FEEDBACK_SET = "feedback"  # name of the held-back validation feedback as an evaluation set
 WEIGHT_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -37,11 +38,21 @@ class EvalSet:
 
 
 def feedback_set(data: TrainingData) -> EvalSet:
-    """The held-back feedback: clicked or up-voted results relevant, results examined and
-    skipped (or voted down) not. Scored on condensed lists, so a challenger is judged on how it
-    orders what users saw and is not penalised for surfacing documents nobody has seen yet
-    (which plain scoring would count as misses, a bias toward the champion that showed them)."""
+    """The held-back feedback, scored on condensed lists: only the results users were shown
+    are judged, a click or thumbs-up gaining its inverse-propensity weight (see
+    ``search.training.build_training_data``). Plain scoring would count every document the
+    champion never showed as a miss: a bias toward the champion that made the gate refuse a
+    challenger better on SciFact's test claims by +0.017 nDCG@10."""
     return EvalSet(FEEDBACK_SET, data.validation_queries, data.validation_qrels, judged_only=True)
+
+
+def held_out_set(labeled, fraction: float = VALIDATION_FRACTION) -> EvalSet:
+    """A labeled split's queries that feedback on them would hold back from training (the same
+    split by query as ``build_training_data``): trusted judgements for the gate that no
+    training pair ever came from. Named ``<dataset>-<split>-heldout``."""
+    queries = {q: t for q, t in labeled.queries.items() if is_validation(query_key(t)[0], fraction)}
+    qrels = {q: labeled.qrels[q] for q in queries if q in labeled.qrels}
+    return EvalSet(f"{labeled.name}-{labeled.split}-heldout", queries, qrels)
 
 
 def fit_dense_weight(

@@ -250,7 +250,7 @@ def cmd_simulate_feedback(args) -> int:
 
 def cmd_retrain(args) -> int:
     from evaluation.beir import load_labeled_set
-    from evaluation.retraining import eval_set_of, retrain, summary
+    from evaluation.retraining import eval_set_of, held_out_set, retrain, summary
     from search.feedback import FeedbackStore
     from search.registry import MODEL_NAME, Registry
     from search.settings import sample_set_path
@@ -270,6 +270,16 @@ def cmd_retrain(args) -> int:
         store, built = _served_dataset_index(args.dataset, settings, _config(args, settings))
         report = eval_set_of(load_labeled_set(args.dataset, args.split, with_documents=False))
         gate_sets, report_sets = [], [report]
+        gate_split = args.gate_split
+        if gate_split and gate_split != args.split:
+            if (Path(args.dataset) / "qrels" / f"{gate_split}.tsv").is_file():
+                labeled = load_labeled_set(args.dataset, gate_split, with_documents=False)
+                gate_sets = [held_out_set(labeled)]
+            else:
+                print(
+                    f"note: no {gate_split} split to gate on; the feedback alone decides",
+                    file=sys.stderr,
+                )
         model_name = f"{MODEL_NAME}-{Path(args.dataset).resolve().name}"
     else:
         from search.store import IndexStore
@@ -393,6 +403,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--train-documents",
         action="store_true",
         help="fine-tune the passage side too (re-encodes the whole corpus: wants a GPU)",
+    )
+    p.add_argument(
+        "--gate-split",
+        default="train",
+        help="labeled split whose held-back queries (never trained on) join the gate, when the "
+        "dataset has it and it is not --split (default train; '' for none)",
     )
     p.add_argument("--tolerance", type=float, default=0.01)
     p.add_argument("--no-mlflow", action="store_true", help="do not log or register in MLflow")

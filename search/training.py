@@ -24,6 +24,7 @@ from search.index import SearchIndex
 # shown above a click and skipped, or voted down.
 ETA = 1.0
 MAX_PROPENSITY_WEIGHT = 5
+VALIDATION_FRACTION = 0.2  # share of distinct questions held back from training
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def is_validation(key: str, fraction: float) -> bool:
 def build_training_data(
     impressions: Iterable[Impression],
     index: SearchIndex,
-    validation_fraction: float = 0.2,
+    validation_fraction: float = VALIDATION_FRACTION,
     seed: int = 13,
 ) -> TrainingData:
     """Turn logged impressions into de-duplicated training pairs and a validation slice.
@@ -148,8 +149,12 @@ def build_training_data(
             continue
         if is_validation(key, validation_fraction):
             val_queries[key] = entry["text"]
-            # judged: positives relevant; examined-and-skipped or voted-down results not
-            val_qrels[key] = {**{d: 0 for d in negatives}, **{d: 1 for d in positives}}
+            # Judged: every result shown. A clicked or up-voted one has its inverse-propensity
+            # weight as gain, the rest 0; scored on condensed lists (unshown documents removed),
+            # DCG is then the IPS estimate of the DCG of the relevant shown documents under the
+            # position-bias model (Joachims et al. 2017): unbiased toward the champion that
+            # showed them, and a shuffled ranking scores worse, not better.
+            val_qrels[key] = {**{d: 0 for d in entry["shown"]}, **positives}
             continue
         if not negatives:
             shown = sorted((r, d) for d, r in entry["shown"].items() if d not in positives)

@@ -19,7 +19,13 @@ from evaluation.retraining import (
 from search.embedding_cache import EmbeddingCache
 from search.feedback import FeedbackStore
 from search.registry import resolve_champion
-from search.training import FineTuneConfig, TrainingData, build_training_data, fine_tune
+from search.training import (
+    VALIDATION_FRACTION,
+    FineTuneConfig,
+    TrainingData,
+    build_training_data,
+    fine_tune,
+)
 from search.training_registry import log_encoder, record_challenger
 
 GROUP = "training"
@@ -35,7 +41,7 @@ class TrainingConfig(dg.Config):
     learning_rate: float = FineTuneConfig.learning_rate
     max_seq_length: int = FineTuneConfig.max_seq_length
     train_documents: bool = FineTuneConfig.documents  # re-encodes the whole corpus: wants a GPU
-    validation_fraction: float = 0.2
+    validation_fraction: float = VALIDATION_FRACTION
 
     def fine_tune(self) -> FineTuneConfig:
         return FineTuneConfig(

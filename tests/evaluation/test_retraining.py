@@ -42,6 +42,30 @@ def test_challenger_gate_requires_improvement_and_ignores_report_sets():
     }
 
 
+def test_the_gate_labels_are_the_questions_training_never_saw(tiny_docs, hashing_encoder, tmp_path):
+    from pathlib import Path
+
+    from evaluation.retraining import held_out_set
+    from search.feedback import search_and_log
+    from search.training import build_training_data
+
+    tiny = Path(__file__).parent.parent / "fixtures" / "beir_tiny"
+    labeled = load_labeled_set(tiny, "test", with_documents=False)
+    index = SearchIndex.build(tiny_docs, IndexConfig(model="hashing-128"), hashing_encoder)
+    feedback = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.sqlite'}")
+    for qid, text in labeled.queries.items():
+        logged, results = search_and_log(index, feedback, text, "s", "v1", k=6)
+        relevant = next(r for r in results if r.doc_id in labeled.qrels[qid])
+        feedback.log_click(logged, relevant.doc_id, relevant.rank)
+    data = build_training_data(feedback.impressions(), index, validation_fraction=0.5)
+    held = held_out_set(labeled, fraction=0.5)
+    assert held.name == "beir_tiny-test-heldout" and 0 < len(held.queries) < len(labeled.queries)
+    assert sorted(held.queries.values()) == sorted(data.validation_queries.values())
+    assert not set(held.queries.values()) & {p.query for p in data.pairs}
+    assert held.qrels == {q: labeled.qrels[q] for q in held.queries}
+    feedback.close()
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, real_encoder):
     """A served champion over the sample corpus, and simulated users' feedback on it."""
