@@ -147,6 +147,18 @@ def test_a_better_challenger_is_promoted(world):
     assert served.encoder.query_fingerprint != previous.encoder.fingerprint
     assert (served.dense.vectors() == previous.dense.vectors()).all()
     assert served.config.dense_weight == outcome.dense_weight
-    # later builds (the documents sensor's index_job) keep the fine-tuned encoder
+    # later builds (the documents sensor's index_job) keep the fine-tuned encoder, and its
+    # passage side is the one the cache already holds: nothing is encoded again
     assert serving_model(settings, store) == outcome.encoder_path
+    from search.encoder import load_encoder
+
+    rebuilt = SearchIndex.build(
+        labeled.documents,
+        IndexConfig(model=outcome.encoder_path),
+        load_encoder(outcome.encoder_path),
+        EmbeddingCache(settings.cache_path),
+    )
+    assert rebuilt.build_stats.chunks_embedded == 0
+    query = next(iter(labeled.queries.values()))
+    assert rebuilt.run({"q": query}, method="dense") == served.run({"q": query}, method="dense")
     assert isinstance(EvalSet("x", {}, {}), EvalSet)
