@@ -397,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="split measured before/after (never trained on)")
     p.add_argument("--epochs", type=int, help="passes over the pairs (default 8)")
     p.add_argument("--batch-size", type=int, help="default 32")
-    p.add_argument("--learning-rate", type=float, help="default 1e-4")
+    p.add_argument("--learning-rate", type=float, help="default 2e-4")
     p.add_argument("--max-seq-length", type=int, help="tokens per text in training (default 128)")
     p.add_argument(
         "--train-documents",
