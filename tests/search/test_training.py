@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -64,7 +65,7 @@ class _FixedQueries(torch.nn.Module):
 
     def __init__(self, vectors):
         super().__init__()
-        self.vectors = torch.tensor(vectors, dtype=torch.float32)
+        self.vectors = torch.tensor(np.array(vectors), dtype=torch.float32)
 
     def forward(self, features):
         return {"sentence_embedding": self.vectors[features["row"]]}
