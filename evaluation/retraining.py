@@ -176,7 +176,7 @@ def retrain(
     current only when promoted. With a ``registry`` (search.registry.Registry) the encoder and
     the challenger are logged and registered in MLflow and the aliases moved.
     """
-    from search.training import FineTuneConfig, build_training_data, fine_tune
+    from search.training import FineTuneConfig, build_training_data, fine_tune, new_encoder_dir
 
     clock = Stopwatch()
     data = build_training_data(impressions, champion)
@@ -187,7 +187,7 @@ def retrain(
     ft = fine_tune(
         champion,
         data,
-        settings.models_dir / f"encoder-{data.fingerprint}",
+        new_encoder_dir(settings.models_dir, data),
         fine_tune_config or FineTuneConfig(),
         log=log,
     )

@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,13 @@ class TrainingData:
             meta["index_versions"],
             meta["stats"],
         )
+
+
+def new_encoder_dir(models_dir: Path, data: TrainingData) -> Path:
+    """A fresh folder for a fine-tuned encoder: named by its training data and the time, so a
+    second run on the same pairs never overwrites weights an index version was built with."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return Path(models_dir) / f"encoder-{data.fingerprint}-{stamp}"
 
 
 def is_validation(key: str, fraction: float) -> bool:

@@ -25,6 +25,7 @@ from search.training import (
     TrainingData,
     build_training_data,
     fine_tune,
+    new_encoder_dir,
 )
 from search.training_registry import log_encoder, record_challenger
 
@@ -133,7 +134,7 @@ def fine_tuned_encoder(
     result = fine_tune(
         champion,
         data,
-        settings.models_dir / f"encoder-{data.fingerprint}",
+        new_encoder_dir(settings.models_dir, data),
         config.fine_tune(),
         log=context.log.info,
     )
