@@ -160,8 +160,9 @@ def build_training_data(
             # Judged: every result shown. A clicked or up-voted one has its inverse-propensity
             # weight as gain, the rest 0; scored on condensed lists (unshown documents removed),
             # DCG is then the IPS estimate of the DCG of the relevant shown documents under the
-            # position-bias model (Joachims et al. 2017): unbiased toward the champion that
-            # showed them, and a shuffled ranking scores worse, not better.
+            # position-bias model (Joachims et al. 2017): no bias toward the champion that
+            # showed them, and (unlike judging only results above a click) no reward for
+            # reordering them at random.
             val_qrels[key] = {**{d: 0 for d in entry["shown"]}, **positives}
             continue
         if not negatives:
