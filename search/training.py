@@ -303,9 +303,12 @@ def fine_tune(
         for _ in range(config.epochs)
         for i in rng.choices(range(len(data.pairs)), weights=weights, k=len(data.pairs))
     ]
+    # both sides start from the passage model; the query side from the query model in service
+    # (a query encoder tuned before goes on learning)
+    encoder = document_encoder(champion.encoder) if config.documents else champion.encoder
+    base_model = encoder.model_id
+    model = SentenceTransformer(resolve_model(base_model), device=device)
     if config.documents:
-        base_model = document_encoder(champion.encoder).model_id
-        model = SentenceTransformer(resolve_model(base_model), device=device)
         rows = {
             "anchor": [data.pairs[i].query for i in drawn],
             "positive": [data.pairs[i].positive for i in drawn],
@@ -313,8 +316,6 @@ def fine_tune(
         }
         loss = MultipleNegativesRankingLoss(model)
     else:
-        base_model = champion.encoder.model_id  # a query encoder tuned before goes on learning
-        model = SentenceTransformer(resolve_model(base_model), device=device)
         loss = AllPassagesLoss(
             model, champion, data.pairs, config.scale, config.seed, config.hard_negative_weight
         )
@@ -356,7 +357,7 @@ def _train(model, loss, dataset, config: FineTuneConfig, device: str, output_dir
     checkpoints = output_dir.parent / f".{output_dir.name}-checkpoints"
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints),
-        num_train_epochs=1,  # the dataset already holds every epoch's draw, in order
+        num_train_epochs=1,  # the dataset already holds every epoch's draw
         per_device_train_batch_size=config.batch_size,
         learning_rate=config.learning_rate,
         warmup_steps=config.warmup_ratio,  # a float below 1: a fraction of all steps
