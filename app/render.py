@@ -56,13 +56,19 @@ def result_html(result: SearchResult) -> str:
         )
         if x
     )
+    remembered = (
+        f" · chosen by users for a similar question ({fmt_score(result.memory_score)})"
+        if result.memory_score
+        else ""
+    )
     return (
         f'<div class="ds-result"><div style="font-size:1.1rem;font-weight:600">'
         f"{result.rank}. {esc(result.title or result.doc_id)}</div>"
         f'<div style="color:#5f6368;font-size:0.85rem">{details}</div>'
         f'<div style="margin:0.3rem 0">{snippet}</div>'
         f'<div style="color:#5f6368;font-size:0.8rem">score {fmt_score(result.score)} · '
-        f"BM25 {fmt_score(result.bm25_score)} · dense {fmt_score(result.dense_score)}</div></div>"
+        f"BM25 {fmt_score(result.bm25_score)} · dense {fmt_score(result.dense_score)}"
+        f"{remembered}</div></div>"
     )
 
 

@@ -14,6 +14,7 @@ from search.encoder import load_encoder
 from search.feedback import query_key
 from search.gate import GatePolicy, decide
 from search.index import SearchIndex
+from search.memory import FeedbackMemory
 from search.training import VALIDATION_FRACTION, TrainingData, is_validation
 
 FEEDBACK_SET = "feedback"  # name of the held-back validation feedback as an evaluation set
@@ -77,15 +78,24 @@ def fit_dense_weight(
 def build_challenger(
     champion: SearchIndex,
     model_path: Path,
-    validation: EvalSet,
+    data: TrainingData,
     cache: EmbeddingCache | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[SearchIndex, dict[float, float]]:
-    """Champion's chunks and BM25 with the fine-tuned encoder and a re-fitted weight (the
-    champion's own passage vectors when only the query side was fine-tuned)."""
+    """Champion's chunks and BM25 with the fine-tuned encoder (the champion's own passage
+    vectors when only the query side was fine-tuned), a feedback memory of the training
+    questions' choices, and the dense weight re-fitted on the held-back feedback (whose
+    questions the memory never holds)."""
     encoder = load_encoder(str(model_path))
     challenger = champion.with_encoder(encoder, cache, progress=progress)
-    weight, grid = fit_dense_weight(challenger, validation)
+    memory = FeedbackMemory.build(
+        data.choices(),
+        encoder,
+        source={"training_data": data.fingerprint},
+        approximate_above=champion.config.approximate_above,
+    )
+    challenger = challenger.with_memory(memory)
+    weight, grid = fit_dense_weight(challenger, feedback_set(data))
     challenger.config = challenger.config.replace(fusion=Fusion.WEIGHTED, dense_weight=weight)
     return challenger, grid
 
@@ -195,10 +205,13 @@ def retrain(
     validation = feedback_set(data)
     cache = EmbeddingCache(settings.cache_path)
     try:
-        challenger, grid = build_challenger(champion, ft.path, validation, cache)
+        challenger, grid = build_challenger(champion, ft.path, data, cache)
     finally:
         cache.close()
-    log(f"challenger: dense weight {challenger.config.dense_weight} (validation nDCG@10 {grid})")
+    log(
+        f"challenger: feedback memory of {len(challenger.memory)} questions, dense weight "
+        f"{challenger.config.dense_weight} (validation nDCG@10 {grid})"
+    )
     challenger_seconds = clock.lap()
     gated = [validation, *gate_sets]
     reported = list(report_sets)
@@ -249,7 +262,7 @@ def retrain(
             after,
             policy,
             lineage=lineage_tags(encoder_version, encoder_run, data.fingerprint, champion_version),
-            metrics=fit_metrics(challenger.config.dense_weight, grid),
+            metrics=fit_metrics(challenger, grid),
         )
         decision = recorded.pop("decision")
         outcome.promoted, outcome.reason = recorded["promoted"], decision.reason
@@ -275,8 +288,14 @@ def lineage_tags(
     }
 
 
-def fit_metrics(weight: float, grid: Mapping[float, float]) -> dict[str, float]:
-    return {"dense_weight_fitted": weight, **{f"fit/dense_weight_{w}": v for w, v in grid.items()}}
+def fit_metrics(challenger: SearchIndex, grid: Mapping[float, float]) -> dict[str, float]:
+    """What the challenger run logs beside its evaluation: the fitted weight, the fit's grid,
+    and the size of its feedback memory."""
+    return {
+        "dense_weight_fitted": challenger.config.dense_weight,
+        "memory_questions": len(challenger.memory or ()),
+        **{f"fit/dense_weight_{w}": v for w, v in grid.items()},
+    }
 
 
 def eval_set_of(labeled) -> EvalSet:

@@ -47,6 +47,9 @@ class IndexConfig:
     fusion: Fusion = Fusion.WEIGHTED
     rrf_k: int = 60
     dense_weight: float = 0.5  # tuned on SciFact train (0.3-0.7); weight of the dense score in weighted fusion (1 - it for BM25)
+    memory_weight: float = 1.0  # feedback memory (search/memory.py): added to the fused score at full strength; 0 turns it off
+    memory_threshold: float = 0.5  # cosine below which an earlier question recalls nothing (both chosen on SciFact train claims held back from feedback)
+    memory_neighbours: int = 10  # earlier questions consulted per query
     candidates: int = 200  # chunks fetched from each retriever before fusion
     approximate_above: int = 200_000  # chunks; above this the dense index is HNSW, below exact
     hnsw_m: int = 32

@@ -21,10 +21,12 @@ from search.encoder import Encoder, load_encoder, query_fingerprint
 from search.filters import Filters
 from search.fusion import rrf, weighted
 from search.highlight import Snippet, make_snippet
+from search.memory import FeedbackMemory
 from search.sparse import SparseIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+MEMORY = "memory"  # sub-folder holding the feedback memory, when the index has one
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -45,6 +47,7 @@ class SearchResult:
     chunk_id: str
     snippet: Snippet
     metadata: dict
+    memory_score: float | None = None  # recalled from feedback on similar questions (0-1)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class SearchIndex:
         dense: DenseIndex,
         sparse: SparseIndex,
         manifest: dict | None = None,
+        memory: FeedbackMemory | None = None,
     ) -> None:
         self.config = config
         self.encoder = encoder
@@ -77,6 +81,7 @@ class SearchIndex:
         self.dense = dense
         self.sparse = sparse
         self.manifest = manifest or {}
+        self.memory = memory  # documents users chose for earlier questions (hybrid search only)
         self.build_stats: BuildStats | None = None
         self.doc_ids = list(documents)  # row order of the BM25 index
         self._chunk_doc = np.array([c.doc_id for c in chunks], dtype=object)
@@ -162,7 +167,10 @@ class SearchIndex:
             )
         encode_seconds = time.perf_counter() - started
         config = self.config.replace(model=encoder.model_id)
-        index = SearchIndex(config, encoder, self.chunks, self.documents, dense, self.sparse)
+        memory = self.memory.for_encoder(encoder) if self.memory else None
+        index = SearchIndex(
+            config, encoder, self.chunks, self.documents, dense, self.sparse, memory=memory
+        )
         index.build_stats = BuildStats(
             len(self.documents),
             len(self.chunks),
@@ -172,6 +180,53 @@ class SearchIndex:
             encode_seconds,
         )
         return index
+
+    def with_memory(self, memory: FeedbackMemory | None) -> SearchIndex:
+        """This index remembering ``memory`` (None forgets): hybrid search recalls the
+        documents users chose for similar questions, and BM25 indexes each document's text
+        together with the questions users chose it for (document expansion from the query log).
+        BM25 is rebuilt from the documents' own text, so a new memory replaces the old one's
+        words, never adds to them; chunks and dense vectors are shared as they are."""
+        memory = memory.for_encoder(self.encoder) if memory is not None and len(memory) else None
+        sparse = self.sparse
+        if memory is not None or self.memory is not None:
+            asked = memory.questions_by_document() if memory is not None else {}
+            c = self.config
+            sparse = SparseIndex.build(
+                [
+                    "\n".join(
+                        [self.documents[d]["title"], self.document_text(d), *asked.get(d, ())]
+                    )
+                    for d in self.doc_ids
+                ],
+                c.bm25_k1,
+                c.bm25_b,
+                c.bm25_method,
+                c.stemmer,
+                c.stopwords,
+            )
+        index = SearchIndex(
+            self.config,
+            self.encoder,
+            self.chunks,
+            self.documents,
+            self.dense,
+            sparse,
+            memory=memory,
+        )
+        index.build_stats = self.build_stats
+        return index
+
+    def document_text(self, doc_id: str) -> str:
+        """A document's indexed text, put back together from its chunks (overlaps removed)."""
+        parts: list[str] = []
+        covered = 0
+        for chunk in self.chunks_of(doc_id):
+            if parts and chunk.start > covered:
+                parts.append(" ")
+            parts.append(chunk.text[max(0, covered - chunk.start) :])
+            covered = max(covered, chunk.end)
+        return "".join(parts)
 
     # ----------------------------------------------------------------- search
     def search(
@@ -208,6 +263,7 @@ class SearchIndex:
         depth = max(self.config.candidates, 3 * k)
         sparse_hits: list[dict[int, float]] = [{} for _ in qids]
         dense_hits: list[dict[int, float]] = [{} for _ in qids]
+        recalled: list[dict[str, float]] = [{} for _ in qids]
         if method in (Method.BM25, Method.HYBRID):
             scores, rows = self.sparse.search(texts, depth, allowed_docs)
             sparse_hits = [_hits(r, s) for r, s in zip(rows, scores, strict=True)]
@@ -215,6 +271,14 @@ class SearchIndex:
             vectors = self.encoder.encode_queries(texts)
             scores, rows = self.dense.search(vectors, depth, allowed_chunks)
             dense_hits = [_hits(r, s) for r, s in zip(rows, scores, strict=True)]
+            if method == Method.HYBRID and self.memory and self.config.memory_weight > 0:
+                allowed = None if allowed_docs is None else {self.doc_ids[r] for r in allowed_docs}
+                recalled = self.memory.recall(
+                    vectors,
+                    self.config.memory_threshold,
+                    self.config.memory_neighbours,
+                    allowed=allowed,
+                )
         out = {}
         for i, qid in enumerate(qids):
             sparse_docs = {self.doc_ids[row]: score for row, score in sparse_hits[i].items()}
@@ -227,6 +291,9 @@ class SearchIndex:
                 fused = rrf([sparse_docs, dense_docs], k=self.config.rrf_k)
             else:
                 fused = weighted([sparse_docs, dense_docs], [1.0 - weight, weight])
+            remembered = {d: s for d, s in recalled[i].items() if d in self.documents}
+            if remembered:
+                fused = self._with_memory(fused, remembered, fusion)
             ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
             terms = self.sparse.terms(texts[i]) if with_snippets else set()
             results = []
@@ -249,6 +316,7 @@ class SearchIndex:
                         if with_snippets
                         else Snippet("", ()),
                         metadata=doc["metadata"],
+                        memory_score=remembered.get(doc_id),
                     )
                 )
             out[qid] = results
@@ -264,6 +332,19 @@ class SearchIndex:
         """A BEIR-style run ``{qid: {doc_id: score}}`` for evaluation."""
         results = self.search_many(queries, k, method, with_snippets=False, **options)
         return {q: {r.doc_id: r.score for r in rs} for q, rs in results.items()}
+
+    def _with_memory(
+        self, fused: dict[str, float], remembered: dict[str, float], fusion: Fusion
+    ) -> dict[str, float]:
+        """Fused scores with the feedback memory's recall added: ``memory_weight`` times the
+        strength on the weighted fusion's 0-1 scale; under RRF a third ranked list with that
+        weight."""
+        weight = self.config.memory_weight
+        if fusion == Fusion.RRF:
+            extra = rrf([remembered], k=self.config.rrf_k, weights=[weight])
+        else:
+            extra = {d: weight * s for d, s in remembered.items()}
+        return {d: fused.get(d, 0.0) + extra.get(d, 0.0) for d in fused.keys() | extra.keys()}
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         """A document's chunks in order (empty when the document is not indexed)."""
@@ -316,6 +397,8 @@ class SearchIndex:
         with open(folder / "documents.jsonl", "w", encoding="utf-8") as fh:
             for doc_id, info in self.documents.items():
                 fh.write(json.dumps({"id": doc_id, **info}, ensure_ascii=False) + "\n")
+        if self.memory is not None:
+            self.memory.save(folder / MEMORY)
         files = {
             str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()
         }
@@ -330,6 +413,7 @@ class SearchIndex:
             "counts": {"documents": len(self.documents), "chunks": len(self.chunks)},
             "corpus_fingerprint": corpus_fingerprint(self.documents),
             "build": stats.__dict__ if stats else {},
+            "memory": self.memory.describe() if self.memory is not None else None,
             "files": files,
         }
         (folder / MANIFEST).write_text(json.dumps(self.manifest, indent=2))
@@ -377,7 +461,10 @@ class SearchIndex:
         sparse = SparseIndex.load(folder / "sparse")
         if len(dense) != len(chunks) or len(sparse) != len(documents):
             raise IndexLoadError(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
-        return cls(config, encoder, chunks, documents, dense, sparse, manifest)
+        memory = None
+        if manifest.get("memory"):
+            memory = FeedbackMemory.load(folder / MEMORY).for_encoder(encoder)
+        return cls(config, encoder, chunks, documents, dense, sparse, manifest, memory)
 
 
 def encoder_identity(encoder: Encoder) -> dict:

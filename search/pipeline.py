@@ -11,12 +11,14 @@ from search.documents import Document
 from search.embedding_cache import EmbeddingCache
 from search.encoder import Encoder, load_encoder
 from search.index import (
+    MEMORY,
     IndexLoadError,
     SearchIndex,
     corpus_fingerprint,
     encoder_matches,
     read_manifest,
 )
+from search.memory import FeedbackMemory
 from search.progress import ProgressPrinter
 from search.settings import Settings
 from search.store import IndexStore
@@ -112,3 +114,23 @@ def serving_model(settings: Settings, store: IndexStore) -> str:
         if path.is_dir() and path.resolve().is_relative_to(settings.models_dir.resolve()):
             return model
     return settings.model
+
+
+def keep_learned_state(index: SearchIndex, store: IndexStore) -> SearchIndex:
+    """``index`` with what the serving version learned from feedback, when it learned anything
+    (the closed loop gave it a feedback memory): the fitted fusion settings and the memory,
+    less choices of documents no longer indexed. Without this, rebuilding after documents
+    change would quietly drop what a promotion proved."""
+    current = store.current()
+    if current is None:
+        return index
+    try:
+        served = read_manifest(store.path(current))
+        if not served.get("memory"):
+            return index
+        memory = FeedbackMemory.load(store.path(current) / MEMORY)
+    except (IndexLoadError, OSError, ValueError):
+        return index  # an unreadable serving version has nothing to pass on
+    fitted = {k: served["config"][k] for k in ("fusion", "dense_weight") if k in served["config"]}
+    index.config = IndexConfig.from_dict(index.config.to_dict() | fitted)
+    return index.with_memory(memory.restricted_to(set(index.documents), index.encoder))

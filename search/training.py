@@ -60,6 +60,14 @@ class TrainingData:
         digest.update(json.dumps(self.validation_qrels, sort_keys=True).encode())
         return digest.hexdigest()[:16]
 
+    def choices(self) -> dict[str, set[str]]:
+        """``{question: documents users chose for it}`` over the training questions (never the
+        held-back ones): what a feedback memory remembers."""
+        chosen: dict[str, set[str]] = {}
+        for pair in self.pairs:
+            chosen.setdefault(pair.query, set()).add(pair.positive_doc)
+        return chosen
+
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "pairs.jsonl", "w", encoding="utf-8") as fh:

@@ -16,6 +16,7 @@ from search.incremental import (
     matching_version,
 )
 from search.index import read_manifest
+from search.pipeline import keep_learned_state
 from search.progress import ProgressPrinter
 
 GROUP = "indexing"
@@ -143,6 +144,7 @@ def index_version(
         cache = EmbeddingCache(docsearch.settings().cache_path)
         try:
             index = assemble_index(source_documents, chunks, embeddings, config, model, cache)
+            index = keep_learned_state(index, store)
         finally:
             cache.close()
         version = store.write(index, activate=False)

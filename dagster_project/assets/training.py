@@ -162,8 +162,9 @@ def challenger_index(
     training_pairs: dict,
     fine_tuned_encoder: dict,
 ):
-    """The champion's chunks and BM25 with vectors from the fine-tuned encoder, its fusion
-    weight re-fitted on the held-back feedback; a new (not current) IndexStore version."""
+    """The champion's chunks and BM25 with vectors from the fine-tuned encoder, a feedback
+    memory of the training questions' clicks, and its fusion weight re-fitted on the held-back
+    feedback; a new (not current) IndexStore version."""
     from pathlib import Path
 
     settings = docsearch.settings()
@@ -171,9 +172,7 @@ def challenger_index(
     champion = _trained_from(docsearch, training_pairs)
     cache = EmbeddingCache(settings.cache_path)
     try:
-        challenger, grid = build_challenger(
-            champion, Path(fine_tuned_encoder["path"]), feedback_set(data), cache
-        )
+        challenger, grid = build_challenger(champion, Path(fine_tuned_encoder["path"]), data, cache)
     finally:
         cache.close()
     version = docsearch.store().write(challenger, activate=False)
@@ -183,6 +182,7 @@ def challenger_index(
         metadata={
             "version": version,
             "dense_weight": challenger.config.dense_weight,
+            "memory_questions": len(challenger.memory or ()),
             **{f"validation ndcg_at_10 @ w={w}": v for w, v in grid.items()},
             "chunks_embedded": challenger.build_stats.chunks_embedded,
             "encode_seconds": round(challenger.build_stats.encode_seconds, 1),
@@ -232,7 +232,7 @@ def challenger_decision(
             "dagster.run_id": context.run_id,
             "code_version": code_version(),
         },
-        metrics=fit_metrics(challenger.config.dense_weight, {}),
+        metrics=fit_metrics(challenger, {}),
     )
     decision = recorded["decision"]
     (context.log.info if recorded["promoted"] else context.log.warning)(

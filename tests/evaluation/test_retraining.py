@@ -1,6 +1,8 @@
 """The learning loop end to end on the sample corpus: real feedback rows, real fine-tuning steps
 of the packaged MiniLM, a real MLflow store, and the gate deciding both ways."""
 
+from pathlib import Path
+
 import pytest
 
 from evaluation.beir import load_labeled_set
@@ -11,11 +13,11 @@ from search.embedding_cache import EmbeddingCache
 from search.feedback import FeedbackStore
 from search.gate import decide
 from search.index import SearchIndex
-from search.pipeline import serving_model
+from search.pipeline import keep_learned_state, serving_model
 from search.registry import CHALLENGER, CHAMPION, Registry
 from search.settings import Settings, sample_set_path
 from search.store import IndexStore
-from search.training import FineTuneConfig
+from search.training import FineTuneConfig, TrainingData
 
 pytestmark = pytest.mark.slow
 
@@ -123,6 +125,7 @@ def test_a_worse_challenger_is_refused_and_the_champion_keeps_serving(world, doc
     run = registry.client.get_run(challenger.run_id)
     assert run.data.tags["gate.decision"] == "reject"
     assert "feedback/ndcg_at_10" in run.data.metrics
+    assert run.data.metrics["memory_questions"] == outcome.pairs["training_queries"]
     encoder = registry.client.get_model_version(
         "docsearch-encoder", outcome.mlflow["encoder_version"]
     )
@@ -161,4 +164,12 @@ def test_a_better_challenger_is_promoted(world):
     assert rebuilt.build_stats.chunks_embedded == 0
     query = next(iter(labeled.queries.values()))
     assert rebuilt.run({"q": query}, method="dense") == served.run({"q": query}, method="dense")
+    # the feedback memory holds the training questions, never the held-back ones; a rebuild
+    # after documents change (index_job) keeps it and the fitted weight
+    assert len(served.memory) == outcome.pairs["training_queries"]
+    held_back = TrainingData.load(Path(outcome.pairs["path"])).validation_queries
+    assert held_back and not set(served.memory.questions) & set(held_back.values())
+    rebuilt = keep_learned_state(rebuilt, store)
+    assert rebuilt.config.dense_weight == outcome.dense_weight
+    assert rebuilt.run({"q": query}) == served.run({"q": query})
     assert isinstance(EvalSet("x", {}, {}), EvalSet)

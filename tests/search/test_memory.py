@@ -1,0 +1,92 @@
+"""The feedback memory: recall by hand, inside hybrid search, through save/load and rebuilds."""
+
+import numpy as np
+import pytest
+
+from search.config import IndexConfig
+from search.filters import Filters
+from search.index import SearchIndex
+from search.memory import FeedbackMemory
+from search.pipeline import keep_learned_state
+from search.store import IndexStore
+
+
+class FixedEncoder:
+    """Queries encoded from a table of 2-d unit vectors."""
+
+    model_id = "fixed"
+    fingerprint = "fixed-v1"
+    dim = 2
+
+    def __init__(self, table):
+        self.table = table
+
+    def encode_queries(self, texts):
+        return np.array([self.table[t] for t in texts], dtype=np.float32)
+
+
+def test_recall_by_hand():
+    encoder = FixedEncoder({"a": [1.0, 0.0], "b": [0.6, 0.8]})
+    memory = FeedbackMemory.build({"a": ["d1"], "b": ["d2", "d1"]}, encoder)
+    # query (1, 0): cos with a = 1.0 -> strength 1; with b = 0.6 -> (0.6 - 0.5) / 0.5 = 0.2;
+    # d1 keeps its strongest recall (1.0)
+    # query (0, 1): a = 0.0 is below the threshold; b = 0.8 -> (0.8 - 0.5) / 0.5 = 0.6
+    recalled = memory.recall(np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32), 0.5)
+    assert recalled[0] == pytest.approx({"d1": 1.0, "d2": 0.2})
+    assert recalled[1] == pytest.approx({"d1": 0.6, "d2": 0.6})
+    only_d2 = memory.recall(np.array([[1.0, 0.0]], dtype=np.float32), 0.5, allowed={"d2"})
+    assert only_d2[0] == pytest.approx({"d2": 0.2})
+    empty = FeedbackMemory.build({}, encoder)
+    assert len(empty) == 0 and empty.recall(np.zeros((1, 2), dtype=np.float32), 0.5) == [{}]
+
+
+QUESTION = "which page explains the shelfrunner maintenance schedule"
+
+
+@pytest.fixture
+def remembering(index):
+    """The tiny index remembering that users asked QUESTION and chose d6 (unrelated text)."""
+    assert index.search(QUESTION, k=1)[0].doc_id != "d6"
+    return index.with_memory(FeedbackMemory.build({QUESTION: ["d6"]}, index.encoder))
+
+
+def test_hybrid_search_recalls_what_users_chose(remembering, index):
+    top = remembering.search(QUESTION, k=3)[0]
+    assert top.doc_id == "d6" and top.memory_score == pytest.approx(1.0)
+    # dense stays what it was; BM25 now indexes d6 with the question users chose it for
+    assert "d6" not in {r.doc_id for r in remembering.search(QUESTION, k=1, method="dense")}
+    top_bm25 = remembering.search(QUESTION, k=6, method="bm25")[0]
+    assert top_bm25.doc_id == "d6" and top_bm25.memory_score is None
+    assert "shelfrunner" not in remembering.document_text("d6").lower()
+    # RRF: the memory is a third list, d6 ranked first there with weight 1: 1 / (60 + 1)
+    rrf_d6 = {r.doc_id: r for r in remembering.search(QUESTION, k=6, fusion="rrf")}["d6"]
+    assert rrf_d6.score >= 1 / 61
+    # filters hold for remembered documents too
+    hidden = Filters.of(allow=lambda meta: meta["path"] != "d6")
+    assert "d6" not in {r.doc_id for r in remembering.search(QUESTION, k=6, filters=hidden)}
+    # weight 0 turns the recall off; forgetting the memory gives BM25 its own words back
+    remembering.config = remembering.config.replace(memory_weight=0.0)
+    assert remembering.search(QUESTION, k=1)[0].memory_score is None
+    forgotten = remembering.with_memory(None)
+    assert forgotten.memory is None
+    bm25 = {"q": QUESTION}, 6, "bm25"
+    assert forgotten.run(*bm25) == index.run(*bm25) != remembering.run(*bm25)
+
+
+def test_memory_survives_save_load_and_rebuilds(remembering, tiny_docs, hashing_encoder, tmp_path):
+    remembering.config = remembering.config.replace(dense_weight=0.7)
+    store = IndexStore(tmp_path / "store")
+    store.write(remembering)
+    served = store.load()
+    assert served.manifest["memory"]["questions"] == 1
+    assert served.search(QUESTION, k=1)[0].doc_id == "d6"
+    config = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
+    # documents changed: the rebuild keeps the fitted weight and the memory
+    rebuilt = keep_learned_state(SearchIndex.build(tiny_docs[1:], config, hashing_encoder), store)
+    assert rebuilt.config.dense_weight == 0.7 and len(rebuilt.memory) == 1
+    assert rebuilt.search(QUESTION, k=1)[0].doc_id == "d6"
+    # a remembered document that is gone is forgotten
+    without_d6 = [d for d in tiny_docs if d.id != "d6"]
+    rebuilt = keep_learned_state(SearchIndex.build(without_d6, config, hashing_encoder), store)
+    assert rebuilt.memory is None  # nothing left to remember
+    assert "d6" not in {r.doc_id for r in rebuilt.search(QUESTION, k=6)}
