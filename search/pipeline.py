@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,8 +130,12 @@ def keep_learned_state(index: SearchIndex, store: IndexStore) -> SearchIndex:
         if not served.get("memory"):
             return index
         memory = FeedbackMemory.load(store.path(current) / MEMORY)
-    except (IndexLoadError, OSError, ValueError):
-        return index  # an unreadable serving version has nothing to pass on
+    except (IndexLoadError, OSError, ValueError, KeyError, RuntimeError) as exc:
+        # the new version is still built; the gate then compares it with what serves
+        logging.getLogger(__name__).warning(
+            "serving version %s: feedback memory unreadable, not carried over (%s)", current, exc
+        )
+        return index
     fitted = {k: served["config"][k] for k in ("fusion", "dense_weight") if k in served["config"]}
     index.config = IndexConfig.from_dict(index.config.to_dict() | fitted)
     return index.with_memory(memory.restricted_to(set(index.documents), index.encoder))

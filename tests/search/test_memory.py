@@ -90,3 +90,12 @@ def test_memory_survives_save_load_and_rebuilds(remembering, tiny_docs, hashing_
     rebuilt = keep_learned_state(SearchIndex.build(without_d6, config, hashing_encoder), store)
     assert rebuilt.memory is None  # nothing left to remember
     assert "d6" not in {r.doc_id for r in rebuilt.search(QUESTION, k=6)}
+
+
+def test_an_unreadable_memory_does_not_stop_a_rebuild(remembering, tiny_docs, tmp_path):
+    store = IndexStore(tmp_path / "store")
+    version = store.write(remembering)
+    (store.path(version) / "memory" / "vectors.faiss").write_bytes(b"not a faiss index")
+    fresh = SearchIndex.build(tiny_docs, remembering.config, remembering.encoder)
+    rebuilt = keep_learned_state(fresh, store)
+    assert rebuilt is fresh and rebuilt.memory is None
