@@ -119,8 +119,8 @@ def build_training_data(
 ) -> TrainingData:
     """Turn logged impressions into de-duplicated training pairs and a validation slice.
 
-    Per distinct (normalised) query: positives are clicked or up-voted documents; negatives are
-    documents skipped above a click or voted down. When a query has positives but no such
+    Per distinct (normalised) query: positives are clicked or up-voted documents (not those the
+    same user then voted down); negatives are documents skipped above a click or voted down. When a query has positives but no such
     negative, the highest-ranked shown result that is not a positive is used instead, and failing
     that the top BM25 document that is not a positive. Passages are the chunks that were shown.
     """
@@ -131,8 +131,9 @@ def build_training_data(
     for imp in impressions:
         key, text = query_key(imp.query)
         votes = imp.votes_in_force()
-        positives = imp.clicked() | {d for d, v in votes.items() if v > 0}
         negatives_down = {d for d, v in votes.items() if v < 0}
+        # a thumbs-down after a click says the click was a mistake: a negative, not a positive
+        positives = (imp.clicked() | {d for d, v in votes.items() if v > 0}) - negatives_down
         if not positives and not negatives_down:
             continue
         entry = per_query.setdefault(
