@@ -120,14 +120,7 @@ class SearchIndex:
         )
         # BM25 scores whole documents (length normalisation over the document, as Lucene does);
         # the dense index scores chunks, max-pooled per document at query time.
-        sparse = SparseIndex.build(
-            [f"{d.title}\n{d.text}" for d in documents],
-            config.bm25_k1,
-            config.bm25_b,
-            config.bm25_method,
-            config.stemmer,
-            config.stopwords,
-        )
+        sparse = _bm25([f"{d.title}\n{d.text}" for d in documents], config)
         docs = {d.id: {"title": d.title, "metadata": dict(d.metadata)} for d in documents}
         index = cls(config, encoder, chunks, docs, dense, sparse)
         index.build_stats = BuildStats(
@@ -191,20 +184,11 @@ class SearchIndex:
         sparse = self.sparse
         if memory is not None or self.memory is not None:
             asked = memory.questions_by_document() if memory is not None else {}
-            c = self.config
-            sparse = SparseIndex.build(
-                [
-                    "\n".join(
-                        [self.documents[d]["title"], self.document_text(d), *asked.get(d, ())]
-                    )
-                    for d in self.doc_ids
-                ],
-                c.bm25_k1,
-                c.bm25_b,
-                c.bm25_method,
-                c.stemmer,
-                c.stopwords,
+            texts = (
+                "\n".join([self.documents[d]["title"], self.document_text(d), *asked.get(d, ())])
+                for d in self.doc_ids
             )
+            sparse = _bm25(list(texts), self.config)
         index = SearchIndex(
             self.config,
             self.encoder,
@@ -520,6 +504,13 @@ def corpus_fingerprint(documents: Mapping[str, dict]) -> str:
         digest.update(doc_id.encode())
         digest.update(str(documents[doc_id]["metadata"].get("content_hash", "")).encode())
     return digest.hexdigest()[:16]
+
+
+def _bm25(texts: list[str], config: IndexConfig) -> SparseIndex:
+    """One BM25 text per document, in ``doc_ids`` order."""
+    return SparseIndex.build(
+        texts, config.bm25_k1, config.bm25_b, config.bm25_method, config.stemmer, config.stopwords
+    )
 
 
 def _hits(rows: np.ndarray, scores: np.ndarray) -> dict[int, float]:
