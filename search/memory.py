@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search.dense import DenseIndex
+from search.dense import HNSW, DenseIndex
 from search.encoder import Encoder, query_fingerprint
 
 ENTRIES = "entries.jsonl"
@@ -83,15 +83,24 @@ class FeedbackMemory:
         choices = dict(zip(self.questions, self.chosen, strict=True))
         return FeedbackMemory.build(choices, encoder, self.source)
 
-    def restricted_to(self, documents: Collection[str], encoder: Encoder) -> FeedbackMemory:
-        """Only choices of documents still in ``documents`` (for an index rebuilt after edits)."""
-        if all(d in documents for docs in self.chosen for d in docs):
-            return self.for_encoder(encoder)
-        kept = {
-            q: [d for d in docs if d in documents]
-            for q, docs in zip(self.questions, self.chosen, strict=True)
-        }
-        return FeedbackMemory.build(kept, encoder, self.source)
+    def restricted_to(self, documents: Collection[str]) -> FeedbackMemory:
+        """Only choices of documents still in ``documents`` (for an index rebuilt after edits);
+        a question left with none is dropped. The stored vectors are kept: nothing is encoded."""
+        kept = {i: tuple(d for d in docs if d in documents) for i, docs in enumerate(self.chosen)}
+        if all(len(kept[i]) == len(docs) for i, docs in enumerate(self.chosen)):
+            return self
+        rows = [i for i, docs in kept.items() if docs]
+        vectors = DenseIndex.build(
+            self.vectors.vectors()[rows],
+            approximate_above=0 if self.vectors.kind == HNSW else len(rows),
+        )
+        return FeedbackMemory(
+            [self.questions[i] for i in rows],
+            [kept[i] for i in rows],
+            vectors,
+            self.query_fingerprint,
+            self.source,
+        )
 
     def recall(
         self,

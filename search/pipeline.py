@@ -138,4 +138,4 @@ def keep_learned_state(index: SearchIndex, store: IndexStore) -> SearchIndex:
         return index
     fitted = {k: served["config"][k] for k in ("fusion", "dense_weight") if k in served["config"]}
     index.config = IndexConfig.from_dict(index.config.to_dict() | fitted)
-    return index.with_memory(memory.restricted_to(set(index.documents), index.encoder))
+    return index.with_memory(memory.restricted_to(set(index.documents)))

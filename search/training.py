@@ -120,9 +120,10 @@ def build_training_data(
     """Turn logged impressions into de-duplicated training pairs and a validation slice.
 
     Per distinct (normalised) query: positives are clicked or up-voted documents (not those the
-    same user then voted down); negatives are documents skipped above a click or voted down. When a query has positives but no such
-    negative, the highest-ranked shown result that is not a positive is used instead, and failing
-    that the top BM25 document that is not a positive. Passages are the chunks that were shown.
+    same user then voted down); negatives are documents skipped above a click or voted down.
+    When a query has positives but no such negative, the highest-ranked shown result that is not
+    a positive is used instead, and failing that the top BM25 document that is not a positive.
+    Passages are the chunks that were shown.
     """
     rng = random.Random(seed)
     per_query: dict[str, dict] = {}

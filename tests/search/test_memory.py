@@ -40,6 +40,18 @@ def test_recall_by_hand():
     assert len(empty) == 0 and empty.recall(np.zeros((1, 2), dtype=np.float32), 0.5) == [{}]
 
 
+def test_restricting_keeps_the_stored_vectors():
+    encoder = FixedEncoder({"a": [1.0, 0.0], "b": [0.6, 0.8]})
+    memory = FeedbackMemory.build({"a": ["d1"], "b": ["d2", "d1"]}, encoder)
+    assert memory.restricted_to({"d1", "d2", "d3"}) is memory
+    only_d2 = memory.restricted_to({"d2"})  # "a" chose only d1: dropped; "b" keeps d2
+    assert (only_d2.questions, only_d2.chosen) == (["b"], [("d2",)])
+    # query (0, 1): cos with b's stored vector 0.8 -> (0.8 - 0.5) / 0.5 = 0.6
+    assert only_d2.recall(np.array([[0.0, 1.0]], dtype=np.float32), 0.5) == [
+        pytest.approx({"d2": 0.6})
+    ]
+
+
 QUESTION = "which page explains the shelfrunner maintenance schedule"
 
 
