@@ -29,12 +29,14 @@ browser-deps: ## install Debian's Chromium for the browser tests (needs root)
 run: setup ## build, evaluate and promote the default index if none serves, then start the Dagster (3000), MLflow (5000) and search (8501) UIs
 	$(BIN)/python scripts/serve.py
 
-test: setup browser-deps ## run the whole test suite
+test: setup browser-deps ## lint, check the layer contracts (import-linter), run the whole test suite
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
-lint: setup ## ruff lint and format check
+lint: setup ## ruff lint and format check, layer contracts
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 
 format: setup ## format the code

@@ -1,1 +1,2 @@
-"""The Streamlit search and chat app (entry point: ``app/streamlit_app.py``)."""
+"""docsearch's interfaces for people and programs: the ``docsearch`` command line
+(``app.cli``) and the Streamlit search and chat app (``app/streamlit_app.py``)."""

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from lifecycle.feedback import FeedbackStore
 from search.chat import LLMConfig
 from search.chunking import Chunk
-from search.encoder import Encoder, load_encoder
-from search.feedback import FeedbackStore
-from search.index import SearchIndex, read_manifest
+from search.encoding import Encoder, load_encoder
+from search.index import IndexStore, SearchIndex, read_manifest
 from search.settings import Settings
-from search.store import IndexStore
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ def resolve_serving(home: str, index_root: str) -> Serving | None:
     """
     note = ""
     try:
-        from search.registry import resolve_champion
+        from lifecycle.registry import resolve_champion
 
         champion = resolve_champion(settings())
         if champion:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import make_url
 
-from search.feedback import FeedbackStore
+from lifecycle.feedback import FeedbackStore
 
 TABLES = ("queries", "clicks", "votes", "answers")
 EVAL_METRICS = ("ndcg_at_10", "recall_at_100", "mrr_at_10")

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from dagster_project.resources import DocsearchSettings
-from search.feedback import FeedbackStore
-from search.incremental import folder_signature
+from lifecycle.feedback import FeedbackStore
+from search.index import folder_signature
 
 # Every step in one process: the encoder is loaded once, and 2-core machines are not swamped.
 index_job = dg.define_asset_job(

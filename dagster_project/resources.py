@@ -6,13 +6,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from lifecycle.builds import serving_model
+from lifecycle.gate import GatePolicy
+from lifecycle.registry import Registry
 from search.config import IndexConfig
-from search.encoder import Encoder, load_encoder
-from search.gate import GatePolicy
-from search.pipeline import serving_model
-from search.registry import Registry
+from search.encoding import Encoder, load_encoder
+from search.index import IndexStore
 from search.settings import Settings, sample_set_path
-from search.store import IndexStore
 
 
 class DocsearchSettings(dg.ConfigurableResource):

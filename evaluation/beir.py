@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from search.documents import Document, LoadReport, load_beir_corpus, load_folder
+from search.ingest import Document, LoadReport, load_beir_corpus, load_folder
 
 Qrels = dict[str, dict[str, int]]
 

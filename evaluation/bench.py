@@ -16,10 +16,9 @@ import numpy as np
 from evaluation.beir import load_labeled_set
 from evaluation.runner import evaluate_index, index_name_for
 from search.config import IndexConfig, Method
-from search.pipeline import build_or_reuse
+from search.index import IndexStore, build_or_reuse
 from search.progress import ProgressPrinter
 from search.settings import Settings
-from search.store import IndexStore
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -32,8 +32,7 @@ def evaluate_dataset(
     settings: Settings,
 ) -> dict:
     """What ``docsearch eval`` prints: metrics plus what was measured and how long it took."""
-    from search.pipeline import build_or_reuse
-    from search.store import IndexStore
+    from search.index import IndexStore, build_or_reuse
 
     started = time.perf_counter()
     labeled = load_labeled_set(dataset, split)

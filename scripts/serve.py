@@ -80,7 +80,7 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
 
 
 def ensure_champion(settings: Settings, env: dict[str, str]) -> None:
-    from search.registry import resolve_champion
+    from lifecycle.registry import resolve_champion
 
     champion = resolve_champion(settings)
     if champion is not None:

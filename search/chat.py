@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from search.chunking import Chunk
-from search.encoder import Encoder
+from search.encoding import Encoder
 from search.index import SearchResult
 
 __all__ = [

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from search.documents import Document
+from search.ingest import Document
 
 # A sentence ends at . ! ? (optionally followed by a closing quote/bracket) before whitespace,
 # or at a blank line / line break (headings, list items).

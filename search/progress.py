@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
+
+ProgressFn = Callable[[str, int, int], None]
+"""The one progress callback: ``progress(stage, done, total)``, e.g. ``("embed", 512, 9180)``."""
 
 
 def _duration(seconds: float) -> str:

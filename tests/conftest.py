@@ -21,7 +21,7 @@ def home(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def hashing_encoder():
-    from search.encoder import HashingEncoder
+    from search.encoding import HashingEncoder
 
     return HashingEncoder(dim=128)
 
@@ -29,16 +29,36 @@ def hashing_encoder():
 @pytest.fixture(scope="session")
 def real_encoder():
     """The packaged all-MiniLM-L6-v2, loaded once per test session."""
-    from search.encoder import SentenceTransformerEncoder
+    from search.encoding import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder(device="cpu")
 
 
 @pytest.fixture
 def tiny_docs():
-    from search.documents import load_beir_corpus
+    from search.ingest import load_beir_corpus
 
     return load_beir_corpus(BEIR_TINY / "corpus.jsonl")
+
+
+@pytest.fixture
+def index(tiny_docs, hashing_encoder):
+    """A tiny index over beir_tiny with the hashing encoder (32-token chunks)."""
+    from search.config import IndexConfig
+    from search.index import SearchIndex
+
+    config = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
+    return SearchIndex.build(tiny_docs, config, hashing_encoder)
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An empty SQLite feedback store."""
+    from lifecycle.feedback import FeedbackStore
+
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'fb' / 'feedback.sqlite'}")
+    yield store
+    store.close()
 
 
 CHROMIUM = "/usr/bin/chromium"

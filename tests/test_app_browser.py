@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from search.feedback import FeedbackStore
+from lifecycle.feedback import FeedbackStore
 from search.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

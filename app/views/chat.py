@@ -8,8 +8,8 @@ import streamlit as st
 
 from app import runtime
 from app.render import answer_html, md, sources_html
+from lifecycle.feedback import search_and_log
 from search.chat import build_answer, passages_for, rewrite_question
-from search.feedback import search_and_log
 
 served, index = runtime.current_index()
 store = runtime.store()

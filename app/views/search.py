@@ -8,8 +8,8 @@ import streamlit as st
 
 from app import runtime
 from app.render import empty_message, md, result_html
-from search.feedback import search_and_log
-from search.filters import Filters
+from lifecycle.feedback import search_and_log
+from search.retrieval import Filters
 
 served, index = runtime.current_index()
 store = runtime.store()

@@ -6,13 +6,11 @@ import dagster as dg
 
 from dagster_project.resources import DocsearchSettings, EncoderResource, MlflowTracker
 from evaluation.beir import documents_location, load_labeled_set
+from evaluation.latency import query_latency
 from evaluation.runner import evaluate_index, index_name_for
-from search.gate import decide
-from search.index import SearchIndex
-from search.latency import query_latency
-from search.pipeline import build_or_reuse
+from lifecycle.gate import decide
+from search.index import IndexStore, SearchIndex, build_or_reuse
 from search.progress import ProgressPrinter
-from search.store import IndexStore
 
 GROUP = "evaluation"
 MEETS_FLOOR = "meets_floor"

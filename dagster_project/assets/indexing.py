@@ -5,18 +5,18 @@ import time
 import dagster as dg
 
 from dagster_project.resources import DocsearchSettings, EncoderResource
+from lifecycle.builds import keep_learned_state
 from search.chunking import chunk_documents
-from search.documents import Document
-from search.embedding_cache import EmbeddingCache
-from search.incremental import (
+from search.encoding import EmbeddingCache
+from search.index import (
     Embeddings,
     assemble_index,
     embed_chunks,
     folder_bytes,
     matching_version,
+    read_manifest,
 )
-from search.index import read_manifest
-from search.pipeline import keep_learned_state
+from search.ingest import Document
 from search.progress import ProgressPrinter
 
 GROUP = "indexing"

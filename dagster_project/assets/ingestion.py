@@ -6,8 +6,8 @@ import time
 import dagster as dg
 
 from dagster_project.resources import DocsearchSettings
-from search.documents import load_folder
-from search.incremental import diff_documents, folder_signature
+from search.index import diff_documents, folder_signature
+from search.ingest import load_folder
 from search.progress import ProgressPrinter
 
 GROUP = "ingestion"

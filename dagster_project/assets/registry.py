@@ -8,9 +8,8 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.resources import DocsearchSettings, MlflowTracker
-from search.incremental import folder_bytes
-from search.index import read_manifest
-from search.registry import CHALLENGER, CHAMPION
+from lifecycle.registry import CHALLENGER, CHAMPION
+from search.index import folder_bytes, read_manifest
 
 GROUP = "registry"
 

@@ -5,29 +5,28 @@ import dagster as dg
 from dagster_project.assets.registry import code_version
 from dagster_project.resources import DocsearchSettings, MlflowTracker
 from evaluation.beir import load_labeled_set
-from evaluation.retraining import (
+from lifecycle.feedback import FeedbackStore
+from lifecycle.loop import (
     FEEDBACK_SET,
+    VALIDATION_FRACTION,
+    FineTuneConfig,
+    TrainingData,
     build_challenger,
+    build_training_data,
     challenger_policy,
     eval_set_of,
     evaluate_on,
     feedback_set,
+    fine_tune,
     fit_metrics,
     flat_metrics,
     lineage_tags,
-)
-from search.embedding_cache import EmbeddingCache
-from search.feedback import FeedbackStore
-from search.registry import resolve_champion
-from search.training import (
-    VALIDATION_FRACTION,
-    FineTuneConfig,
-    TrainingData,
-    build_training_data,
-    fine_tune,
+    log_encoder,
     new_encoder_dir,
+    record_challenger,
 )
-from search.training_registry import log_encoder, record_challenger
+from lifecycle.registry import resolve_champion
+from search.encoding import EmbeddingCache
 
 GROUP = "training"
 HAS_PAIRS = "has_pairs"

@@ -27,11 +27,10 @@ DOCS = {
 def build_app_home(home: Path, docs: Path) -> str:
     """Write DOCS under ``docs`` and build the default index under ``home``; returns its version."""
     from search.config import IndexConfig
-    from search.documents import load_folder
-    from search.encoder import HashingEncoder
-    from search.pipeline import build_and_store
+    from search.encoding import HashingEncoder
+    from search.index import IndexStore, build_and_store
+    from search.ingest import load_folder
     from search.settings import Settings
-    from search.store import IndexStore
 
     for rel, text in DOCS.items():
         path = docs / rel

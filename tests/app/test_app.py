@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from search.feedback import FeedbackStore
+from lifecycle.feedback import FeedbackStore
 from search.settings import Settings
 
 APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
@@ -156,16 +156,16 @@ def test_monitoring_page(app_home, with_traffic):
 
 
 def test_serves_the_mlflow_champion_and_follows_a_new_one(app_home, monkeypatch):
-    import search.registry
+    import lifecycle.registry
     from app import runtime
-    from search.registry import Champion
-    from search.store import IndexStore
+    from lifecycle.registry import Champion
+    from search.index import IndexStore
 
     store = IndexStore(Settings.from_env().index_root())
     old = app_home["version"]
     new = store.write(store.load(old), activate=False)  # a second version, not CURRENT
     champion = {"now": Champion("docsearch-index v2", store.path(new))}
-    monkeypatch.setattr(search.registry, "resolve_champion", lambda settings: champion["now"])
+    monkeypatch.setattr(lifecycle.registry, "resolve_champion", lambda settings: champion["now"])
 
     at = _search(_run(), "vpn error 809")
     sidebar = " ".join(c.value for c in at.sidebar.caption)
@@ -180,12 +180,12 @@ def test_serves_the_mlflow_champion_and_follows_a_new_one(app_home, monkeypatch)
 
 
 def test_registry_failure_falls_back_to_the_local_index(app_home, monkeypatch):
-    import search.registry
+    import lifecycle.registry
 
     def broken(settings):
         raise ConnectionError("tracking server down")
 
-    monkeypatch.setattr(search.registry, "resolve_champion", broken)
+    monkeypatch.setattr(lifecycle.registry, "resolve_champion", broken)
     at = _search(_run(), "vpn error 809")
     sidebar = " ".join(c.value for c in at.sidebar.caption)
     assert "newest local index" in sidebar and "could not be read" in sidebar

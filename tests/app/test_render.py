@@ -1,8 +1,8 @@
 """Result HTML: the score parts, and the feedback memory's part when it recalled the document."""
 
 from app.render import result_html
-from search.highlight import Snippet
 from search.index import SearchResult
+from search.retrieval import Snippet
 
 
 def _result(memory_score):

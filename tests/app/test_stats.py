@@ -5,9 +5,9 @@ import math
 import pytest
 
 from app import stats
-from search.feedback import FeedbackStore
-from search.highlight import Snippet
+from lifecycle.feedback import FeedbackStore
 from search.index import SearchResult
+from search.retrieval import Snippet
 
 
 def _shown(*doc_ids):

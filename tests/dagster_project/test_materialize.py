@@ -7,7 +7,7 @@ import pytest
 
 from dagster_project.assets import INDEX_ASSETS
 from dagster_project.automation import documents_sensor
-from search.registry import CHALLENGER, CHAMPION, Registry
+from lifecycle.registry import CHALLENGER, CHAMPION, Registry
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 from dagster_project.assets import INDEX_ASSETS, TRAINING_ASSETS
 from dagster_project.automation import feedback_sensor
 from dagster_project.resources import DocsearchSettings, make_resources
-from search.feedback import FeedbackStore, search_and_log
-from search.registry import CHALLENGER, CHAMPION, Registry
+from lifecycle.feedback import FeedbackStore, search_and_log
+from lifecycle.registry import CHALLENGER, CHAMPION, Registry
 
 
 def test_feedback_sensor_waits_for_enough_new_feedback(

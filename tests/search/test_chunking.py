@@ -1,6 +1,6 @@
 from search.chunking import chunk_document, sentence_starts
-from search.documents import Document
-from search.encoder import HashingEncoder
+from search.encoding import HashingEncoder
+from search.ingest import Document
 
 
 def doc(text: str) -> Document:

@@ -1,4 +1,4 @@
-"""Tests for search.documents: every file becomes a Document or a Rejection with a reason."""
+"""Tests for search.ingest.documents: every file becomes a Document or a Rejection with a reason."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen import canvas
 
-from search import documents
-from search.documents import (
+from search.ingest import (
     DocumentError,
     ParseLimits,
+    documents,
     load_beir_corpus,
     load_folder,
     parse_file,

@@ -1,7 +1,6 @@
 import Stemmer
 
-from search.filters import Filters
-from search.highlight import make_snippet
+from search.retrieval import Filters, make_snippet
 
 META = {"path": "hr/leave.pdf", "format": "pdf", "modified": "2026-03-05T10:00:00+00:00"}
 

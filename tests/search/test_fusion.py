@@ -1,4 +1,4 @@
-from search.fusion import min_max, rrf, weighted
+from search.retrieval import min_max, rrf, weighted
 
 
 def test_rrf_sums_reciprocal_ranks():

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 from search.config import IndexConfig
-from search.embedding_cache import EmbeddingCache
-from search.filters import Filters
-from search.index import IndexLoadError, SearchIndex
-from search.store import IndexStore
+from search.encoding import EmbeddingCache
+from search.index import IndexLoadError, IndexStore, SearchIndex
+from search.retrieval import Filters
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
 
@@ -47,7 +46,7 @@ def test_save_load_round_trip(index, hashing_encoder, tmp_path):
 
 
 def test_corrupt_or_mismatched_index_refuses_to_load(index, tmp_path):
-    from search.encoder import HashingEncoder
+    from search.encoding import HashingEncoder
 
     folder = index.save(tmp_path / "idx")
     with pytest.raises(IndexLoadError, match="built with encoder"):
@@ -71,7 +70,7 @@ def test_approximate_index_above_threshold(tiny_docs, hashing_encoder, index):
 
 
 def test_cache_means_unchanged_text_is_not_encoded_twice(tiny_docs, hashing_encoder, tmp_path):
-    from search.documents import Document
+    from search.ingest import Document
 
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
     first = SearchIndex.build(tiny_docs, CONFIG, hashing_encoder, cache)
@@ -109,7 +108,7 @@ def test_failed_save_keeps_the_current_version(index, tmp_path, monkeypatch):
 
 
 def test_a_query_tuned_encoder_shares_the_passage_vectors(index, hashing_encoder, tmp_path):
-    from search.encoder import HashingEncoder, QueryTunedEncoder
+    from search.encoding import HashingEncoder, QueryTunedEncoder
 
     class OtherQuerySide(HashingEncoder):
         def encode_queries(self, texts):
@@ -133,7 +132,7 @@ def test_a_query_tuned_encoder_shares_the_passage_vectors(index, hashing_encoder
 
 
 def test_a_query_encoder_refuses_a_changed_document_model(tmp_path):
-    from search.encoder import QUERY_ENCODER_FILE, load_encoder
+    from search.encoding import QUERY_ENCODER_FILE, load_encoder
 
     folder = tmp_path / "query-encoder"
     folder.mkdir()

@@ -3,12 +3,10 @@
 import numpy as np
 import pytest
 
+from lifecycle.builds import keep_learned_state
 from search.config import IndexConfig
-from search.filters import Filters
-from search.index import SearchIndex
-from search.memory import FeedbackMemory
-from search.pipeline import keep_learned_state
-from search.store import IndexStore
+from search.index import IndexStore, SearchIndex
+from search.retrieval import FeedbackMemory, Filters
 
 
 class FixedEncoder:

@@ -5,7 +5,7 @@ import pytest
 from evaluation.beir import load_labeled_set
 from evaluation.runner import evaluate_index
 from search.config import IndexConfig
-from search.embedding_cache import EmbeddingCache
+from search.encoding import EmbeddingCache
 from search.index import SearchIndex
 from search.settings import sample_set_path
 

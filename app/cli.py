@@ -29,11 +29,10 @@ def _config(args, settings) -> IndexConfig:
 
 
 def cmd_build(args) -> int:
-    from search.documents import load_folder
-    from search.encoder import load_encoder
-    from search.pipeline import build_and_store
+    from search.encoding import load_encoder
+    from search.index import IndexStore, build_and_store
+    from search.ingest import load_folder
     from search.progress import ProgressPrinter
-    from search.store import IndexStore
 
     settings = _settings()
     docs_dir = Path(args.docs or settings.docs)
@@ -57,9 +56,8 @@ def cmd_build(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from search.filters import Filters
-    from search.index import SearchIndex
-    from search.store import IndexStore
+    from search.index import IndexStore, SearchIndex
+    from search.retrieval import Filters
 
     settings = _settings()
     if args.index:
@@ -122,8 +120,8 @@ def cmd_eval(args) -> int:
 
 
 def _registry(args):
-    from search.gate import GatePolicy
-    from search.registry import Registry
+    from lifecycle.gate import GatePolicy
+    from lifecycle.registry import Registry
 
     policy = GatePolicy()
     if getattr(args, "floor", None) is not None:
@@ -178,9 +176,8 @@ def _dataset_index(dataset, settings, config):
     """The index ``docsearch eval`` builds for a dataset, reused when it exists."""
     from evaluation.beir import load_labeled_set
     from evaluation.runner import index_name_for
-    from search.pipeline import build_or_reuse
+    from search.index import IndexStore, build_or_reuse
     from search.progress import ProgressPrinter
-    from search.store import IndexStore
 
     store = IndexStore(settings.index_root(index_name_for(dataset)))
     corpus = load_labeled_set(dataset, _any_split(dataset))
@@ -194,9 +191,13 @@ def _served_dataset_index(dataset, settings, config):
     fresh build with ``config`` when there is none or the corpus changed."""
     from evaluation.beir import load_labeled_set
     from evaluation.runner import index_name_for
-    from search.index import IndexLoadError, corpus_fingerprint, read_manifest
-    from search.pipeline import BuiltIndex
-    from search.store import IndexStore
+    from search.index import (
+        BuiltIndex,
+        IndexLoadError,
+        IndexStore,
+        corpus_fingerprint,
+        read_manifest,
+    )
 
     store = IndexStore(settings.index_root(index_name_for(dataset)))
     current = store.current()
@@ -220,8 +221,8 @@ def _any_split(dataset) -> str:
 
 def cmd_simulate_feedback(args) -> int:
     from evaluation.beir import load_labeled_set
-    from evaluation.simulation import ClickModel, simulate_feedback
-    from search.feedback import FeedbackStore
+    from lifecycle.feedback import FeedbackStore
+    from lifecycle.loop import ClickModel, simulate_feedback
     from search.progress import ProgressPrinter
 
     settings = _settings()
@@ -250,11 +251,10 @@ def cmd_simulate_feedback(args) -> int:
 
 def cmd_retrain(args) -> int:
     from evaluation.beir import load_labeled_set
-    from evaluation.retraining import eval_set_of, held_out_set, retrain, summary
-    from search.feedback import FeedbackStore
-    from search.registry import MODEL_NAME, Registry
+    from lifecycle.feedback import FeedbackStore
+    from lifecycle.loop import FineTuneConfig, eval_set_of, held_out_set, retrain, summary
+    from lifecycle.registry import MODEL_NAME, Registry
     from search.settings import sample_set_path
-    from search.training import FineTuneConfig
 
     settings = _settings()
     feedback = FeedbackStore(settings.feedback_url)
@@ -282,7 +282,7 @@ def cmd_retrain(args) -> int:
                 )
         model_name = f"{MODEL_NAME}-{Path(args.dataset).resolve().name}"
     else:
-        from search.store import IndexStore
+        from search.index import IndexStore
 
         store = IndexStore(settings.index_root())
         built = type("Built", (), {"index": store.load(), "version": store.current()})

@@ -6,18 +6,24 @@ from pathlib import Path
 import pytest
 
 from evaluation.beir import load_labeled_set
-from evaluation.retraining import EvalSet, challenger_policy, eval_set_of, retrain
-from evaluation.simulation import ClickModel, simulate_feedback
+from lifecycle.builds import keep_learned_state, serving_model
+from lifecycle.feedback import FeedbackStore
+from lifecycle.gate import decide
+from lifecycle.loop import (
+    ClickModel,
+    EvalSet,
+    FineTuneConfig,
+    TrainingData,
+    challenger_policy,
+    eval_set_of,
+    retrain,
+    simulate_feedback,
+)
+from lifecycle.registry import CHALLENGER, CHAMPION, Registry
 from search.config import IndexConfig
-from search.embedding_cache import EmbeddingCache
-from search.feedback import FeedbackStore
-from search.gate import decide
-from search.index import SearchIndex
-from search.pipeline import keep_learned_state, serving_model
-from search.registry import CHALLENGER, CHAMPION, Registry
+from search.encoding import EmbeddingCache
+from search.index import IndexStore, SearchIndex
 from search.settings import Settings, sample_set_path
-from search.store import IndexStore
-from search.training import FineTuneConfig, TrainingData
 
 pytestmark = pytest.mark.slow
 
@@ -47,9 +53,8 @@ def test_challenger_gate_requires_improvement_and_ignores_report_sets():
 def test_the_gate_labels_are_the_questions_training_never_saw(tiny_docs, hashing_encoder, tmp_path):
     from pathlib import Path
 
-    from evaluation.retraining import held_out_set
-    from search.feedback import search_and_log
-    from search.training import build_training_data
+    from lifecycle.feedback import search_and_log
+    from lifecycle.loop import build_training_data, held_out_set
 
     tiny = Path(__file__).parent.parent / "fixtures" / "beir_tiny"
     labeled = load_labeled_set(tiny, "test", with_documents=False)
@@ -153,7 +158,7 @@ def test_a_better_challenger_is_promoted(world):
     # later builds (the documents sensor's index_job) keep the fine-tuned encoder, and its
     # passage side is the one the cache already holds: nothing is encoded again
     assert serving_model(settings, store) == outcome.encoder_path
-    from search.encoder import load_encoder
+    from search.encoding import load_encoder
 
     rebuilt = SearchIndex.build(
         labeled.documents,

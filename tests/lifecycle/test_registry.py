@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import main
 from evaluation.metrics import Evaluation
-from search.cli import main
+from lifecycle.gate import GatePolicy, decide
+from lifecycle.registry import CHALLENGER, CHAMPION, Registry, resolve_champion
 from search.config import IndexConfig
-from search.gate import GatePolicy, decide
-from search.registry import CHALLENGER, CHAMPION, Registry, resolve_champion
+from search.index import IndexStore
 from search.settings import Settings
-from search.store import IndexStore
 
 POLICY = GatePolicy(floor=0.5, tolerance=0.01)
 
@@ -133,7 +133,7 @@ def test_champion_is_downloaded_when_the_local_index_is_gone(settings, tiny_docs
 
 
 def test_a_champion_rescored_on_new_feedback_keeps_the_fresh_score(settings):
-    from search.training_registry import _add_evaluations
+    from lifecycle.loop.records import _add_evaluations
 
     registry = Registry(settings.mlflow_uri, settings.mlflow_artifacts)
     run_id = registry.client.create_run(registry.experiment_id()).info.run_id

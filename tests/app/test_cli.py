@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from search.cli import main
+from app.cli import main
 
 BEIR_TINY = Path(__file__).parent.parent / "fixtures" / "beir_tiny"
 
@@ -24,8 +24,8 @@ def test_eval_prints_metrics_and_reuses_the_index(home, capsys, monkeypatch):
 
 
 def test_measuring_another_model_never_replaces_the_version_that_serves(home, capsys, monkeypatch):
+    from search.index import IndexStore
     from search.settings import Settings
-    from search.store import IndexStore
 
     monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
     served = run_cli(capsys, "eval", "--dataset", str(BEIR_TINY), "--json")["index_version"]

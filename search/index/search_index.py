@@ -14,15 +14,24 @@ import numpy as np
 
 from search.chunking import Chunk, chunk_documents
 from search.config import Fusion, IndexConfig, Method
-from search.dense import DenseIndex
-from search.documents import Document
-from search.embedding_cache import EmbeddingCache, embed_with_cache
-from search.encoder import Encoder, load_encoder, query_fingerprint
-from search.filters import Filters
-from search.fusion import rrf, weighted
-from search.highlight import Snippet, make_snippet
-from search.memory import FeedbackMemory
-from search.sparse import SparseIndex
+from search.encoding import (
+    EmbeddingCache,
+    Encoder,
+    embed_with_cache,
+    load_encoder,
+    query_fingerprint,
+)
+from search.ingest import Document
+from search.retrieval import (
+    DenseIndex,
+    FeedbackMemory,
+    Filters,
+    Snippet,
+    SparseIndex,
+    make_snippet,
+    rrf,
+    weighted,
+)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

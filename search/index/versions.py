@@ -1,28 +1,24 @@
-"""End-to-end steps shared by the CLI, Dagster assets and the app: build, reuse, open an index."""
+"""Index versions built from documents, or reused when an identical one is stored."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from search.config import IndexConfig
-from search.documents import Document
-from search.embedding_cache import EmbeddingCache
-from search.encoder import Encoder, load_encoder
-from search.index import (
-    MEMORY,
+from search.encoding import EmbeddingCache, Encoder, load_encoder
+from search.index.search_index import (
     IndexLoadError,
     SearchIndex,
     corpus_fingerprint,
     encoder_matches,
     read_manifest,
 )
-from search.memory import FeedbackMemory
+from search.index.store import IndexStore
+from search.ingest import Document
 from search.progress import ProgressPrinter
 from search.settings import Settings
-from search.store import IndexStore
 
 
 @dataclass
@@ -99,43 +95,3 @@ def _no_usable_current(store: IndexStore) -> bool:
     except IndexLoadError:
         return True
     return False
-
-
-def serving_model(settings: Settings, store: IndexStore) -> str:
-    """The encoder new builds should use: the fine-tuned one the current index was promoted
-    with (a folder under ``settings.models_dir``), else the configured model. Without this a
-    rebuild after a promotion would silently fall back to the base encoder."""
-    current = store.current()
-    if current:
-        try:
-            model = read_manifest(store.path(current))["model"]["id"]
-        except IndexLoadError:
-            return settings.model
-        path = Path(model)
-        if path.is_dir() and path.resolve().is_relative_to(settings.models_dir.resolve()):
-            return model
-    return settings.model
-
-
-def keep_learned_state(index: SearchIndex, store: IndexStore) -> SearchIndex:
-    """``index`` with what the serving version learned from feedback, when it learned anything
-    (the closed loop gave it a feedback memory): the fitted fusion settings and the memory,
-    less choices of documents no longer indexed. Without this, rebuilding after documents
-    change would quietly drop what a promotion proved."""
-    current = store.current()
-    if current is None:
-        return index
-    try:
-        served = read_manifest(store.path(current))
-        if not served.get("memory"):
-            return index
-        memory = FeedbackMemory.load(store.path(current) / MEMORY)
-    except (IndexLoadError, OSError, ValueError, KeyError, RuntimeError) as exc:
-        # the new version is still built; the gate then compares it with what serves
-        logging.getLogger(__name__).warning(
-            "serving version %s: feedback memory unreadable, not carried over (%s)", current, exc
-        )
-        return index
-    fitted = {k: served["config"][k] for k in ("fusion", "dense_weight") if k in served["config"]}
-    index.config = IndexConfig.from_dict(index.config.to_dict() | fitted)
-    return index.with_memory(memory.restricted_to(set(index.documents)))

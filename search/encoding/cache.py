@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search.encoder import Encoder, ProgressFn
+from search.encoding.encoder import Encoder, ProgressFn
 
 
 def text_hash(text: str) -> str:

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
+from lifecycle.feedback import FeedbackStore, query_key, search_and_log
 from search.config import IndexConfig
-from search.feedback import FeedbackStore, query_key, search_and_log
-from search.filters import Filters
+from search.retrieval import Filters
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
 
@@ -49,8 +49,8 @@ def test_votes_are_checked(store):
 
 
 def _fake_results(doc_ids):
-    from search.highlight import Snippet
     from search.index import SearchResult
+    from search.retrieval import Snippet
 
     return [
         SearchResult(d, d.upper(), 1.0 / r, r, None, None, f"{d}#0", Snippet("", ()), {})

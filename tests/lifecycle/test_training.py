@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from search.config import IndexConfig
-from search.feedback import search_and_log
-from search.training import (
+from lifecycle.feedback import search_and_log
+from lifecycle.loop import (
     AllPassagesLoss,
     TrainingData,
     TrainingPair,
     build_training_data,
     is_validation,
 )
+from search.config import IndexConfig
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
 

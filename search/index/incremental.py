@@ -13,11 +13,15 @@ import numpy as np
 
 from search.chunking import Chunk
 from search.config import IndexConfig
-from search.documents import Document
-from search.embedding_cache import EmbeddingCache, embed_with_cache
-from search.encoder import Encoder, ProgressFn
-from search.index import SearchIndex, corpus_fingerprint, encoder_matches, read_manifest
-from search.store import IndexStore
+from search.encoding import EmbeddingCache, Encoder, ProgressFn, embed_with_cache
+from search.index.search_index import (
+    SearchIndex,
+    corpus_fingerprint,
+    encoder_matches,
+    read_manifest,
+)
+from search.index.store import IndexStore
+from search.ingest import Document
 
 
 @dataclass(frozen=True)

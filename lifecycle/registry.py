@@ -26,7 +26,7 @@ from mlflow.tracking import MlflowClient
 
 from evaluation.compare import MetricDelta, compare
 from evaluation.metrics import Evaluation
-from search.gate import GateDecision, GatePolicy, decide, is_quality_metric
+from lifecycle.gate import GateDecision, GatePolicy, decide, is_quality_metric
 from search.settings import Settings
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -353,7 +353,7 @@ class Registry:
 
 def activate_local(version: ModelVersion) -> bool:
     """Point the local IndexStore's CURRENT at a model version's index, when it is on disk."""
-    from search.store import IndexStore
+    from search.index import IndexStore
 
     root, name = version.tags.get(INDEX_ROOT_TAG), version.tags.get(INDEX_VERSION_TAG)
     if not root or not name or not (Path(root) / "versions" / name).is_dir():

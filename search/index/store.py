@@ -8,8 +8,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from search.encoder import Encoder
-from search.index import IndexLoadError, SearchIndex, read_manifest
+from search.encoding import Encoder
+from search.index.search_index import IndexLoadError, SearchIndex, read_manifest
 
 CURRENT = "CURRENT"
 

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaluation.metrics import Evaluation, evaluate
+from lifecycle.feedback import query_key
+from lifecycle.gate import GatePolicy, decide
+from lifecycle.loop.training import VALIDATION_FRACTION, TrainingData, is_validation
 from search.config import Fusion
-from search.embedding_cache import EmbeddingCache
-from search.encoder import load_encoder
-from search.feedback import query_key
-from search.gate import GatePolicy, decide
+from search.encoding import EmbeddingCache, load_encoder
 from search.index import SearchIndex
-from search.memory import FeedbackMemory
-from search.training import VALIDATION_FRACTION, TrainingData, is_validation
+from search.retrieval import FeedbackMemory
 
 FEEDBACK_SET = "feedback"  # name of the held-back validation feedback as an evaluation set
 WEIGHT_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -41,7 +40,7 @@ class EvalSet:
 def feedback_set(data: TrainingData) -> EvalSet:
     """The held-back feedback, scored on condensed lists: only the results users were shown
     are judged, a click or thumbs-up gaining its inverse-propensity weight (see
-    ``search.training.build_training_data``). Plain scoring would count every document the
+    ``lifecycle.loop.training.build_training_data``). Plain scoring would count every document the
     champion never showed as a miss: a bias toward the champion that made the gate refuse a
     challenger better on SciFact's test claims by +0.017 nDCG@10."""
     return EvalSet(FEEDBACK_SET, data.validation_queries, data.validation_qrels, judged_only=True)
@@ -183,10 +182,15 @@ def retrain(
     ``gate_sets`` (labeled sets the product trusts, e.g. the sample queries) join the held-back
     feedback in the gate; ``report_sets`` (e.g. a benchmark's test split) are only measured and
     never influence a choice. The challenger is written to ``store`` as a new version, made
-    current only when promoted. With a ``registry`` (search.registry.Registry) the encoder and
+    current only when promoted. With a ``registry`` (lifecycle.registry.Registry) the encoder and
     the challenger are logged and registered in MLflow and the aliases moved.
     """
-    from search.training import FineTuneConfig, build_training_data, fine_tune, new_encoder_dir
+    from lifecycle.loop.training import (
+        FineTuneConfig,
+        build_training_data,
+        fine_tune,
+        new_encoder_dir,
+    )
 
     clock = Stopwatch()
     data = build_training_data(impressions, champion)
@@ -251,7 +255,7 @@ def retrain(
         timings=LoopTimings(pairs_seconds, train_seconds, challenger_seconds, evaluation_seconds),
     )
     if registry is not None:
-        from search.training_registry import log_encoder, record_challenger
+        from lifecycle.loop.records import log_encoder, record_challenger
 
         encoder_run, encoder_version = log_encoder(registry, ft.path, outcome.fine_tune, data)
         recorded = record_challenger(
@@ -278,7 +282,7 @@ def retrain(
 def lineage_tags(
     encoder_version: str, encoder_run: str, data_fingerprint: str, champion: str
 ) -> dict:
-    from search.training_registry import ENCODER_MODEL
+    from lifecycle.loop.records import ENCODER_MODEL
 
     return {
         "docsearch.encoder_model": f"{ENCODER_MODEL} v{encoder_version}",

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from search.dense import HNSW, DenseIndex
-from search.encoder import Encoder, query_fingerprint
+from search.encoding import Encoder, query_fingerprint
+from search.retrieval.dense import HNSW, DenseIndex
 
 ENTRIES = "entries.jsonl"
 VECTORS = "vectors.faiss"

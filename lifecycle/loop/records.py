@@ -11,9 +11,9 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 
 from evaluation.metrics import Evaluation
-from search.gate import GatePolicy
-from search.registry import CHAMPION, Registry
-from search.training import TrainingData
+from lifecycle.gate import GatePolicy
+from lifecycle.loop.training import TrainingData
+from lifecycle.registry import CHAMPION, Registry
 
 ENCODER_MODEL = "docsearch-encoder"
 

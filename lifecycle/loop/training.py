@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from search.feedback import Impression, query_key
+from lifecycle.feedback import Impression, query_key
 from search.index import SearchIndex
 
 # Position bias: a result at rank r is examined with probability (1 / r) ** ETA (Joachims et al.,
@@ -275,7 +275,7 @@ def fine_tune(
     log=print,
 ) -> FineTuneResult:
     """Fine-tune the champion's encoder on the training pairs; writes a model folder to
-    ``output_dir`` that ``search.encoder.load_encoder`` loads.
+    ``output_dir`` that ``search.encoding.encoder.load_encoder`` loads.
 
     Query side only (the default): the loss is the cross-entropy of each (query, clicked
     document) pair over every document in the index, a document scoring its best chunk as at
@@ -292,7 +292,7 @@ def fine_tune(
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-    from search.encoder import (
+    from search.encoding import (
         document_encoder,
         pick_device,
         resolve_model,

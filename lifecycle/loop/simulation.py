@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from evaluation.beir import LabeledSet
-from search.feedback import FeedbackStore, search_and_log
+from lifecycle.feedback import FeedbackStore, search_and_log
 from search.index import SearchIndex
 
 

@@ -51,8 +51,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
-from search.filters import Filters
 from search.index import SearchIndex, SearchResult
+from search.retrieval import Filters
 
 __all__ = [
     "FeedbackStore",

@@ -1,0 +1,57 @@
+"""What a new index version inherits from the one that serves: its encoder and what it learned."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from search.config import IndexConfig
+from search.index import (
+    MEMORY,
+    IndexLoadError,
+    IndexStore,
+    SearchIndex,
+    read_manifest,
+)
+from search.retrieval import FeedbackMemory
+from search.settings import Settings
+
+
+def serving_model(settings: Settings, store: IndexStore) -> str:
+    """The encoder new builds should use: the fine-tuned one the current index was promoted
+    with (a folder under ``settings.models_dir``), else the configured model. Without this a
+    rebuild after a promotion would silently fall back to the base encoder."""
+    current = store.current()
+    if current:
+        try:
+            model = read_manifest(store.path(current))["model"]["id"]
+        except IndexLoadError:
+            return settings.model
+        path = Path(model)
+        if path.is_dir() and path.resolve().is_relative_to(settings.models_dir.resolve()):
+            return model
+    return settings.model
+
+
+def keep_learned_state(index: SearchIndex, store: IndexStore) -> SearchIndex:
+    """``index`` with what the serving version learned from feedback, when it learned anything
+    (the closed loop gave it a feedback memory): the fitted fusion settings and the memory,
+    less choices of documents no longer indexed. Without this, rebuilding after documents
+    change would quietly drop what a promotion proved."""
+    current = store.current()
+    if current is None:
+        return index
+    try:
+        served = read_manifest(store.path(current))
+        if not served.get("memory"):
+            return index
+        memory = FeedbackMemory.load(store.path(current) / MEMORY)
+    except (IndexLoadError, OSError, ValueError, KeyError, RuntimeError) as exc:
+        # the new version is still built; the gate then compares it with what serves
+        logging.getLogger(__name__).warning(
+            "serving version %s: feedback memory unreadable, not carried over (%s)", current, exc
+        )
+        return index
+    fitted = {k: served["config"][k] for k in ("fusion", "dense_weight") if k in served["config"]}
+    index.config = IndexConfig.from_dict(index.config.to_dict() | fitted)
+    return index.with_memory(memory.restricted_to(set(index.documents)))

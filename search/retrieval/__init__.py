@@ -1,0 +1,47 @@
+"""Retrievers and what combines them: dense (FAISS), sparse (BM25), fusion, filters, snippets, the choice memory."""
+
+from search.retrieval.dense import (
+    FLAT,
+    HNSW,
+    DenseIndex,
+)
+from search.retrieval.filters import (
+    Filters,
+)
+from search.retrieval.fusion import (
+    Ranking,
+    min_max,
+    rrf,
+    weighted,
+)
+from search.retrieval.memory import (
+    ENTRIES,
+    INFO,
+    VECTORS,
+    FeedbackMemory,
+)
+from search.retrieval.snippets import (
+    Snippet,
+    make_snippet,
+)
+from search.retrieval.sparse import (
+    SparseIndex,
+)
+
+__all__ = [
+    "DenseIndex",
+    "ENTRIES",
+    "FLAT",
+    "FeedbackMemory",
+    "Filters",
+    "HNSW",
+    "INFO",
+    "Ranking",
+    "Snippet",
+    "SparseIndex",
+    "VECTORS",
+    "make_snippet",
+    "min_max",
+    "rrf",
+    "weighted",
+]
