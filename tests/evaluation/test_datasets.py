@@ -8,6 +8,7 @@ import pytest
 from evaluation import index_for_labeled_set, index_name_for, labeled_set_store
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache, HashingEncoder
+from search.index import CHUNKS
 from search.settings import Settings
 
 BEIR_TINY = Path(__file__).parents[1] / "fixtures" / "beir_tiny"
@@ -68,7 +69,7 @@ def test_prefer_current_serves_the_promoted_version_as_it_is(settings):
 def test_a_broken_current_version_gives_way_to_a_build(settings, caplog):
     served = index_for_labeled_set(BEIR_TINY, settings, CONFIG)
     store = labeled_set_store(BEIR_TINY, settings)
-    (store.path(served.version) / "chunks.jsonl").write_text("")  # checksum no longer matches
+    (store.path(served.version) / CHUNKS).write_text("")  # checksum no longer matches
     with caplog.at_level(logging.WARNING):
         rebuilt = index_for_labeled_set(
             BEIR_TINY, settings, CONFIG, encoder=HashingEncoder(dim=128), prefer_current=True

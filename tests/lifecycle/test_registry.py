@@ -10,7 +10,7 @@ from evaluation.metrics import Evaluation
 from lifecycle.gate import GatePolicy, decide
 from lifecycle.registry import CHALLENGER, CHAMPION, Registry, resolve_champion
 from search.config import IndexConfig
-from search.index import IndexStore
+from search.index import MANIFEST, IndexStore, read_manifest
 from search.settings import Settings
 
 POLICY = GatePolicy(floor=0.5, tolerance=0.01)
@@ -102,11 +102,10 @@ def _build(settings, tiny_docs, hashing_encoder, registry, ndcg, per_query):
             q: {"ndcg_at_10": v, "recall_at_100": 1.0, "mrr_at_10": v} for q, v in per_query.items()
         },
     )
-    import json
 
     run_id = registry.log_build(
         path,
-        json.loads((path / "manifest.json").read_text()),
+        read_manifest(path),
         {"sample": evaluation},
         {"chunks": 6},
     )
@@ -169,7 +168,7 @@ def test_champion_is_downloaded_when_the_local_index_is_gone(settings, tiny_docs
     shutil.rmtree(IndexStore(settings.index_root()).path(index1))
     label, path = resolve_champion(settings)
     assert path.is_relative_to(settings.models_dir)
-    assert Path(path, "manifest.json").is_file()
+    assert Path(path, MANIFEST).is_file()
 
 
 def test_a_champion_rescored_on_new_feedback_keeps_the_fresh_score(settings):

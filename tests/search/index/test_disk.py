@@ -5,14 +5,14 @@ import json
 import pytest
 
 from search.config import IndexConfig
-from search.index import IndexLoadError, SearchIndex
+from search.index import DENSE, MANIFEST, IndexLoadError, SearchIndex
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
 
 
 def test_save_load_round_trip(index, hashing_encoder, tmp_path):
     index.save(tmp_path / "idx")
-    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "idx" / MANIFEST).read_text())
     assert manifest["counts"] == {"documents": 6, "chunks": 6}
     assert manifest["dense_index"] == "flat_ip"
     assert manifest["model"]["fingerprint"] == hashing_encoder.fingerprint
@@ -26,7 +26,7 @@ def test_corrupt_or_mismatched_index_refuses_to_load(index, tmp_path):
     folder = index.save(tmp_path / "idx")
     with pytest.raises(IndexLoadError, match="built with encoder"):
         SearchIndex.load(folder, HashingEncoder(dim=64))
-    with open(folder / "dense.faiss", "r+b") as fh:
+    with open(folder / DENSE, "r+b") as fh:
         fh.seek(100)
         fh.write(b"\x00\xff\x00\xff")
     with pytest.raises(IndexLoadError, match="checksum of dense.faiss"):
@@ -50,7 +50,7 @@ def test_a_query_tuned_encoder_shares_the_passage_vectors(index, hashing_encoder
     query = "minimum password length"
     assert challenger.run({"q": query}, method="dense") != index.run({"q": query}, method="dense")
     folder = challenger.save(tmp_path / "tuned")
-    recorded = json.loads((folder / "manifest.json").read_text())["model"]
+    recorded = json.loads((folder / MANIFEST).read_text())["model"]
     assert recorded["fingerprint"] == hashing_encoder.fingerprint
     assert recorded["query_fingerprint"] == tuned.queries.fingerprint
     assert SearchIndex.load(folder, tuned).run({"q": query}) == challenger.run({"q": query})

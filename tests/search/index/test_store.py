@@ -37,7 +37,7 @@ def test_find_reusable_picks_the_newest_match_and_skips_broken_versions(
     tiny_docs, hashing_encoder, tmp_path
 ):
     from search.encoding import HashingEncoder
-    from search.index import MANIFEST, corpus_fingerprint
+    from search.index import DENSE, MANIFEST, corpus_fingerprint
 
     store = IndexStore(tmp_path / "store")
     corpus = corpus_fingerprint(tiny_docs)
@@ -54,7 +54,7 @@ def test_find_reusable_picks_the_newest_match_and_skips_broken_versions(
     assert store.find_reusable(corpus, CONFIG, HashingEncoder(dim=64)) is None
     assert store.find_reusable(corpus_fingerprint(tiny_docs[1:]), CONFIG, hashing_encoder) is None
 
-    with open(store.path(v2) / "dense.faiss", "r+b") as fh:  # corrupt: checksum differs
+    with open(store.path(v2) / DENSE, "r+b") as fh:  # corrupt: checksum differs
         fh.seek(100)
         fh.write(b"\x00\xff\x00\xff")
     assert store.find_reusable(corpus, CONFIG, hashing_encoder) == v1
