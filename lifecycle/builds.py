@@ -1,4 +1,5 @@
-"""What a new index version inherits from the one that serves: its encoder and what it learned."""
+"""What a new index version inherits from the one that serves (its encoder, what it learned),
+and the version the indexing pipeline makes from the chunks and vectors its steps hand over."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import json
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Self
 
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
@@ -43,7 +44,7 @@ class RunLog:
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
     @classmethod
-    def from_settings(cls, settings: Settings):
+    def from_settings(cls, settings: Settings) -> Self:
         return cls(settings.mlflow_uri, settings.mlflow_artifacts)
 
     def experiment_id(self) -> str:
