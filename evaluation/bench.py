@@ -11,16 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from evaluation.beir import load_labeled_set
-from evaluation.runner import evaluate_index, index_name_for
+from evaluation.datasets import index_for_labeled_set
+from evaluation.latency import query_latency
+from evaluation.runner import evaluate_index
 from search.config import IndexConfig, Method
-from search.index import IndexStore, build_or_reuse
 from search.progress import ProgressPrinter
 from search.settings import Settings
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def machine() -> dict:
@@ -37,10 +34,9 @@ def machine() -> dict:
 def run_bench(dataset: Path, split: str, anchors: Path | None, latency_queries: int) -> dict:
     settings = Settings.from_env()
     config = IndexConfig(model=settings.model)
-    labeled = load_labeled_set(dataset, split)
-    store = IndexStore(settings.index_root(index_name_for(dataset)))
+    labeled = load_labeled_set(dataset, split, with_documents=False)
     started = time.perf_counter()
-    built = build_or_reuse(labeled.documents, config, settings, store, progress=ProgressPrinter())
+    built = index_for_labeled_set(dataset, settings, config, progress=ProgressPrinter())
     build_seconds = time.perf_counter() - started
     index = built.index
     out: dict = {
@@ -66,16 +62,9 @@ def run_bench(dataset: Path, split: str, anchors: Path | None, latency_queries: 
     out["encode_passages_per_s"] = round(len(sample) / (time.perf_counter() - t0), 1)
 
     # one query at a time, as the app does
-    latencies = []
-    for text in list(labeled.queries.values())[:latency_queries]:
-        t0 = time.perf_counter()
-        index.search(text, k=10)
-        latencies.append((time.perf_counter() - t0) * 1000)
-    out["query_latency_ms"] = {
-        "p50": round(float(np.percentile(latencies, 50)), 1),
-        "p95": round(float(np.percentile(latencies, 95)), 1),
-        "n": len(latencies),
-    }
+    latency = query_latency(index, labeled.queries.values(), k=10, limit=latency_queries)
+    out.update({key: round(ms, 1) for key, ms in latency.items()})
+    out["latency_queries"] = min(latency_queries, len(labeled.queries))
     if anchors and anchors.is_file():
         proc = subprocess.run(
             [sys.executable, str(anchors), str(dataset)],
@@ -90,6 +79,7 @@ def run_bench(dataset: Path, split: str, anchors: Path | None, latency_queries: 
 
 
 def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the packaged encoder; never the hub
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", required=True, type=Path)
     parser.add_argument("--split", default="test")

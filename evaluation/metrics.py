@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,12 @@ def evaluate(run: Run, qrels: Qrels, judged_only: bool = False) -> Evaluation:
         m: float(np.mean([v[m] for v in per_query.values()])) if per_query else 0.0 for m in METRICS
     }
     return Evaluation(mean=mean, per_query=per_query)
+
+
+def flat_metrics(evaluations: Mapping[str, Evaluation]) -> dict[str, float]:
+    """``{"<set>/<metric>": mean}`` over evaluations by set name: the keys MLflow runs, Dagster
+    metadata and the gate use (``sample/ndcg_at_10``)."""
+    return {f"{name}/{m}": v for name, ev in evaluations.items() for m, v in ev.mean.items()}
 
 
 def _strictly_decreasing(docs: dict[str, float]) -> dict[str, float]:

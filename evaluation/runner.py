@@ -1,16 +1,28 @@
-"""Evaluate an index on a labeled set: build or reuse it, run the queries, score the run."""
+"""Evaluate an index on labeled sets: run the queries, score the run."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation.beir import LabeledSet, load_labeled_set
+from evaluation.beir import LabeledSet, documents_location, load_labeled_set
+from evaluation.datasets import index_for_labeled_set, index_name_for
+from evaluation.latency import query_latency
 from evaluation.metrics import Evaluation, evaluate
 from search.config import IndexConfig, Method
 from search.index import SearchIndex
-from search.progress import ProgressPrinter
+from search.progress import ProgressFn, ProgressPrinter
 from search.settings import Settings
+
+__all__ = [
+    "VersionEvaluation",
+    "evaluate_dataset",
+    "evaluate_index",
+    "evaluate_version",
+    "index_name_for",  # where app/cli.py imported it from; it lives in evaluation.datasets
+]
 
 
 def evaluate_index(
@@ -18,10 +30,6 @@ def evaluate_index(
 ) -> Evaluation:
     run = index.run(labeled.queries, k=100, method=method, **options)
     return evaluate(run, labeled.qrels)
-
-
-def index_name_for(dataset: str | Path) -> str:
-    return f"eval-{Path(dataset).resolve().name}"
 
 
 def evaluate_dataset(
@@ -32,12 +40,9 @@ def evaluate_dataset(
     settings: Settings,
 ) -> dict:
     """What ``docsearch eval`` prints: metrics plus what was measured and how long it took."""
-    from search.index import IndexStore, build_or_reuse
-
     started = time.perf_counter()
-    labeled = load_labeled_set(dataset, split)
-    store = IndexStore(settings.index_root(index_name_for(dataset)))
-    built = build_or_reuse(labeled.documents, config, settings, store, progress=ProgressPrinter())
+    labeled = load_labeled_set(dataset, split, with_documents=False)  # a missing split fails first
+    built = index_for_labeled_set(dataset, settings, config, progress=ProgressPrinter())
     evaluation = evaluate_index(built.index, labeled, method)
     return {
         **{m: round(v, 4) for m, v in evaluation.mean.items()},
@@ -50,3 +55,41 @@ def evaluate_dataset(
         "index_reused": built.reused,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+@dataclass(frozen=True)
+class VersionEvaluation:
+    """An index version's quality on each labeled set, and its query latency."""
+
+    evaluations: dict[str, Evaluation]  # by set name
+    latency: dict[str, float]  # evaluation.latency's keys
+
+
+def evaluate_version(
+    index: SearchIndex,
+    labeled_sets: Mapping[str, str | Path],
+    settings: Settings,
+    config: IndexConfig,
+    *,
+    progress: ProgressFn | None = None,
+    log: Callable[[str], None] | None = None,
+) -> VersionEvaluation:
+    """Each labeled set (name -> BEIR-layout folder) scored with ``index`` when the set's
+    documents are the folder the index was built from (``settings.docs``); any other set with
+    its own index, built with ``config`` and the index's encoder (``index_for_labeled_set``),
+    so its figures measure this build's configuration. Latency is ``index``'s on the first
+    set's queries."""
+    evaluations, first = {}, None
+    for name, root in labeled_sets.items():
+        labeled = load_labeled_set(root, with_documents=False)
+        first = first or labeled
+        subject = index
+        if documents_location(root).resolve() != settings.docs.resolve():
+            subject = index_for_labeled_set(
+                root, settings, config, encoder=index.encoder, progress=progress
+            ).index
+        evaluations[name] = evaluate_index(subject, labeled)
+        if log:
+            log(f"{name} ({root}): {evaluations[name].mean}")
+    latency = query_latency(index, first.queries.values()) if first else {}
+    return VersionEvaluation(evaluations, latency)

@@ -1,18 +1,27 @@
-"""What a new index version inherits from the one that serves: its encoder and what it learned."""
+"""What a new index version inherits from the one that serves (its encoder, what it learned),
+and the version the indexing pipeline makes from the chunks and vectors its steps hand over."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
+from search.chunking import Chunk
 from search.config import IndexConfig
+from search.encoding import Encoder
 from search.index import (
     MEMORY,
+    Embeddings,
     IndexLoadError,
     IndexStore,
     SearchIndex,
+    build_index,
+    corpus_fingerprint,
     read_manifest,
 )
+from search.ingest import Document
 from search.retrieval import FeedbackMemory
 from search.settings import Settings
 
@@ -55,3 +64,28 @@ def keep_learned_state(index: SearchIndex, store: IndexStore) -> SearchIndex:
     fitted = {k: served["config"][k] for k in ("fusion", "dense_weight") if k in served["config"]}
     index.config = IndexConfig.from_dict(index.config.to_dict() | fitted)
     return index.with_memory(memory.restricted_to(set(index.documents)))
+
+
+class PipelineVersion(NamedTuple):
+    version: str
+    reused: bool  # True when a stored version was built from the same corpus, config, encoder
+
+
+def version_for_pipeline(
+    store: IndexStore,
+    documents: Sequence[Document],
+    chunks: Sequence[Chunk],
+    embeddings: Embeddings,
+    config: IndexConfig,
+    encoder: Encoder,
+) -> PipelineVersion:
+    """The index version the pipeline's steps make: the stored one built from the same corpus,
+    config and encoder when there is one, else a new one assembled from the chunks and vectors
+    the steps handed over (nothing chunked or read from the cache again), keeping what the
+    serving version learned. A new version is not made current: the registry's gate decides."""
+    version = store.find_reusable(corpus_fingerprint(documents), config, encoder)
+    if version is not None:
+        return PipelineVersion(version, reused=True)
+    index = build_index(documents, chunks, embeddings, config, encoder)
+    index = keep_learned_state(index, store)
+    return PipelineVersion(store.write(index, activate=False), reused=False)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from evaluation import METRICS
+
 PRIMARY_METRIC = "sample/ndcg_at_10"  # the sample set's nDCG@10 decides the floor
-QUALITY_METRICS = ("ndcg_at_10", "recall_at_100", "mrr_at_10")
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,9 @@ class GatePolicy:
 
     primary: str = PRIMARY_METRIC
     floor: float = 0.5  # minimum of the primary metric
-    tolerance: float = 0.01  # the largest drop of any quality metric against the champion
+    # the largest drop of any quality metric against the champion; ``GatePolicy.tolerance`` is
+    # the one default every interface refers to
+    tolerance: float = 0.01
     require_improvement: bool = False  # a challenger must beat the champion on the primary metric
     sets: tuple[
         str, ...
@@ -48,9 +51,54 @@ class GateDecision:
         return tags
 
 
+@dataclass(frozen=True)
+class GateChecks:
+    """The gate's two checks on a build's metrics, before any decision: does the primary
+    metric reach the floor, and which quality metrics drop beyond the tolerance against the
+    champion. The Dagster evaluation asset reports them; ``decide`` decides from them."""
+
+    primary: str
+    value: float | None
+    floor: float
+    tolerance: float
+    regressions: dict[str, float]  # metric -> delta (< -tolerance); empty without a champion
+
+    @property
+    def meets_floor(self) -> bool:
+        return self.value is not None and self.value >= self.floor
+
+    @property
+    def no_regression(self) -> bool:
+        return not self.regressions
+
+
 def is_quality_metric(name: str) -> bool:
-    """``<set>/ndcg_at_10`` and friends; build and latency metrics are not gated."""
-    return name.rsplit("/", 1)[-1] in QUALITY_METRICS
+    """``<set>/ndcg_at_10`` and friends (``evaluation.METRICS``); build and latency metrics
+    are not gated."""
+    return name.rsplit("/", 1)[-1] in METRICS
+
+
+def quality_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
+    return {k: v for k, v in metrics.items() if is_quality_metric(k)}
+
+
+def check(
+    metrics: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    policy: GatePolicy = GatePolicy(),
+) -> GateChecks:
+    """The floor and the regressions of ``metrics``: every quality metric that both versions
+    report, of the sets taking part, down by more than the tolerance against ``champion``."""
+    regressions = {
+        name: metrics[name] - champion[name]
+        for name in sorted(set(metrics) & set(champion or {}))
+        if is_quality_metric(name)
+        and (not policy.sets or name.rsplit("/", 1)[0] in policy.sets)
+        and metrics[name] - champion[name] < -policy.tolerance
+    }
+    return GateChecks(
+        policy.primary, metrics.get(policy.primary), policy.floor, policy.tolerance, regressions
+    )
 
 
 def decide(
@@ -61,7 +109,8 @@ def decide(
     """Promote when the primary metric reaches the floor and no quality metric that both
     versions report drops by more than the tolerance. With no champion the floor alone decides.
     """
-    value = metrics.get(policy.primary)
+    checks = check(metrics, champion, policy)
+    value = checks.value
 
     def verdict(promote: bool, reason: str, regressions: dict | None = None) -> GateDecision:
         return GateDecision(
@@ -76,7 +125,7 @@ def decide(
 
     if value is None:
         return verdict(False, f"{policy.primary} was not measured")
-    if value < policy.floor:
+    if not checks.meets_floor:
         return verdict(False, f"{policy.primary} {value:.4f} is below the floor {policy.floor:.4f}")
     if not champion:
         return verdict(
@@ -91,13 +140,7 @@ def decide(
                 False,
                 f"{policy.primary} {value:.4f} is not better than the champion's {before:.4f}",
             )
-    regressions = {
-        name: metrics[name] - champion[name]
-        for name in sorted(set(metrics) & set(champion))
-        if is_quality_metric(name)
-        and (not policy.sets or name.rsplit("/", 1)[0] in policy.sets)
-        and metrics[name] - champion[name] < -policy.tolerance
-    }
+    regressions = checks.regressions
     if regressions:
         worst = min(regressions, key=regressions.get)
         return verdict(

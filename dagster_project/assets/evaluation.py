@@ -5,11 +5,8 @@ import time
 import dagster as dg
 
 from dagster_project.resources import DocsearchSettings, EncoderResource, MlflowTracker
-from evaluation.beir import documents_location, load_labeled_set
-from evaluation.latency import query_latency
-from evaluation.runner import evaluate_index, index_name_for
-from lifecycle.gate import decide
-from search.index import IndexStore, SearchIndex, build_or_reuse
+from evaluation import evaluate_version, flat_metrics
+from search.index import SearchIndex
 from search.progress import ProgressPrinter
 
 GROUP = "evaluation"
@@ -43,73 +40,51 @@ def retrieval_evaluation(
 
     A set whose documents are the indexed folder is run against the index version itself; any
     other (SciFact) gets its own index built with the same config and encoder, through the
-    embedding cache, so the figures measure this build's configuration.
+    embedding cache, so the figures measure this build's configuration. The checks report the
+    gate's floor and regressions; whether the version is promoted is ``champion_alias``'s call.
     """
-    settings = docsearch.settings()
-    config = docsearch.index_config()
-    model = encoder.load()
     started = time.perf_counter()
-    index = SearchIndex.load(index_version["path"], model)
-    evaluations, n_queries = {}, {}
-    for name, root in docsearch.labeled_sets().items():
-        context.log.info(f"evaluating on {name} ({root})")
-        if documents_location(root).resolve() == settings.docs.resolve():
-            labeled = load_labeled_set(root, with_documents=False)
-            subject = index
-        else:
-            labeled = load_labeled_set(root)
-            store = IndexStore(settings.index_root(index_name_for(root)))
-            progress = ProgressPrinter(log=context.log.info, every=10.0)
-            subject = build_or_reuse(
-                labeled.documents, config, settings, store, model, progress
-            ).index
-        evaluations[name] = evaluate_index(subject, labeled)
-        n_queries[name] = evaluations[name].n_queries
-        context.log.info(f"{name}: {evaluations[name].mean}")
-    first = next(iter(docsearch.labeled_sets().values()))
-    latency = query_latency(index, load_labeled_set(first, with_documents=False).queries.values())
-    metrics = {f"{s}/{m}": v for s, e in evaluations.items() for m, v in e.mean.items()}
-
-    policy = docsearch.policy()
-    primary = metrics.get(policy.primary)
-    registry = mlflow.registry()
-    champion = registry.alias("champion")
-    champion_metrics = None
-    if (
-        champion is not None
-        and champion.tags.get("docsearch.index_version") != index_version["version"]
-    ):
-        champion_metrics = registry.run_metrics(champion.run_id)
-    verdict = decide(metrics, champion_metrics, policy)
+    result = evaluate_version(
+        SearchIndex.load(index_version["path"], encoder.load()),
+        docsearch.labeled_sets(),
+        docsearch.settings(),
+        docsearch.index_config(),
+        progress=ProgressPrinter(log=context.log.info, every=10.0),
+        log=context.log.info,
+    )
+    metrics = flat_metrics(result.evaluations)
+    gate, champion = mlflow.registry().gate_checks(
+        metrics, index_version["version"], docsearch.policy()
+    )
     return dg.MaterializeResult(
         value={
-            "evaluations": evaluations,
-            "latency": latency,
+            "evaluations": result.evaluations,
+            "latency": result.latency,
             "index_version": index_version["version"],
         },
         metadata={
-            **{k: float(v) for k, v in metrics.items()},
-            **{f"{s}/queries": n for s, n in n_queries.items()},
-            **{k: round(v, 2) for k, v in latency.items()},
+            **metrics,
+            **{f"{s}/queries": e.n_queries for s, e in result.evaluations.items()},
+            **{k: round(v, 2) for k, v in result.latency.items()},
             "index_version": index_version["version"],
             "seconds": round(time.perf_counter() - started, 2),
         },
         check_results=[
             dg.AssetCheckResult(
                 check_name=MEETS_FLOOR,
-                passed=primary is not None and primary >= policy.floor,
+                passed=gate.meets_floor,
                 metadata={
-                    policy.primary: primary if primary is not None else -1.0,
-                    "floor": policy.floor,
+                    gate.primary: gate.value if gate.value is not None else -1.0,
+                    "floor": gate.floor,
                 },
             ),
             dg.AssetCheckResult(
                 check_name=NO_REGRESSION,
-                passed=not verdict.regressions,
+                passed=gate.no_regression,
                 metadata={
                     "champion": f"v{champion.version}" if champion else "none",
-                    "tolerance": policy.tolerance,
-                    **{f"delta {k}": v for k, v in verdict.regressions.items()},
+                    "tolerance": gate.tolerance,
+                    **{f"delta {k}": v for k, v in gate.regressions.items()},
                 },
             ),
         ],

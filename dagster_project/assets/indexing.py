@@ -5,17 +5,9 @@ import time
 import dagster as dg
 
 from dagster_project.resources import DocsearchSettings, EncoderResource
-from lifecycle.builds import keep_learned_state
-from search.chunking import chunk_documents
+from lifecycle.builds import version_for_pipeline
 from search.encoding import EmbeddingCache
-from search.index import (
-    Embeddings,
-    assemble_index,
-    embed_chunks,
-    folder_bytes,
-    matching_version,
-    read_manifest,
-)
+from search.index import Embeddings, chunk_for_index, embed_chunks, folder_bytes, read_manifest
 from search.ingest import Document
 from search.progress import ProgressPrinter
 
@@ -40,9 +32,7 @@ def chunks(
     """Passages of at most ``chunk_tokens`` encoder tokens on sentence boundaries, with overlap."""
     config = docsearch.index_config()
     started = time.perf_counter()
-    result = chunk_documents(
-        source_documents, encoder.load(), config.chunk_tokens, config.chunk_overlap
-    )
+    result = chunk_for_index(source_documents, config, encoder.load())
     empty = [c.id for c in result if not c.text.strip()]
     context.log.info(f"{len(result)} chunks from {len(source_documents)} documents")
     return dg.MaterializeResult(
@@ -85,9 +75,7 @@ def embeddings(
     progress = ProgressPrinter(log=context.log.info, every=5.0)
     cache = EmbeddingCache(settings.cache_path)
     try:
-        result = embed_chunks(
-            chunks, docsearch.index_config(), model, cache, lambda d, t: progress("embed", d, t)
-        )
+        result = embed_chunks(chunks, docsearch.index_config(), model, cache, progress)
     finally:
         cache.close()
     context.log.info(
@@ -131,23 +119,14 @@ def index_version(
     chunks,
     embeddings: Embeddings,
 ):
-    """A new version in the IndexStore (not yet CURRENT: the registry's gate decides), or the
-    newest one again when corpus, config and encoder are all unchanged. Value: version and path."""
+    """A new version in the IndexStore (not yet CURRENT: the registry's gate decides) made from
+    the chunks and vectors above, or the newest stored one built from the same corpus, config
+    and encoder. Value: version, path, and whether it was reused."""
     store = docsearch.store()
-    config = docsearch.index_config()
-    model = encoder.load()
     started = time.perf_counter()
-    documents = {d.id: {"metadata": d.metadata} for d in source_documents}
-    version = matching_version(store, documents, config, model)
-    reused = version is not None
-    if version is None:
-        cache = EmbeddingCache(docsearch.settings().cache_path)
-        try:
-            index = assemble_index(source_documents, chunks, embeddings, config, model, cache)
-            index = keep_learned_state(index, store)
-        finally:
-            cache.close()
-        version = store.write(index, activate=False)
+    version, reused = version_for_pipeline(
+        store, source_documents, chunks, embeddings, docsearch.index_config(), encoder.load()
+    )
     path = store.path(version)
     manifest = read_manifest(path)
     context.log.info(f"index version {version} ({'reused' if reused else 'new'}) at {path}")

@@ -8,8 +8,6 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.resources import DocsearchSettings, MlflowTracker
-from lifecycle.registry import CHALLENGER, CHAMPION
-from search.index import folder_bytes, read_manifest
 
 GROUP = "registry"
 
@@ -43,30 +41,13 @@ def mlflow_run(
     """One MLflow run per index build: params, metrics, tags and artifacts (manifest, config,
     per-query results). A reused index version keeps the run it already has."""
     registry = mlflow.registry()
-    path = Path(index_version["path"])
-    run_id = registry.find_build(index_version["version"]) if index_version["reused"] else None
-    reused = run_id is not None
-    if run_id is None:
-        manifest = read_manifest(path)
-        build = manifest.get("build", {})
-        metrics = {
-            "build_seconds": build.get("seconds", 0.0),
-            "encode_seconds": build.get("encode_seconds", 0.0),
-            "documents": manifest["counts"]["documents"],
-            "chunks": manifest["counts"]["chunks"],
-            "chunks_embedded": build.get("chunks_embedded", 0),
-            "chunks_reused": build.get("chunks_reused", 0),
-            "index_bytes": folder_bytes(path),
-            **retrieval_evaluation["latency"],
-        }
-        run_id = registry.log_build(
-            path,
-            manifest,
-            retrieval_evaluation["evaluations"],
-            metrics,
-            tags={"dagster.run_id": context.run_id, "code_version": code_version()},
-        )
-    run_metrics = registry.run_metrics(run_id)
+    run_id, reused = registry.log_version(
+        index_version["path"],
+        retrieval_evaluation["evaluations"],
+        retrieval_evaluation["latency"],
+        tags={"dagster.run_id": context.run_id, "code_version": code_version()},
+        reused=index_version["reused"],
+    )
     context.log.info(f"MLflow run {run_id} ({'existing' if reused else 'new'})")
     return dg.MaterializeResult(
         value=run_id,
@@ -74,7 +55,7 @@ def mlflow_run(
             "run_id": run_id,
             "reused": reused,
             "tracking_uri": registry.tracking_uri,
-            **{k: float(v) for k, v in sorted(run_metrics.items())},
+            **{k: float(v) for k, v in sorted(registry.run_metrics(run_id).items())},
         },
     )
 
@@ -114,33 +95,32 @@ def champion_alias(
     """The gate: the version becomes ``champion`` (and the local CURRENT) when it reaches the
     floor without regressing against the champion; otherwise it is the ``challenger`` and the
     old champion keeps serving."""
-    registry = mlflow.registry()
-    before = registry.alias(CHAMPION)
-    if before is not None and str(before.version) == registered_version:
-        decision_text, reason, promoted = "unchanged", "this version is already the champion", True
-        numbers = {}
-    else:
-        decision, promoted = registry.promote(registered_version, docsearch.policy())
-        decision_text, reason = ("promote" if promoted else "reject"), decision.reason
+    settled = mlflow.registry().settle(registered_version, docsearch.policy())
+    decision = settled.decision
+    (context.log.info if settled.promoted else context.log.warning)(
+        f"gate: {settled.outcome} v{registered_version}: {settled.reason}"
+    )
+    numbers = {}
+    if decision is not None:
         numbers = {
             decision.primary: decision.value if decision.value is not None else -1.0,
             "floor": decision.floor,
             "tolerance": decision.tolerance,
             **{f"regression {k}": v for k, v in decision.regressions.items()},
         }
-    after = registry.alias(CHAMPION)
-    challenger = registry.alias(CHALLENGER)
-    log = context.log.info if promoted else context.log.warning
-    log(f"gate: {decision_text} v{registered_version}: {reason}")
     return dg.MaterializeResult(
-        value={"decision": decision_text, "champion": str(after.version) if after else None},
+        value={"decision": settled.outcome, "champion": settled.champion},
         metadata={
-            "decision": decision_text,
-            "reason": reason,
+            "decision": settled.outcome,
+            "reason": settled.reason,
             "candidate": f"v{registered_version}",
-            "champion_before": f"v{before.version}" if before else "none",
-            "champion": f"v{after.version}" if after else "none",
-            "challenger": f"v{challenger.version}" if challenger else "none",
+            "champion_before": _label(settled.champion_before),
+            "champion": _label(settled.champion),
+            "challenger": _label(settled.challenger),
             **numbers,
         },
     )
+
+
+def _label(version: str | None) -> str:
+    return f"v{version}" if version else "none"

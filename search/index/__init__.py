@@ -1,45 +1,47 @@
-"""The search index: build it, save it as a version, load it, search it."""
+"""The search index: build it, save it as a version, load it, search it.
 
-from search.index.incremental import (
+One module per seam: ``manifest`` (the folder's names and what its manifest records), ``disk``
+(writing and reading a folder), ``parts`` (vectors, FAISS and BM25 from a config), ``build``
+(the one function that assembles an index), ``query`` (the query path), ``search_index`` (the
+``SearchIndex`` callers hold), ``store`` (versions and CURRENT), ``versions`` (build or reuse),
+``changes`` (what changed since the newest version).
+"""
+
+from search.index.build import build_index, chunk_for_index
+from search.index.changes import (
     DocumentChanges,
-    Embeddings,
-    assemble_index,
     diff_documents,
-    embed_chunks,
     folder_bytes,
     folder_signature,
     indexed_hashes,
-    latest_version,
-    matching_version,
 )
-from search.index.search_index import (
+from search.index.manifest import (
+    CHUNKS,
+    DENSE,
+    DOCUMENTS,
     FORMAT_VERSION,
     MANIFEST,
     MEMORY,
-    BuildStats,
+    SPARSE,
     IndexLoadError,
-    ProgressFn,
-    SearchIndex,
-    SearchResult,
     corpus_fingerprint,
     encoder_identity,
     encoder_matches,
     read_manifest,
 )
-from search.index.store import (
-    CURRENT,
-    IndexStore,
-)
-from search.index.versions import (
-    BuiltIndex,
-    build_and_store,
-    build_or_reuse,
-)
+from search.index.parts import BuildStats, Embeddings, embed_chunks
+from search.index.query import SearchResult
+from search.index.search_index import SearchIndex
+from search.index.store import CURRENT, VERSIONS, IndexStore
+from search.index.versions import BuiltIndex, build_and_store, build_or_reuse
 
 __all__ = [
     "BuildStats",
     "BuiltIndex",
+    "CHUNKS",
     "CURRENT",
+    "DENSE",
+    "DOCUMENTS",
     "DocumentChanges",
     "Embeddings",
     "FORMAT_VERSION",
@@ -47,12 +49,14 @@ __all__ = [
     "IndexStore",
     "MANIFEST",
     "MEMORY",
-    "ProgressFn",
+    "SPARSE",
     "SearchIndex",
     "SearchResult",
-    "assemble_index",
+    "VERSIONS",
     "build_and_store",
+    "build_index",
     "build_or_reuse",
+    "chunk_for_index",
     "corpus_fingerprint",
     "diff_documents",
     "embed_chunks",
@@ -61,7 +65,5 @@ __all__ = [
     "folder_bytes",
     "folder_signature",
     "indexed_hashes",
-    "latest_version",
-    "matching_version",
     "read_manifest",
 ]

@@ -8,16 +8,11 @@ from pathlib import Path
 
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache, Encoder, load_encoder
-from search.index.search_index import (
-    IndexLoadError,
-    SearchIndex,
-    corpus_fingerprint,
-    encoder_matches,
-    read_manifest,
-)
+from search.index.manifest import IndexLoadError, corpus_fingerprint, read_manifest
+from search.index.search_index import SearchIndex
 from search.index.store import IndexStore
 from search.ingest import Document
-from search.progress import ProgressPrinter
+from search.progress import ProgressFn
 from search.settings import Settings
 
 
@@ -36,7 +31,7 @@ def build_and_store(
     settings: Settings,
     store: IndexStore,
     activate: bool = True,
-    progress: ProgressPrinter | None = None,
+    progress: ProgressFn | None = None,
 ) -> BuiltIndex:
     """Build an index (embedding through the cache) and write it as a new version."""
     cache = EmbeddingCache(settings.cache_path)
@@ -54,27 +49,22 @@ def build_or_reuse(
     settings: Settings,
     store: IndexStore,
     encoder: Encoder | None = None,
-    progress: ProgressPrinter | None = None,
+    progress: ProgressFn | None = None,
 ) -> BuiltIndex:
-    """Load the newest stored version built from the same corpus, config and model, else build
-    one. A new build becomes current only in a store with no current version: measuring a
-    configuration never replaces the version that serves (a promoted champion, say)."""
+    """Load the newest stored version built from the same corpus, config and model
+    (``IndexStore.find_reusable``), else build one. A new build becomes current only in a
+    store with no usable current version: measuring a configuration never replaces the
+    version that serves (a promoted champion, say)."""
     encoder = encoder or load_encoder(config.model, batch_size=config.batch_size)
-    wanted = corpus_fingerprint({d.id: {"metadata": d.metadata} for d in documents})
-    for version in reversed(store.versions()):
+    version = store.find_reusable(corpus_fingerprint(documents), config, encoder)
+    if version is not None:
         try:
-            manifest = read_manifest(store.path(version))
-            if (
-                manifest["corpus_fingerprint"] == wanted
-                and manifest["config_fingerprint"] == config.build_fingerprint()
-                and encoder_matches(manifest["model"], encoder)
-            ):
-                index = store.load(version, encoder)
-                # query-time settings come from the caller's config, not the stored one
-                index.config = config
-                return BuiltIndex(index, version, store.path(version), reused=True)
+            index = store.load(version, encoder)
         except IndexLoadError:
-            continue  # a broken version is skipped; a fresh build replaces it below
+            pass  # broken since it was checked: a fresh build replaces it below
+        else:
+            index.config = config  # query-time settings come from the caller, not the stored one
+            return BuiltIndex(index, version, store.path(version), reused=True)
     return build_and_store(
         documents,
         config,

@@ -5,6 +5,8 @@ import numpy as np
 
 from dagster_project.assets.indexing import chunks, embeddings, index_version
 from dagster_project.assets.ingestion import source_documents
+from search.encoding import EmbeddingCache
+from search.index import read_manifest
 
 
 def _context(resources):
@@ -34,7 +36,7 @@ def test_source_documents_accounts_for_every_file(resources):
     assert check.check_name == "files_accounted" and check.passed
 
 
-def test_chunks_embeddings_and_index_version(resources, docsearch):
+def test_chunks_embeddings_and_index_version(resources, docsearch, monkeypatch):
     outputs, _ = _outputs(resources)
     documents = outputs["source_documents"].value
     with _context(resources) as context:
@@ -53,6 +55,12 @@ def test_chunks_embeddings_and_index_version(resources, docsearch):
         again = embeddings(context, chunks=chunked.value)
     assert again.metadata["chunks_embedded"] == 0 and again.metadata["chunks_reused"] == 6
 
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("index_version redid the chunks or embeddings assets' work")
+
+    # the index is made from the chunks and vectors handed in: no chunking, no cache read
+    monkeypatch.setattr("search.index.build.chunk_documents", refuse)
+    monkeypatch.setattr(EmbeddingCache, "get_many", refuse)
     with _context(resources) as context:
         built = index_version(
             context, source_documents=documents, chunks=chunked.value, embeddings=embedded.value
@@ -63,6 +71,10 @@ def test_chunks_embeddings_and_index_version(resources, docsearch):
     assert store.current() is None  # CURRENT moves only when the gate promotes the version
     assert built.check_results[0].passed
     assert built.metadata["chunks"] == 6 and built.metadata["documents"] == 6
+    stats = read_manifest(store.path(built.value["version"]))["build"]
+    # the build stats are the embeddings step's: 6 encoded on its first run
+    assert (stats["chunks_embedded"], stats["chunks_reused"]) == (6, 0)
+    assert stats["encode_seconds"] == embedded.value.seconds
 
     with _context(resources) as context:
         same = index_version(

@@ -7,7 +7,8 @@ import pytest
 
 from dagster_project.assets import INDEX_ASSETS
 from dagster_project.automation import documents_sensor
-from lifecycle.registry import CHALLENGER, CHAMPION, Registry
+from lifecycle.registry import CHALLENGER, CHAMPION, MODEL_DIR, Registry
+from search.index import MANIFEST
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_first_build_is_logged_registered_and_champion(resources, docsearch, ins
     assert run.data.tags["dagster.run_id"] == result.run_id
     assert run.data.tags["gate.decision"] == "promote"
     artifacts = {a.path for a in registry.client.list_artifacts(run.info.run_id)}
-    assert {"manifest.json", "config.json", "evaluation", "index_model"} <= artifacts
+    assert {MANIFEST, "config.json", "evaluation", MODEL_DIR} <= artifacts
 
     # the registered pyfunc answers queries, and CURRENT serves the champion's index
     index = _metadata(result, "index_version")

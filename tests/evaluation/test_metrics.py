@@ -47,3 +47,20 @@ def test_judged_only_scores_condensed_lists():
     # condensed list: d2, d1 -> the relevant document at rank 2
     assert condensed["mrr_at_10"] == pytest.approx(1 / 2)
     assert condensed["ndcg_at_10"] == pytest.approx(1 / math.log2(3))
+
+
+def test_flat_metrics_name_each_mean_by_set():
+    from evaluation import METRICS, Evaluation, flat_metrics
+
+    sample = Evaluation({"ndcg_at_10": 0.5, "recall_at_100": 1.0, "mrr_at_10": 0.25}, {})
+    scifact = Evaluation({"ndcg_at_10": 0.7, "recall_at_100": 0.9, "mrr_at_10": 0.6}, {})
+    flat = flat_metrics({"sample": sample, "scifact": scifact})
+    assert flat == {
+        "sample/ndcg_at_10": 0.5,
+        "sample/recall_at_100": 1.0,
+        "sample/mrr_at_10": 0.25,
+        "scifact/ndcg_at_10": 0.7,
+        "scifact/recall_at_100": 0.9,
+        "scifact/mrr_at_10": 0.6,
+    }
+    assert {k.split("/")[1] for k in flat} == set(METRICS)

@@ -10,7 +10,7 @@ from evaluation.metrics import Evaluation
 from lifecycle.gate import GatePolicy, decide
 from lifecycle.registry import CHALLENGER, CHAMPION, Registry, resolve_champion
 from search.config import IndexConfig
-from search.index import IndexStore
+from search.index import MANIFEST, IndexStore, read_manifest
 from search.settings import Settings
 
 POLICY = GatePolicy(floor=0.5, tolerance=0.01)
@@ -41,6 +41,46 @@ def test_gate_within_tolerance_is_promoted():
     assert verdict.promote and verdict.regressions == {}
 
 
+def test_gate_checks_report_floor_and_regressions_whatever_the_decision():
+    from lifecycle.gate import check, is_quality_metric
+
+    champion = {"sample/ndcg_at_10": 0.80, "sample/recall_at_100": 1.0, "sample/seconds": 1.0}
+    # below the floor (0.45 < 0.5) and down 0.35 on nDCG, 0.02 on recall (both beyond 0.01)
+    new = {"sample/ndcg_at_10": 0.45, "sample/recall_at_100": 0.98, "sample/seconds": 9.0}
+    checks = check(new, champion, POLICY)
+    assert not checks.meets_floor and not checks.no_regression
+    assert checks.regressions == {
+        "sample/ndcg_at_10": pytest.approx(-0.35),
+        "sample/recall_at_100": pytest.approx(-0.02),
+    }
+    assert check(new, None, POLICY).regressions == {}  # no champion: nothing to regress from
+    assert decide(new, champion, POLICY).reason.endswith("is below the floor 0.5000")
+    # the gated names are evaluation's metric names under any set
+    assert is_quality_metric("scifact/mrr_at_10") and not is_quality_metric("sample/seconds")
+
+
+def test_the_tolerance_default_is_written_once():
+    # every interface defaults to GatePolicy's own tolerance (0.01: one point of nDCG@10)
+    assert GatePolicy().tolerance == GatePolicy.tolerance == 0.01
+
+
+def test_the_registry_package_keeps_its_names_and_leaves_the_environment_alone():
+    import subprocess
+    import sys
+
+    names = (
+        "CHAMPION CHALLENGER MODEL_NAME EXPERIMENT Registry Champion IndexModel resolve_champion "
+        "activate_local quality_metrics HISTORY_TAG INDEX_VERSION_TAG INDEX_PATH_TAG INDEX_ROOT_TAG"
+    )
+    code = (
+        "import os; os.environ.pop('MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR', None); "
+        f"from lifecycle.registry import {', '.join(names.split())}; "
+        "print('MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR' in os.environ)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # importing the library writes no environment variable
+
+
 @pytest.fixture
 def settings(home) -> Settings:
     return Settings(home=home, docs=home / "docs", model="hashing-128")
@@ -62,11 +102,10 @@ def _build(settings, tiny_docs, hashing_encoder, registry, ndcg, per_query):
             q: {"ndcg_at_10": v, "recall_at_100": 1.0, "mrr_at_10": v} for q, v in per_query.items()
         },
     )
-    import json
 
     run_id = registry.log_build(
         path,
-        json.loads((path / "manifest.json").read_text()),
+        read_manifest(path),
         {"sample": evaluation},
         {"chunks": 6},
     )
@@ -129,7 +168,7 @@ def test_champion_is_downloaded_when_the_local_index_is_gone(settings, tiny_docs
     shutil.rmtree(IndexStore(settings.index_root()).path(index1))
     label, path = resolve_champion(settings)
     assert path.is_relative_to(settings.models_dir)
-    assert Path(path, "manifest.json").is_file()
+    assert Path(path, MANIFEST).is_file()
 
 
 def test_a_champion_rescored_on_new_feedback_keeps_the_fresh_score(settings):

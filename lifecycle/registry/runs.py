@@ -1,0 +1,188 @@
+"""One MLflow run per index build: its params, metrics, tags and artifacts."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Self
+
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+from evaluation import Evaluation, flat_metrics
+from lifecycle.registry.names import (
+    EXPERIMENT,
+    INDEX_PATH_TAG,
+    INDEX_ROOT_TAG,
+    INDEX_VERSION_TAG,
+    MODEL_NAME,
+)
+from search.index import MANIFEST, IndexStore, folder_bytes, read_manifest
+from search.settings import Settings
+
+EVALUATION_DIR = "evaluation"  # run artifacts: evaluation/<set>.json with per-query values
+
+
+class RunLog:
+    """The runs of index builds in one MLflow experiment, through one ``MlflowClient``."""
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        artifact_root: str | Path | None = None,
+        model_name: str = MODEL_NAME,
+        experiment: str = EXPERIMENT,
+    ) -> None:
+        if tracking_uri.startswith("sqlite:///"):
+            Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.tracking_uri = tracking_uri
+        self.artifact_root = Path(artifact_root) if artifact_root else None
+        self.model_name = model_name
+        self.experiment = experiment
+        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(settings.mlflow_uri, settings.mlflow_artifacts)
+
+    def experiment_id(self) -> str:
+        found = self.client.get_experiment_by_name(self.experiment)
+        if found is not None:
+            return found.experiment_id
+        location = None
+        if self.artifact_root is not None:
+            self.artifact_root.mkdir(parents=True, exist_ok=True)
+            location = self.artifact_root.resolve().as_uri()
+        return self.client.create_experiment(self.experiment, artifact_location=location)
+
+    def log_build(
+        self,
+        index_path: str | Path,
+        manifest: Mapping,
+        evaluations: Mapping[str, Evaluation],
+        metrics: Mapping[str, float],
+        tags: Mapping[str, str] = (),
+        run_name: str | None = None,
+    ) -> str:
+        """One run per index build: params, metrics, tags and artifacts. Returns the run id."""
+        index_path = Path(index_path)
+        all_metrics = {**metrics, **flat_metrics(evaluations)}
+        all_tags = {
+            INDEX_VERSION_TAG: index_path.name,
+            INDEX_PATH_TAG: str(index_path.resolve()),
+            INDEX_ROOT_TAG: str(IndexStore.root_of(index_path)),
+            **dict(tags),
+        }
+        run = self.client.create_run(
+            self.experiment_id(), run_name=run_name or f"index {index_path.name}"
+        )
+        run_id = run.info.run_id
+        try:
+            self.client.log_batch(
+                run_id,
+                metrics=[Metric(k, float(v), 0, 0) for k, v in sorted(all_metrics.items())],
+                params=[Param(k, str(v)) for k, v in build_params(index_path, manifest).items()],
+                tags=[RunTag(k, str(v)) for k, v in all_tags.items()],
+            )
+            self.client.log_artifact(run_id, str(index_path / MANIFEST))
+            self.client.log_dict(run_id, dict(manifest["config"]), "config.json")
+            for name, evaluation in evaluations.items():
+                self.client.log_dict(
+                    run_id,
+                    {"mean": evaluation.mean, "per_query": evaluation.per_query},
+                    f"{EVALUATION_DIR}/{name}.json",
+                )
+        except Exception:
+            self.client.set_terminated(run_id, "FAILED")
+            raise
+        self.client.set_terminated(run_id)
+        return run_id
+
+    def log_version(
+        self,
+        index_path: str | Path,
+        evaluations: Mapping[str, Evaluation],
+        metrics: Mapping[str, float],
+        tags: Mapping[str, str] = (),
+        reused: bool = False,
+    ) -> tuple[str, bool]:
+        """(run id, whether it existed) of an index version's run: a reused version keeps the
+        run it already has; otherwise a new run with the build's own metrics (time, counts,
+        size), ``metrics`` (latency, say) and the evaluations."""
+        index_path = Path(index_path)
+        run_id = self.find_build(index_path.name) if reused else None
+        if run_id is not None:
+            return run_id, True
+        manifest = read_manifest(index_path)
+        measured = {**build_metrics(index_path, manifest), **metrics}
+        return self.log_build(index_path, manifest, evaluations, measured, tags), False
+
+    def find_build(self, index_version: str) -> str | None:
+        """The run that logged ``index_version``, if one did."""
+        runs = self.client.search_runs(
+            [self.experiment_id()],
+            f"tags.`{INDEX_VERSION_TAG}` = '{index_version}'",
+            max_results=1,
+        )
+        return runs[0].info.run_id if runs else None
+
+    def run_metrics(self, run_id: str) -> dict[str, float]:
+        return dict(self.client.get_run(run_id).data.metrics)
+
+    def set_run_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def evaluations(self, run_id: str) -> dict[str, Evaluation]:
+        """The per-query results a run logged, by evaluation set."""
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(self.client.download_artifacts(run_id, EVALUATION_DIR, tmp))
+            out = {}
+            for path in sorted(folder.glob("*.json")):
+                data = json.loads(path.read_text())
+                out[path.stem] = Evaluation(mean=data["mean"], per_query=data["per_query"])
+        return out
+
+
+def build_metrics(index_path: Path, manifest: Mapping) -> dict[str, float]:
+    """What a run records of the build itself: time, counts, what was encoded, size on disk."""
+    build = manifest.get("build", {})
+    return {
+        "build_seconds": build.get("seconds", 0.0),
+        "encode_seconds": build.get("encode_seconds", 0.0),
+        "documents": manifest["counts"]["documents"],
+        "chunks": manifest["counts"]["chunks"],
+        "chunks_embedded": build.get("chunks_embedded", 0),
+        "chunks_reused": build.get("chunks_reused", 0),
+        "index_bytes": folder_bytes(index_path),
+    }
+
+
+def build_params(index_path: Path, manifest: Mapping) -> dict:
+    """What a run records as params: the encoder, the build and fusion config, fingerprints."""
+    config, model = manifest["config"], manifest["model"]
+    return {
+        "encoder_id": model["id"],
+        "encoder_fingerprint": model["fingerprint"],
+        "query_encoder_fingerprint": model.get("query_fingerprint", model["fingerprint"]),
+        "encoder_dim": model["dim"],
+        **{
+            k: config[k]
+            for k in (
+                "chunk_tokens",
+                "chunk_overlap",
+                "title_in_chunks",
+                "bm25_k1",
+                "bm25_b",
+                "bm25_method",
+                "fusion",
+                "rrf_k",
+                "dense_weight",
+            )
+        },
+        "faiss_index": manifest["dense_index"],
+        "corpus_fingerprint": manifest["corpus_fingerprint"],
+        "config_fingerprint": manifest["config_fingerprint"],
+        "index_version": index_path.name,
+    }

@@ -1,0 +1,109 @@
+"""An index folder written and read back: the files ``search.index.manifest`` names."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from search.chunking import Chunk
+from search.config import IndexConfig
+from search.encoding import Encoder, load_encoder
+from search.index.manifest import (
+    CHUNKS,
+    DENSE,
+    DOCUMENTS,
+    MANIFEST,
+    MEMORY,
+    SPARSE,
+    IndexLoadError,
+    check_encoder,
+    checksums,
+    new_manifest,
+    read_manifest,
+    verify_files,
+)
+from search.retrieval import DenseIndex, FeedbackMemory, SparseIndex
+
+if TYPE_CHECKING:
+    from search.index.search_index import SearchIndex
+
+
+class StoredIndex(NamedTuple):
+    """What an index folder holds, in ``SearchIndex``'s constructor order."""
+
+    config: IndexConfig
+    encoder: Encoder
+    chunks: list[Chunk]
+    documents: dict[str, dict]
+    dense: DenseIndex
+    sparse: SparseIndex
+    manifest: dict
+    memory: FeedbackMemory | None
+
+
+def write_index(index: SearchIndex, folder: Path) -> dict:
+    """Write ``index`` into ``folder`` (which must not exist); returns the manifest written."""
+    folder.mkdir(parents=True, exist_ok=False)
+    index.dense.save(folder / DENSE)
+    index.sparse.save(folder / SPARSE)
+    with open(folder / CHUNKS, "w", encoding="utf-8") as fh:
+        for c in index.chunks:
+            fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+    with open(folder / DOCUMENTS, "w", encoding="utf-8") as fh:
+        for doc_id, info in index.documents.items():
+            fh.write(json.dumps({"id": doc_id, **info}, ensure_ascii=False) + "\n")
+    if index.memory is not None:
+        index.memory.save(folder / MEMORY)
+    stats = index.build_stats
+    manifest = new_manifest(
+        config=index.config,
+        encoder=index.encoder,
+        dense_index=index.dense.kind,
+        documents=index.documents,
+        chunks=len(index.chunks),
+        build=stats.__dict__ if stats else {},
+        memory=index.memory.describe() if index.memory is not None else None,
+        files=checksums(folder),  # before the manifest exists: it lists every other file
+    )
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
+    """Read an index folder, verifying its manifest and checksums before reading any file.
+
+    Without ``encoder`` the one the manifest names is loaded; a given encoder must be the one
+    that built the index (both its passage and its query side).
+    """
+    manifest = read_manifest(folder)
+    verify_files(folder, manifest)
+    model = manifest["model"]
+    encoder = encoder or load_encoder(model["id"])
+    check_encoder(folder, model, encoder)
+    documents = read_documents(folder)
+    chunks = [
+        Chunk(**row, metadata=documents[row["doc_id"]]["metadata"])
+        for row in _rows(folder / CHUNKS)
+    ]
+    dense = DenseIndex.load(folder / DENSE, manifest["dense_index"])
+    sparse = SparseIndex.load(folder / SPARSE)
+    if len(dense) != len(chunks) or len(sparse) != len(documents):
+        raise IndexLoadError(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
+    memory = None
+    if manifest.get("memory"):
+        memory = FeedbackMemory.load(folder / MEMORY).for_encoder(encoder)
+    config = IndexConfig.from_dict(manifest["config"])
+    return StoredIndex(config, encoder, chunks, documents, dense, sparse, manifest, memory)
+
+
+def read_documents(folder: str | Path) -> dict[str, dict]:
+    """``{doc_id: {"title", "metadata"}}`` of a saved index, without loading the rest."""
+    return {row.pop("id"): row for row in _rows(Path(folder) / DOCUMENTS)}
+
+
+def _rows(path: Path) -> Iterator[dict]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)

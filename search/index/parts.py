@@ -1,0 +1,68 @@
+"""The parts an index is made of, each made from an ``IndexConfig``: chunk vectors (through the
+embedding cache), the FAISS index over them, the BM25 index over documents; and a build's stats."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from search.chunking import Chunk
+from search.config import IndexConfig
+from search.encoding import EmbeddingCache, Encoder, embed_with_cache
+from search.progress import ProgressFn
+from search.retrieval import DenseIndex, SparseIndex
+
+EMBED = "embed"  # the progress stage of encoding chunks
+
+
+@dataclass(frozen=True)
+class BuildStats:
+    """What one build did; recorded in the manifest under ``build``."""
+
+    documents: int
+    chunks: int
+    chunks_embedded: int  # encoded by the model
+    chunks_reused: int  # read back from the embedding cache
+    seconds: float
+    encode_seconds: float
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """Vectors for chunks, row for row, and how many had to be encoded."""
+
+    vectors: np.ndarray
+    chunks_embedded: int
+    chunks_reused: int
+    seconds: float
+
+
+def embed_chunks(
+    chunks: Sequence[Chunk],
+    config: IndexConfig,
+    encoder: Encoder,
+    cache: EmbeddingCache | None,
+    progress: ProgressFn | None = None,
+) -> Embeddings:
+    """Embed chunk texts through the cache: unchanged text is read back, never re-encoded."""
+    started = time.perf_counter()
+    texts = [c.embedding_text(config.title_in_chunks) for c in chunks]
+    # embed_with_cache reports (done, total); the index speaks ProgressFn (stage, done, total)
+    report = (lambda done, total: progress(EMBED, done, total)) if progress else None
+    vectors, encoded = embed_with_cache(encoder, texts, cache, report)
+    return Embeddings(vectors, encoded, len(texts) - encoded, time.perf_counter() - started)
+
+
+def dense_index(vectors: np.ndarray, config: IndexConfig) -> DenseIndex:
+    """Exact inner product up to ``approximate_above`` chunks, HNSW above."""
+    return DenseIndex.build(vectors, config.approximate_above, config.hnsw_m, config.hnsw_ef_search)
+
+
+def bm25_index(texts: list[str], config: IndexConfig) -> SparseIndex:
+    """One BM25 text per document, in the index's document order."""
+    return SparseIndex.build(
+        texts, config.bm25_k1, config.bm25_b, config.bm25_method, config.stemmer, config.stopwords
+    )
