@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,8 @@ from search.settings import Settings
 logger = logging.getLogger(__name__)
 
 CHAMPION_TTL_S = 30  # how often a new MLflow champion is looked for
-CHAMPION = "MLflow champion"
-LOCAL = "newest local index"
+FROM_REGISTRY = "MLflow champion"  # where the served version came from (shown in the sidebar)
+FROM_LOCAL_STORE = "newest local index"
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class Serving:
 
     version: str  # the index version folder: what feedback rows and monitoring name
     path: str
-    source: str  # CHAMPION or LOCAL
+    source: str  # FROM_REGISTRY or FROM_LOCAL_STORE
     label: str = ""  # e.g. "docsearch-index v3" for a registered champion
     note: str = ""  # why the registry was not used, when it was not
 
@@ -57,7 +56,7 @@ def resolve_serving(home: str, index_root: str) -> Serving | None:
             # a champion still in its IndexStore keeps its folder name, so feedback logged
             # under it lines up with the same index served as the local fallback
             version = path.name if path.parent.name == "versions" else str(label)
-            return Serving(version, str(path), CHAMPION, str(label))
+            return Serving(version, str(path), FROM_REGISTRY, str(label))
         note = "no MLflow champion yet"
     except ImportError:
         note = "no model registry is installed"
@@ -68,7 +67,7 @@ def resolve_serving(home: str, index_root: str) -> Serving | None:
     version = store.current() or (store.versions() or [None])[-1]
     if version is None:
         return None
-    return Serving(version, str(store.path(version)), LOCAL, note=note)
+    return Serving(version, str(store.path(version)), FROM_LOCAL_STORE, note=note)
 
 
 @st.cache_resource(show_spinner="Loading the encoder…")
@@ -115,7 +114,8 @@ def store() -> FeedbackStore:
 
 
 def llm() -> LLMConfig | None:
-    return LLMConfig.from_env(os.environ)
+    s = settings()
+    return LLMConfig.configured(s.llm_url, s.llm_model, s.llm_api_key)
 
 
 def session_id() -> str:
