@@ -9,12 +9,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # streamlit puts app/ on the path, not the repository root
     sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import streamlit as st  # noqa: E402
 
 from app import runtime  # noqa: E402
+from search.settings import LIBRARY_ENVIRONMENT  # noqa: E402
+
+for _name, _value in LIBRARY_ENVIRONMENT.items():  # before any model library is imported
+    os.environ.setdefault(_name, _value)
 
 st.set_page_config(page_title="docsearch", page_icon=":material/search:", layout="wide")
 runtime.sidebar(runtime.serving())

@@ -74,9 +74,7 @@ retrain_job = dg.define_asset_job(
     "new clicks and votes on the served index's versions have arrived since the last request.",
 )
 def feedback_sensor(context: dg.SensorEvaluationContext, docsearch: DocsearchSettings):
-    import os
-
-    threshold = int(os.environ.get("DOCSEARCH_RETRAIN_MIN_FEEDBACK", "200"))
+    threshold = docsearch.settings().retrain_min_feedback
     versions = docsearch.store().versions()
     if not versions:
         return dg.SkipReason("no index has been built yet")

@@ -14,21 +14,14 @@ from dagster_project.automation import (
     retrain_job,
 )
 from dagster_project.resources import DocsearchSettings, make_resources
-from search.settings import Settings
+from search.settings import LIBRARY_ENVIRONMENT, Settings
 
+# The code location is where this process starts: the libraries' environment is set here,
+# before any model library is imported (they are imported lazily, inside the assets).
+for _name, _value in LIBRARY_ENVIRONMENT.items():
+    os.environ.setdefault(_name, _value)
 
-def _env(name: str) -> dg.EnvVar | str:
-    """Bind a field to an environment variable when it is set; empty means the default."""
-    return dg.EnvVar(name) if os.environ.get(name) else ""
-
-
-docsearch = DocsearchSettings(
-    home=_env("DOCSEARCH_HOME"),
-    docs=_env("DOCSEARCH_DOCS"),
-    model=_env("DOCSEARCH_MODEL"),
-    mlflow_uri=_env("MLFLOW_TRACKING_URI"),
-    scifact=_env("DOCSEARCH_EVAL_SCIFACT"),
-)
+docsearch = DocsearchSettings()  # every field from the product's settings (the environment)
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
@@ -36,5 +29,5 @@ defs = dg.Definitions(
     schedules=[nightly_evaluation],
     sensors=[documents_sensor, feedback_sensor],
     # pickled asset values: <DOCSEARCH_HOME>/dagster/storage
-    resources=make_resources(docsearch, Settings.from_env().home / "dagster" / "storage"),
+    resources=make_resources(docsearch, Settings.from_env().dagster_home / "storage"),
 )

@@ -1,7 +1,6 @@
 """Resources: deployment settings and storage paths, the encoder, the MLflow tracker."""
 
 import functools
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -12,14 +11,14 @@ from lifecycle.registry import Registry
 from search.config import IndexConfig
 from search.encoding import Encoder, load_encoder
 from search.index import IndexStore
-from search.settings import Settings, sample_set_path
+from search.settings import Settings
 
 
 class DocsearchSettings(dg.ConfigurableResource):
     """Where state lives, what to index and evaluate, and the promotion gate.
 
-    An empty field means "from the environment" (DOCSEARCH_HOME, DOCSEARCH_DOCS, DOCSEARCH_MODEL,
-    MLFLOW_TRACKING_URI, DOCSEARCH_EVAL_SCIFACT), with the defaults of ``search.settings``.
+    An empty field means "as the product's settings say" (``search.settings.Settings``: the
+    environment, else its defaults); a value set here (in code or the launchpad) overrides it.
     """
 
     home: str = ""
@@ -32,13 +31,14 @@ class DocsearchSettings(dg.ConfigurableResource):
     regression_tolerance: float = GatePolicy.tolerance
 
     def settings(self) -> Settings:
-        overrides = {
-            "DOCSEARCH_HOME": self.home,
-            "DOCSEARCH_DOCS": self.docs,
-            "DOCSEARCH_MODEL": self.model,
-            "MLFLOW_TRACKING_URI": self.mlflow_uri,
-        }
-        return Settings.from_env({**os.environ, **{k: v for k, v in overrides.items() if v}})
+        return Settings.from_env(
+            home=self.home,
+            docs=self.docs,
+            model=self.model,
+            mlflow_uri=self.mlflow_uri,
+            sample_set=self.sample_set,
+            eval_scifact=self.scifact,
+        )
 
     def index_config(self) -> IndexConfig:
         """The product's config with the serving encoder (a promoted fine-tuned one, if any)."""
@@ -50,11 +50,7 @@ class DocsearchSettings(dg.ConfigurableResource):
 
     def labeled_sets(self) -> dict[str, Path]:
         """Evaluation sets by name: the sample's own queries always, SciFact when configured."""
-        sets = {"sample": Path(self.sample_set) if self.sample_set else sample_set_path()}
-        scifact = self.scifact or os.environ.get("DOCSEARCH_EVAL_SCIFACT", "")
-        if scifact:
-            sets["scifact"] = Path(scifact)
-        return sets
+        return self.settings().labeled_sets()
 
     def policy(self) -> GatePolicy:
         return GatePolicy(floor=self.ndcg_floor, tolerance=self.regression_tolerance)

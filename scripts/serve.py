@@ -1,8 +1,9 @@
 """`make run`: build and promote the default index if nothing serves yet, then start the Dagster
 UI, the MLflow UI and (when present) the Streamlit app on 127.0.0.1; Ctrl-C stops them all.
 
-Ports: DOCSEARCH_DAGSTER_PORT (3000), DOCSEARCH_MLFLOW_PORT (5000), DOCSEARCH_APP_PORT (8501).
-Dagster keeps its runs, schedules and sensor state in SQLite under <DOCSEARCH_HOME>/dagster.
+Ports and address come from the settings (DOCSEARCH_DAGSTER_PORT, DOCSEARCH_MLFLOW_PORT,
+DOCSEARCH_APP_PORT, DOCSEARCH_HOST; see the README's configuration table). Dagster keeps its runs,
+schedules and sensor state in SQLite under <DOCSEARCH_HOME>/dagster.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from search.settings import Settings  # noqa: E402
+from search.settings import LIBRARY_ENVIRONMENT, Settings, SettingsError  # noqa: E402
 
 DAGSTER_YAML = """\
 # Dagster instance for docsearch: the default SQLite storage under this folder.
@@ -29,11 +30,9 @@ telemetry:
 
 
 def _environment(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("HF_HUB_OFFLINE", "1")
-    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env = {**LIBRARY_ENVIRONMENT, **os.environ}
     env["DOCSEARCH_HOME"] = str(settings.home)
-    dagster_home = settings.home / "dagster"
+    dagster_home = settings.dagster_home
     dagster_home.mkdir(parents=True, exist_ok=True)
     if not (dagster_home / "dagster.yaml").exists():
         (dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
@@ -95,11 +94,18 @@ def ensure_champion(settings: Settings, env: dict[str, str]) -> None:
 
 
 def main() -> int:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     env = _environment(settings)
-    dagster_port = int(os.environ.get("DOCSEARCH_DAGSTER_PORT", "3000"))
-    mlflow_port = int(os.environ.get("DOCSEARCH_MLFLOW_PORT", "5000"))
-    app_port = int(os.environ.get("DOCSEARCH_APP_PORT", "8501"))
+    host = settings.host
+    dagster_port, mlflow_port, app_port = (
+        settings.dagster_port,
+        settings.mlflow_port,
+        settings.app_port,
+    )
     ensure_champion(settings, env)
 
     settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
@@ -111,11 +117,11 @@ def main() -> int:
                 "-m",
                 "dagster_project",
                 "-h",
-                "127.0.0.1",
+                host,
                 "-p",
                 str(dagster_port),
             ],
-            f"http://127.0.0.1:{dagster_port}",
+            f"http://{host}:{dagster_port}",
             "/server_info",
         ),
         "MLflow UI": (
@@ -127,13 +133,13 @@ def main() -> int:
                 "--default-artifact-root",
                 settings.mlflow_artifacts.resolve().as_uri(),
                 "--host",
-                "127.0.0.1",
+                host,
                 "--port",
                 str(mlflow_port),
                 "--workers",
                 "1",
             ],
-            f"http://127.0.0.1:{mlflow_port}",
+            f"http://{host}:{mlflow_port}",
             "/health",
         ),
     }
@@ -144,7 +150,7 @@ def main() -> int:
                 "run",
                 "app/streamlit_app.py",
                 "--server.address",
-                "127.0.0.1",
+                host,
                 "--server.port",
                 str(app_port),
                 "--server.headless",
@@ -152,7 +158,7 @@ def main() -> int:
                 "--browser.gatherUsageStats",
                 "false",
             ],
-            f"http://127.0.0.1:{app_port}",
+            f"http://{host}:{app_port}",
             "/_stcore/health",
         )
 

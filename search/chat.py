@@ -9,7 +9,6 @@ from the same numbered passages instead; any failure there falls back to the ext
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -88,14 +87,12 @@ class LLMConfig:
     timeout: float = 60.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> LLMConfig | None:
-        """``DOCSEARCH_LLM_URL`` and ``DOCSEARCH_LLM_MODEL`` (and ``DOCSEARCH_LLM_API_KEY``),
-        or None when they are not both set. Call at the edges only."""
-        env = os.environ if env is None else env
-        url, model = env.get("DOCSEARCH_LLM_URL", ""), env.get("DOCSEARCH_LLM_MODEL", "")
+    def configured(cls, url: str, model: str, api_key: str = "") -> LLMConfig | None:
+        """The endpoint when both its URL and model are given (``Settings.llm_url`` and
+        ``llm_model``), else None: answers stay extractive."""
         if not (url and model):
             return None
-        return cls(url.rstrip("/"), model, env.get("DOCSEARCH_LLM_API_KEY", ""))
+        return cls(url.rstrip("/"), model, api_key)
 
 
 def content_terms(text: str) -> list[str]:

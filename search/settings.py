@@ -1,29 +1,93 @@
-"""Deployment settings: where state lives and which documents to index. Read at the edges only."""
+"""Deployment settings: the one place that reads environment variables.
+
+``Settings.from_env()`` is called by the interfaces only (the CLI, the Streamlit app, the Dagster
+definitions, ``make run``, the benchmarks); the layers below receive a ``Settings`` or plain
+values and never read or write ``os.environ``. Each field documents itself: the README's
+configuration table is generated from these fields (``python -m search.settings``) and a test
+checks that the two agree.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from search.config import DEFAULT_MODEL
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_HOME = ".docsearch"  # relative to the working directory; git ignores it
-DEFAULT_DOCS = "data/sample/docs"
-SAMPLE_SET = "data/sample"
+SAMPLE_SET = PROJECT_ROOT / "data" / "sample"
+
+# What the libraries underneath read from the environment. The interfaces apply these (without
+# overriding what the user set) before those libraries are imported: Hugging Face reads
+# HF_HUB_OFFLINE at import time, and models cannot be downloaded here.
+LIBRARY_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",  # models come from local folders or the packaged weights
+    "TOKENIZERS_PARALLELISM": "false",  # no tokenizer threads forked into worker processes
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",  # no progress bars in logs
+    "WANDB_DISABLED": "true",  # fine-tuning reports to nobody
+}
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Paths of all runtime state, under one folder (``DOCSEARCH_HOME``)."""
+class SettingsError(ValueError):
+    """An environment variable holds a value the product cannot use."""
 
-    home: Path
-    docs: Path
-    model: str
-    mlflow_uri: str = ""  # empty: a SQLite store under home
-    feedback_url: str = ""  # empty: a SQLite file under home
-    index_name: str = "default"
 
-    def __post_init__(self) -> None:
+class Settings(BaseSettings):
+    """Where runtime state lives, what to index, which services run where."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOCSEARCH_", frozen=True, extra="ignore", populate_by_name=True
+    )
+
+    home: Path = Field(
+        Path(".docsearch"), description="all runtime state (relative to the working directory)"
+    )
+    docs: Path = Field(SAMPLE_SET / "docs", description="the documents folder to index")
+    model: str = Field(
+        DEFAULT_MODEL, description="encoder: a local path, or a hub name with internet"
+    )
+    index_name: str = Field(
+        "default", description="the served index, under `$DOCSEARCH_HOME/indexes`"
+    )
+    mlflow_uri: str = Field(
+        "",
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "DOCSEARCH_MLFLOW_URI"),
+        description="MLflow tracking and registry store (empty: SQLite under the home)",
+    )
+    feedback_url: str = Field(
+        "", description="feedback store, any SQLAlchemy URL (empty: SQLite under the home)"
+    )
+    sample_set: Path = Field(
+        SAMPLE_SET, description="labeled queries every build is evaluated and gated on"
+    )
+    eval_scifact: Path | None = Field(
+        None,
+        description="a BEIR SciFact folder: also evaluate every build on it (first run encodes it, ~10 min on CPU)",
+    )
+    host: str = Field("127.0.0.1", description="address the UIs bind to (`make run`)")
+    dagster_port: int = Field(3000, description="port of the Dagster UI")
+    mlflow_port: int = Field(5000, description="port of the MLflow UI")
+    app_port: int = Field(8501, description="port of the search app")
+    retrain_min_feedback: int = Field(
+        200, description="new clicks and votes that start `retrain_job` (the feedback sensor)"
+    )
+    llm_url: str = Field("", description="OpenAI-compatible base URL for generated chat answers")
+    llm_model: str = Field("", description="model name sent to that endpoint (both must be set)")
+    llm_api_key: str = Field("", description="bearer token for that endpoint, if it needs one")
+
+    @field_validator("home", "docs", "sample_set", "eval_scifact", mode="after")
+    @classmethod
+    def _absolute(cls, path: Path | None) -> Path | None:
+        return None if path is None else path.expanduser().resolve()
+
+    @field_validator("eval_scifact", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return value or None
+
+    def model_post_init(self, _context) -> None:
         if not self.mlflow_uri:
             object.__setattr__(
                 self, "mlflow_uri", f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
@@ -32,24 +96,15 @@ class Settings:
             object.__setattr__(self, "feedback_url", f"sqlite:///{self.home / 'feedback.sqlite'}")
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> Settings:
-        from search.config import DEFAULT_MODEL
+    def from_env(cls, **overrides) -> Settings:
+        """Settings from the environment, ``overrides`` (field names) taking precedence.
+        A malformed value raises SettingsError naming the variable and what it must be."""
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v not in (None, "")})
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc)) from None
 
-        env = os.environ if env is None else env
-        home = Path(env.get("DOCSEARCH_HOME") or DEFAULT_HOME).expanduser().resolve()
-        docs = (
-            Path(env.get("DOCSEARCH_DOCS") or _project_relative(DEFAULT_DOCS))
-            .expanduser()
-            .resolve()
-        )
-        return cls(
-            home=home,
-            docs=docs,
-            model=env.get("DOCSEARCH_MODEL") or DEFAULT_MODEL,
-            mlflow_uri=env.get("MLFLOW_TRACKING_URI", ""),
-            feedback_url=env.get("DOCSEARCH_FEEDBACK_URL", ""),
-        )
-
+    # ------------------------------------------------------------------ derived paths
     @property
     def cache_path(self) -> Path:
         return self.home / "cache" / "embeddings.sqlite"
@@ -62,15 +117,65 @@ class Settings:
         return self.home / "models"
 
     @property
+    def training_dir(self) -> Path:
+        return self.home / "training"
+
+    @property
     def mlflow_artifacts(self) -> Path:
         return self.home / "mlflow" / "artifacts"
 
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
 
-def _project_relative(path: str) -> str:
-    """Paths of the shipped sample resolve against the project, whatever the working directory."""
-    candidate = PROJECT_ROOT / path
-    return str(candidate) if candidate.exists() else path
+    def labeled_sets(self) -> dict[str, Path]:
+        """Evaluation sets by name: the sample's own queries always, SciFact when configured."""
+        sets = {"sample": self.sample_set}
+        if self.eval_scifact is not None:
+            sets["scifact"] = self.eval_scifact
+        return sets
 
 
-def sample_set_path() -> Path:
-    return PROJECT_ROOT / SAMPLE_SET
+def env_name(field: str) -> str:
+    """The environment variable a field is read from (its first alias, else the prefix)."""
+    info = Settings.model_fields[field]
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"{Settings.model_config['env_prefix']}{field.upper()}"
+
+
+def environment_table() -> str:
+    """The README's configuration table, generated from the fields."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for field, info in Settings.model_fields.items():
+        default = info.default
+        if isinstance(default, Path):
+            shown = (
+                default.relative_to(PROJECT_ROOT).as_posix()
+                if default.is_relative_to(PROJECT_ROOT)
+                else str(default)
+            )
+        else:
+            shown = "" if default in (None, "") else str(default)
+        rows.append(
+            f"| `{env_name(field)}` | {f'`{shown}`' if shown else 'unset'} | {info.description} |"
+        )
+    for name, value in LIBRARY_ENVIRONMENT.items():
+        rows.append(
+            f"| `{name}` | `{value}` | set for the libraries underneath unless already set |"
+        )
+    return "\n".join(rows)
+
+
+def _explain(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        name = env_name(field) if field in Settings.model_fields else field
+        problems.append(f"{name}: {error['msg']}")
+    return "bad setting: " + "; ".join(problems)
+
+
+if __name__ == "__main__":
+    print(environment_table())

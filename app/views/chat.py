@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from app import runtime
 from app.render import answer_html, md, sources_html
-from lifecycle.feedback import search_and_log
-from search.chat import build_answer, passages_for, rewrite_question
+from lifecycle.conversation import ask
 
 served, index = runtime.current_index()
 store = runtime.store()
 session = runtime.session_id()
 llm = runtime.llm()
-turns: list[dict] = st.session_state.setdefault("chat_turns", [])
+turns: list = st.session_state.setdefault("chat_turns", [])  # lifecycle.conversation.Turn
 
 
 def _vote(key: str, answer_id: int) -> None:
@@ -36,52 +33,31 @@ if head[1].button("New chat", disabled=not turns):
 
 for turn in turns:
     with st.chat_message("user"):
-        st.markdown(md(turn["question"]))
+        st.markdown(md(turn.question))
     with st.chat_message("assistant"):
-        answer = turn["answer"]
-        if answer.note:
-            st.caption(md(answer.note))
-        st.markdown(answer_html(answer, turn["query_id"]), unsafe_allow_html=True)  # escaped
-        if answer.sources:
-            st.markdown(sources_html(answer, turn["query_id"]), unsafe_allow_html=True)  # escaped
-        if turn["rewritten"] != turn["question"]:
-            st.caption("Searched for: " + md(turn["rewritten"]))
-        key = f"answer-vote-{turn['answer_id']}"
-        st.feedback("thumbs", key=key, on_change=_vote, args=(key, turn["answer_id"]))
+        if turn.answer.note:
+            st.caption(md(turn.answer.note))
+        st.markdown(answer_html(turn.answer, turn.query_id), unsafe_allow_html=True)  # escaped
+        if turn.answer.sources:
+            st.markdown(sources_html(turn.answer, turn.query_id), unsafe_allow_html=True)
+        if turn.searched_for != turn.question:
+            st.caption("Searched for: " + md(turn.searched_for))
+        key = f"answer-vote-{turn.answer_id}"
+        st.feedback("thumbs", key=key, on_change=_vote, args=(key, turn.answer_id))
 
 question = st.chat_input("Ask a question about the documents")
 if question:
     with st.chat_message("user"):
         st.markdown(md(question))
-    started = time.perf_counter()
     with st.chat_message("assistant"), st.spinner("Searching and answering…"):
-        rewritten = rewrite_question(question, [t["rewritten"] for t in turns])
-        query_id, results = search_and_log(
-            index, store, rewritten, session, served.version, k=5, source="chat"
+        turn = ask(
+            index,
+            store,
+            question,
+            session_id=session,
+            version=served.version,
+            history=turns,
+            llm=llm,
         )
-        passages = passages_for(results, runtime.chunk_map(served.version, served.path), n=5)
-        answer = build_answer(
-            question, passages, index.encoder, llm, history=[t["question"] for t in turns]
-        )
-    latency_ms = (time.perf_counter() - started) * 1000
-    answer_id = store.log_answer(
-        session_id=session,
-        question=question,
-        rewritten_query=rewritten,
-        answer=answer.text,
-        cited_doc_ids=[p.doc_id for p in answer.cited()],
-        index_version=served.version,
-        mode=answer.mode,
-        query_id=query_id,
-        latency_ms=latency_ms,
-    )
-    turns.append(
-        {
-            "question": question,
-            "rewritten": rewritten,
-            "answer": answer,
-            "answer_id": answer_id,
-            "query_id": query_id,
-        }
-    )
+    turns.append(turn)
     st.rerun()

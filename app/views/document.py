@@ -36,7 +36,7 @@ st.caption(
         if x
     )
 )
-path = runtime.original_file(doc_id, meta)
+path = runtime.document_file(doc_id, meta)
 if path:
     st.download_button("Download the original", data=path.read_bytes, file_name=path.name)
-st.text(runtime.document_text(index, doc_id))
+st.text(index.document_text(doc_id))

@@ -102,12 +102,12 @@ if last:
                         "thumbs", key=vote_key, on_change=_vote, args=(vote_key, qid, r.doc_id)
                     )
                 with cols[1]:
-                    path = runtime.original_file(r.doc_id, r.metadata)
+                    path = runtime.document_file(r.doc_id, r.metadata)
                     st.download_button(
                         "Download",
                         data=path.read_bytes
                         if path
-                        else (lambda d=r.doc_id: runtime.document_text(index, d)),
+                        else (lambda d=r.doc_id: index.document_text(d)),
                         file_name=path.name if path else f"{r.doc_id.replace('/', '_')}.txt",
                         key=f"download-{qid}-{r.rank}",
                         on_click=_click,
@@ -128,4 +128,4 @@ if last:
                     args=(preview_key, qid, r.doc_id, r.rank),
                 ) as preview:
                     if preview.open:
-                        st.text(runtime.document_text(index, r.doc_id))
+                        st.text(index.document_text(r.doc_id))

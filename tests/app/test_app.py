@@ -173,7 +173,7 @@ def test_serves_the_mlflow_champion_and_follows_a_new_one(app_home, monkeypatch)
     assert _store().rows("queries")[-1]["index_version"] == new
 
     champion["now"] = Champion("docsearch-index v1", store.path(old))
-    runtime.resolve_serving.clear()  # what the 30-second TTL does by itself
+    runtime._serving.clear()  # what the 30-second TTL does by itself
     at = _search(at, "vpn error 809")
     assert "docsearch-index v1" in " ".join(c.value for c in at.sidebar.caption)
     assert _store().rows("queries")[-1]["index_version"] == old

@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from app.cli import main
 
 BEIR_TINY = Path(__file__).parent.parent / "fixtures" / "beir_tiny"
@@ -60,4 +62,34 @@ def test_build_then_search_with_filters(home, capsys, monkeypatch, tmp_path):
 
 def test_missing_dataset_is_a_clear_error(home, capsys, tmp_path):
     assert main(["eval", "--dataset", str(tmp_path / "nope")]) == 2
-    assert "No qrels" in capsys.readouterr().err
+    assert "nope is not a folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["eval", "--dataset", str(tmp_path / "empty")]) == 2
+    assert "No qrels for split" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["search", "x", "--k", "-5"], "-5 is out of range"),
+        (["search", "x", "--k", "0"], "0 is out of range"),
+        (["search", "x", "--k", "ten"], "'ten' is not a whole number"),
+        (["search", "x", "--after", "notadate"], "'notadate' is not a date"),
+        (["search", "x", "--format", "exe"], "invalid choice: 'exe'"),
+        (["build", "--docs", "/no/such/folder"], "/no/such/folder is not a folder"),
+        (["simulate-feedback", "--dataset", ".", "--noise", "1.5"], "1.5 is not between 0 and 1"),
+    ],
+)
+def test_nonsense_arguments_are_one_line_and_exit_code_2(home, capsys, argv, says):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+
+
+def test_a_bad_setting_is_one_line_and_exit_code_2(home, capsys, monkeypatch):
+    monkeypatch.setenv("DOCSEARCH_APP_PORT", "eighty")
+    assert main(["search", "x"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: bad setting: DOCSEARCH_APP_PORT: Input should be a valid integer, unable to parse "
+        "string as an integer"
+    )

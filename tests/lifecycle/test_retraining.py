@@ -23,7 +23,7 @@ from lifecycle.registry import CHALLENGER, CHAMPION, Registry
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache
 from search.index import IndexStore, SearchIndex
-from search.settings import Settings, sample_set_path
+from search.settings import SAMPLE_SET, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -77,8 +77,8 @@ def test_the_gate_labels_are_the_questions_training_never_saw(tiny_docs, hashing
 def world(tmp_path_factory, real_encoder):
     """A served champion over the sample corpus, and simulated users' feedback on it."""
     home = tmp_path_factory.mktemp("home")
-    settings = Settings(home=home, docs=sample_set_path() / "docs", model="all-MiniLM-L6-v2")
-    labeled = load_labeled_set(sample_set_path(), "test")
+    settings = Settings(home=home, docs=SAMPLE_SET / "docs", model="all-MiniLM-L6-v2")
+    labeled = load_labeled_set(SAMPLE_SET, "test")
     cache = EmbeddingCache(settings.cache_path)
     # a champion that trusts only BM25 (dense weight 0): the loop should learn to do better
     config = IndexConfig(dense_weight=0.0)

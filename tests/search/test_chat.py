@@ -16,6 +16,7 @@ from search.chat import (
 )
 from search.config import IndexConfig
 from search.index import SearchIndex
+from search.settings import Settings
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=64, chunk_overlap=8)
 
@@ -111,13 +112,8 @@ PASSAGES = [
 
 
 def test_generative_answer_posts_numbered_passages(fake_llm):
-    llm = LLMConfig.from_env(
-        {
-            "DOCSEARCH_LLM_URL": fake_llm + "/",
-            "DOCSEARCH_LLM_MODEL": "tiny",
-            "DOCSEARCH_LLM_API_KEY": "k",
-        }
-    )
+    settings = Settings(llm_url=fake_llm + "/", llm_model="tiny", llm_api_key="k")
+    llm = LLMConfig.configured(settings.llm_url, settings.llm_model, settings.llm_api_key)
     answer = build_answer("How long is parental leave?", PASSAGES, llm=llm, history=["earlier?"])
     assert answer.mode == GENERATIVE and answer.text == "Sixteen weeks of paid leave [1]."
     assert [p.doc_id for p in answer.cited()] == ["d1"]
@@ -138,6 +134,11 @@ def test_generative_failure_falls_back_to_extractive(fake_llm):
     assert "could not answer" in answer.note and "[1]" in answer.text
 
 
-def test_llm_config_needs_url_and_model():
-    assert LLMConfig.from_env({}) is None
-    assert LLMConfig.from_env({"DOCSEARCH_LLM_URL": "http://x/v1"}) is None
+def test_llm_config_needs_url_and_model(monkeypatch):
+    assert LLMConfig.configured("", "") is None
+    assert LLMConfig.configured("http://x/v1", "") is None
+    monkeypatch.setenv("DOCSEARCH_LLM_URL", "http://x/v1/")
+    monkeypatch.setenv("DOCSEARCH_LLM_MODEL", "m")
+    settings = Settings.from_env()
+    llm = LLMConfig.configured(settings.llm_url, settings.llm_model, settings.llm_api_key)
+    assert llm == LLMConfig("http://x/v1", "m", "")

@@ -7,13 +7,13 @@ from evaluation.runner import evaluate_index
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache
 from search.index import SearchIndex
-from search.settings import sample_set_path
+from search.settings import SAMPLE_SET
 
 pytestmark = pytest.mark.slow
 
 
 def test_sample_corpus_end_to_end(real_encoder, tmp_path):
-    labeled = load_labeled_set(sample_set_path(), "test")
+    labeled = load_labeled_set(SAMPLE_SET, "test")
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
     index = SearchIndex.build(labeled.documents, IndexConfig(), real_encoder, cache)
     assert index.build_stats.chunks_embedded == index.build_stats.chunks > len(labeled.documents)

@@ -1,0 +1,164 @@
+"""``docsearch build``, ``search`` and ``eval``: indexes and their quality."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from app.cli.arguments import bounded_int, existing_dir, iso_date
+from search.config import Fusion, IndexConfig, Method
+from search.settings import Settings
+
+MAX_K = 1000
+FORMATS = ("pdf", "docx", "html", "markdown", "text", "beir")
+
+
+def config_for(args, settings: Settings) -> IndexConfig:
+    """The product's index config with the command's ``--model`` and ``--fusion``."""
+    config = IndexConfig(model=getattr(args, "model", None) or settings.model)
+    if getattr(args, "fusion", None):
+        config = config.replace(fusion=Fusion(args.fusion))
+    return config
+
+
+def cmd_build(args, settings: Settings) -> int:
+    from search.encoding import load_encoder
+    from search.index import IndexStore, build_and_store
+    from search.ingest import load_folder
+    from search.progress import ProgressPrinter
+
+    progress = ProgressPrinter()
+    report = load_folder(args.docs, progress=lambda d, t, _p: progress("parse", d, t))
+    for rejection in report.rejected:
+        print(f"skipped {rejection.path}: {rejection.reason}", file=sys.stderr)
+    config = config_for(args, settings)
+    encoder = load_encoder(config.model, batch_size=config.batch_size)
+    store = IndexStore(settings.index_root(args.name))
+    built = build_and_store(report.documents, config, encoder, settings, store, progress=progress)
+    summary = {
+        "version": built.version,
+        "path": str(built.path),
+        "documents": len(report.documents),
+        "rejected": [{"path": r.path, "reason": r.reason} for r in report.rejected],
+        **built.index.build_stats.__dict__,
+    }
+    print(json.dumps(summary, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_search(args, settings: Settings) -> int:
+    from search.index import IndexStore, SearchIndex
+    from search.retrieval import Filters
+
+    if args.index:
+        index = SearchIndex.load(args.index)
+    else:
+        index = IndexStore(settings.index_root(args.name)).load()
+    filters = Filters.of(
+        args.format or (), args.path_prefix or "", args.after or "", args.before or ""
+    )
+    started = time.perf_counter()
+    results = index.search(
+        args.query, k=args.k, method=args.method, filters=filters, fusion=args.fusion
+    )
+    ms = (time.perf_counter() - started) * 1000
+    if args.json:
+        rows = [
+            {
+                "rank": r.rank,
+                "doc_id": r.doc_id,
+                "title": r.title,
+                "score": r.score,
+                "bm25_score": r.bm25_score,
+                "dense_score": r.dense_score,
+                "chunk_id": r.chunk_id,
+                "snippet": r.snippet.text,
+                "path": r.metadata.get("path"),
+            }
+            for r in results
+        ]
+        print(json.dumps({"query": args.query, "latency_ms": round(ms, 1), "results": rows}))
+        return 0
+    if not results:
+        print("No results. Try fewer or different words, or remove filters.")
+    for r in results:
+        print(f"{r.rank:>2}. {r.title}  [{r.doc_id}]  score {r.score:.3f}")
+        print(f"    {r.snippet.render()}")
+    print(f"({len(results)} results in {ms:.0f} ms)", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from evaluation.runner import evaluate_dataset
+
+    config = config_for(args, settings)
+    outcome = evaluate_dataset(args.dataset, args.split, Method(args.method), config, settings)
+    if args.json:
+        print(json.dumps(outcome))
+    else:
+        for key, value in outcome.items():
+            print(f"{key:>16}: {value}")
+    return 0
+
+
+def add_commands(sub, settings: Settings) -> None:
+    methods = [m.value for m in Method]
+    p = sub.add_parser("build", help="index a folder of documents as a new version")
+    p.add_argument(
+        "--docs",
+        type=existing_dir,
+        default=settings.docs,
+        help="documents folder (default: %(default)s, $DOCSEARCH_DOCS)",
+    )
+    p.add_argument(
+        "--name",
+        default=settings.index_name,
+        help="index name under $DOCSEARCH_HOME/indexes (default: %(default)s)",
+    )
+    p.add_argument(
+        "--model",
+        default=settings.model,
+        help="encoder: hub name or local path (default: %(default)s, $DOCSEARCH_MODEL)",
+    )
+    p.add_argument("--json", action="store_true", help="print the summary on one line")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("search", help="search an index")
+    p.add_argument("query")
+    p.add_argument(
+        "--index",
+        type=existing_dir,
+        help="an index folder (default: the current version of --name)",
+    )
+    p.add_argument("--name", default=settings.index_name, help="index name (default: %(default)s)")
+    p.add_argument(
+        "--k",
+        type=bounded_int(1, MAX_K),
+        default=10,
+        help=f"results, 1 to {MAX_K} (default: %(default)s)",
+    )
+    p.add_argument("--method", choices=methods, default=Method.HYBRID.value)
+    p.add_argument("--fusion", choices=[f.value for f in Fusion])
+    p.add_argument(
+        "--format", action="append", choices=FORMATS, help="only this format (repeatable)"
+    )
+    p.add_argument("--path-prefix", help="only documents under this folder")
+    p.add_argument("--after", type=iso_date, help="modified on or after this date (YYYY-MM-DD)")
+    p.add_argument("--before", type=iso_date, help="modified before this date (YYYY-MM-DD)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", help="evaluate retrieval on a BEIR-layout dataset")
+    p.add_argument(
+        "--dataset",
+        type=existing_dir,
+        required=True,
+        help="folder with corpus.jsonl (or docs/), queries.jsonl, qrels/",
+    )
+    p.add_argument("--split", default="test")
+    p.add_argument("--method", choices=methods, default=Method.HYBRID.value)
+    p.add_argument("--fusion", choices=[f.value for f in Fusion])
+    p.add_argument("--model", default=settings.model, help="encoder (default: %(default)s)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)

@@ -1,0 +1,221 @@
+"""``docsearch simulate-feedback`` and ``retrain``: the learning loop from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from app.cli.arguments import bounded_int, existing_dir, non_negative_float, probability
+from app.cli.index_commands import config_for
+from search.settings import Settings
+
+
+def _dataset_index(dataset, settings, config):
+    """The index ``docsearch eval`` builds for a dataset, reused when it exists."""
+    from evaluation.beir import load_labeled_set
+    from evaluation.runner import index_name_for
+    from search.index import IndexStore, build_or_reuse
+    from search.progress import ProgressPrinter
+
+    store = IndexStore(settings.index_root(index_name_for(dataset)))
+    corpus = load_labeled_set(dataset, _any_split(dataset))
+    built = build_or_reuse(corpus.documents, config, settings, store, progress=ProgressPrinter())
+    return store, built
+
+
+def _served_dataset_index(dataset, settings, config):
+    """The index that serves a dataset's simulated users and its learning loop: the store's
+    current version as it was promoted (a fine-tuned encoder, a re-fitted fusion weight), or a
+    fresh build with ``config`` when there is none or the corpus changed."""
+    from evaluation.beir import load_labeled_set
+    from evaluation.runner import index_name_for
+    from search.index import (
+        BuiltIndex,
+        IndexLoadError,
+        IndexStore,
+        corpus_fingerprint,
+        read_manifest,
+    )
+
+    store = IndexStore(settings.index_root(index_name_for(dataset)))
+    current = store.current()
+    if current:
+        corpus = load_labeled_set(dataset, _any_split(dataset)).documents
+        wanted = corpus_fingerprint({d.id: {"metadata": d.metadata} for d in corpus})
+        try:
+            if read_manifest(store.path(current))["corpus_fingerprint"] == wanted:
+                return store, BuiltIndex(store.load(current), current, store.path(current), True)
+        except IndexLoadError as exc:
+            print(f"current version {current} cannot be used ({exc}); rebuilding", file=sys.stderr)
+    return _dataset_index(dataset, settings, config)
+
+
+def _any_split(dataset) -> str:
+    splits = sorted(p.stem for p in (Path(dataset) / "qrels").glob("*.tsv"))
+    if not splits:
+        raise FileNotFoundError(f"No qrels in {dataset}/qrels")
+    return "test" if "test" in splits else splits[0]
+
+
+def cmd_simulate_feedback(args, settings: Settings) -> int:
+    from evaluation.beir import load_labeled_set
+    from lifecycle.feedback import FeedbackStore
+    from lifecycle.loop import ClickModel, simulate_feedback
+    from search.progress import ProgressPrinter
+
+    store, built = _served_dataset_index(args.dataset, settings, config_for(args, settings))
+    labeled = load_labeled_set(args.dataset, args.split, with_documents=False)
+    feedback = FeedbackStore(settings.feedback_url)
+    model = ClickModel(args.position_bias, args.noise, args.miss_rate, args.vote_rate)
+    report = simulate_feedback(
+        built.index,
+        feedback,
+        labeled,
+        built.version,
+        model,
+        args.sessions,
+        seed=args.seed,
+        progress=ProgressPrinter(),
+    )
+    out = {
+        "index_version": built.version,
+        "feedback_store": settings.feedback_url,
+        **report.__dict__,
+    }
+    print(json.dumps(out, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_retrain(args, settings: Settings) -> int:
+    from evaluation.beir import load_labeled_set
+    from lifecycle.feedback import FeedbackStore
+    from lifecycle.loop import FineTuneConfig, eval_set_of, held_out_set, retrain, summary
+    from lifecycle.registry import MODEL_NAME, Registry
+
+    feedback = FeedbackStore(settings.feedback_url)
+    given = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "max_seq_length": args.max_seq_length,
+        "documents": args.train_documents,
+    }
+    ft = FineTuneConfig(**{k: v for k, v in given.items() if v is not None})
+    if args.dataset:
+        store, built = _served_dataset_index(args.dataset, settings, config_for(args, settings))
+        report = eval_set_of(load_labeled_set(args.dataset, args.split, with_documents=False))
+        gate_sets, report_sets = [], [report]
+        gate_split = args.gate_split
+        if gate_split and gate_split != args.split:
+            if (Path(args.dataset) / "qrels" / f"{gate_split}.tsv").is_file():
+                labeled = load_labeled_set(args.dataset, gate_split, with_documents=False)
+                gate_sets = [held_out_set(labeled)]
+            else:
+                print(
+                    f"note: no {gate_split} split to gate on; the feedback alone decides",
+                    file=sys.stderr,
+                )
+        model_name = f"{MODEL_NAME}-{Path(args.dataset).resolve().name}"
+    else:
+        from search.index import IndexStore
+
+        store = IndexStore(settings.index_root())
+        built = type("Built", (), {"index": store.load(), "version": store.current()})
+        sample = load_labeled_set(settings.sample_set, "test", with_documents=False)
+        gate_sets, report_sets = [eval_set_of(sample)], []
+        report = gate_sets[0]
+        model_name = MODEL_NAME
+    versions = set(store.versions())
+    impressions = [i for i in feedback.impressions() if i.index_version in versions]
+    if not impressions:
+        print(
+            "error: no feedback recorded for this index yet; search and click first, or run "
+            "`docsearch simulate-feedback`",
+            file=sys.stderr,
+        )
+        return 2
+    registry = (
+        None
+        if args.no_mlflow
+        else Registry(settings.mlflow_uri, settings.mlflow_artifacts, model_name=model_name)
+    )
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    outcome = retrain(
+        built.index,
+        built.version,
+        impressions,
+        store,
+        settings,
+        report_sets,
+        gate_sets,
+        ft,
+        tolerance=args.tolerance,
+        log=log,
+        registry=registry,
+    )
+    print(json.dumps(summary(outcome, report.name), indent=None if args.json else 2, default=str))
+    return 0
+
+
+def add_commands(sub, settings: Settings) -> None:
+    from lifecycle.gate import GatePolicy
+
+    p = sub.add_parser("simulate-feedback", help="replay labeled queries as users who click")
+    p.add_argument("--dataset", type=existing_dir, required=True)
+    p.add_argument("--split", default="train")
+    p.add_argument(
+        "--sessions", type=bounded_int(1, 100), default=1, help="times each query is replayed"
+    )
+    p.add_argument(
+        "--position-bias", type=non_negative_float, default=0.5, help="examination = (1/rank)^this"
+    )
+    p.add_argument(
+        "--noise", type=probability, default=0.05, help="click rate on examined non-relevant"
+    )
+    p.add_argument(
+        "--miss-rate", type=probability, default=0.1, help="skip rate of examined relevant"
+    )
+    p.add_argument("--vote-rate", type=probability, default=0.2)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_simulate_feedback)
+
+    p = sub.add_parser("retrain", help="feedback -> fine-tuned encoder -> challenger -> gate")
+    p.add_argument(
+        "--dataset",
+        type=existing_dir,
+        help="BEIR dataset whose index learns (default: the product's index)",
+    )
+    p.add_argument("--split", default="test", help="split measured before/after (never trained on)")
+    p.add_argument("--epochs", type=bounded_int(1, 1000), help="passes over the pairs (default 8)")
+    p.add_argument("--batch-size", type=bounded_int(1, 4096), help="default 32")
+    p.add_argument("--learning-rate", type=non_negative_float, help="default 2e-4")
+    p.add_argument(
+        "--max-seq-length",
+        type=bounded_int(8, 8192),
+        help="tokens per text in training (default 128)",
+    )
+    p.add_argument(
+        "--train-documents",
+        action="store_true",
+        help="fine-tune the passage side too (re-encodes the whole corpus: wants a GPU)",
+    )
+    p.add_argument(
+        "--gate-split",
+        default="train",
+        help="labeled split whose held-back queries (never trained on) join the gate, when the "
+        "dataset has it and it is not --split (default train; '' for none)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=non_negative_float,
+        default=GatePolicy.tolerance,
+        help="largest allowed metric drop (default %(default)s)",
+    )
+    p.add_argument("--no-mlflow", action="store_true", help="do not log or register in MLflow")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_retrain)

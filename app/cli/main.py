@@ -1,0 +1,66 @@
+"""``docsearch``: parse the arguments, read the settings once, run one command.
+
+A bad argument or setting is one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from app.cli import index_commands, loop_commands, registry_commands
+from search.settings import LIBRARY_ENVIRONMENT, Settings, SettingsError
+
+COMMAND_GROUPS = (index_commands, registry_commands, loop_commands)
+
+
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
+    """Every command's arguments; defaults come from ``settings`` (the environment)."""
+    parser = argparse.ArgumentParser(
+        prog="docsearch",
+        description="Self-hosted document search: build, search, evaluate and improve indexes.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in COMMAND_GROUPS:
+        group.add_commands(sub, settings)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    for name, value in LIBRARY_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        args = build_parser(settings).parse_args(argv)
+    except SystemExit as exc:  # --help, or a refused argument (argparse printed why)
+        return int(exc.code or 0)
+    try:
+        return args.func(args, settings)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - user-caused failures are one line, bugs re-raise
+        if _is_user_error(exc):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """Errors whose message tells the user what to fix (a missing folder, a broken index, a
+    registry version that does not exist), as opposed to bugs, which keep their traceback."""
+    from search.index import IndexLoadError
+    from search.ingest import DocumentError
+
+    return isinstance(
+        exc, FileNotFoundError | NotADirectoryError | ValueError | IndexLoadError | DocumentError
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Which index version serves, and that index loaded once per process.
+
+The MLflow ``champion`` serves when the registry answers; otherwise the local store's CURRENT
+(or newest) version. Every interface (the app, the CLI, the REST API, the Dagster sensors)
+asks here, so they answer from the same version.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from search.encoding import Encoder, load_encoder
+from search.index import IndexStore, SearchIndex, read_manifest
+from search.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+FROM_REGISTRY = "MLflow champion"  # where the served version came from
+FROM_LOCAL_STORE = "newest local index"
+
+
+@dataclass(frozen=True)
+class Serving:
+    """Which index version answers, where it is, and how it was chosen."""
+
+    version: str  # the index version folder: what feedback rows and monitoring name
+    path: str
+    source: str  # FROM_REGISTRY or FROM_LOCAL_STORE
+    label: str = ""  # e.g. "docsearch-index v3" for a registered champion
+    note: str = ""  # why the registry was not used, when it was not
+
+
+def resolve_serving(settings: Settings) -> Serving | None:
+    """The registry's champion when it answers, else the local CURRENT (or newest) version;
+    None when no index has been built. An unreachable registry never stops search."""
+    note = ""
+    try:
+        from lifecycle.registry import resolve_champion
+
+        champion = resolve_champion(settings)
+        if champion:
+            label, path = champion
+            path = Path(path)
+            # a champion still in its IndexStore keeps its folder name, so feedback logged
+            # under it lines up with the same index served as the local fallback
+            version = path.name if path.parent.name == "versions" else str(label)
+            return Serving(version, str(path), FROM_REGISTRY, str(label))
+        note = "no MLflow champion yet"
+    except Exception as exc:  # noqa: BLE001 - the local store still serves
+        logger.warning("champion lookup failed: %s", exc)
+        note = f"the MLflow registry could not be read ({type(exc).__name__})"
+    store = IndexStore(settings.index_root())
+    version = store.current() or (store.versions() or [None])[-1]
+    if version is None:
+        return None
+    return Serving(version, str(store.path(version)), FROM_LOCAL_STORE, note=note)
+
+
+class LoadedIndexes:
+    """Indexes loaded once per process and shared by every request, the newest few kept;
+    one encoder per model id. Thread-safe: web servers answer from several threads."""
+
+    def __init__(self, keep: int = 3) -> None:
+        self.keep = keep
+        self._indexes: OrderedDict[str, SearchIndex] = OrderedDict()
+        self._encoders: dict[str, Encoder] = {}
+        self._lock = threading.Lock()
+
+    def encoder(self, model_id: str) -> Encoder:
+        with self._lock:
+            if model_id not in self._encoders:
+                self._encoders[model_id] = load_encoder(model_id)
+            return self._encoders[model_id]
+
+    def index(self, serving: Serving) -> SearchIndex:
+        with self._lock:
+            if serving.path in self._indexes:
+                self._indexes.move_to_end(serving.path)
+                return self._indexes[serving.path]
+        encoder = self.encoder(read_manifest(serving.path)["model"]["id"])
+        index = SearchIndex.load(serving.path, encoder)
+        with self._lock:
+            self._indexes[serving.path] = index
+            while len(self._indexes) > self.keep:
+                self._indexes.popitem(last=False)
+        return index
+
+
+def original_file(docs_root: Path, doc_id: str, metadata: dict) -> Path | None:
+    """A document's file under the documents folder, when it is there and inside it (a path
+    in the metadata can never lead outside the folder)."""
+    root = Path(docs_root).resolve()
+    candidate = (root / str(metadata.get("path", doc_id))).resolve()
+    if candidate.is_file() and candidate.is_relative_to(root):
+        return candidate
+    return None
