@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluation.beir import LabeledSet, documents_location, load_labeled_set
-from evaluation.datasets import index_for_labeled_set, index_name_for
+from evaluation.datasets import index_for_labeled_set
 from evaluation.latency import query_latency
 from evaluation.metrics import Evaluation, evaluate
 from search.config import IndexConfig, Method
@@ -21,7 +21,6 @@ __all__ = [
     "evaluate_dataset",
     "evaluate_index",
     "evaluate_version",
-    "index_name_for",  # where app/cli.py imported it from; it lives in evaluation.datasets
 ]
 
 

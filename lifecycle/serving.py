@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.encoding import Encoder, load_encoder
-from search.index import IndexStore, SearchIndex, read_manifest
+from search.index import VERSIONS, IndexStore, SearchIndex, read_manifest
 from search.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def resolve_serving(settings: Settings) -> Serving | None:
             path = Path(path)
             # a champion still in its IndexStore keeps its folder name, so feedback logged
             # under it lines up with the same index served as the local fallback
-            version = path.name if path.parent.name == "versions" else str(label)
+            version = path.name if path.parent.name == VERSIONS else str(label)
             return Serving(version, str(path), FROM_REGISTRY, str(label))
         note = "no MLflow champion yet"
     except Exception as exc:  # noqa: BLE001 - the local store still serves

@@ -11,51 +11,17 @@ from app.cli.index_commands import config_for
 from search.settings import Settings
 
 
-def _dataset_index(dataset, settings, config):
-    """The index ``docsearch eval`` builds for a dataset, reused when it exists."""
-    from evaluation.beir import load_labeled_set
-    from evaluation.runner import index_name_for
-    from search.index import IndexStore, build_or_reuse
-    from search.progress import ProgressPrinter
-
-    store = IndexStore(settings.index_root(index_name_for(dataset)))
-    corpus = load_labeled_set(dataset, _any_split(dataset))
-    built = build_or_reuse(corpus.documents, config, settings, store, progress=ProgressPrinter())
-    return store, built
-
-
 def _served_dataset_index(dataset, settings, config):
     """The index that serves a dataset's simulated users and its learning loop: the store's
-    current version as it was promoted (a fine-tuned encoder, a re-fitted fusion weight), or a
-    fresh build with ``config`` when there is none or the corpus changed."""
-    from evaluation.beir import load_labeled_set
-    from evaluation.runner import index_name_for
-    from search.index import (
-        BuiltIndex,
-        IndexLoadError,
-        IndexStore,
-        corpus_fingerprint,
-        read_manifest,
+    current version as it was promoted (a fine-tuned encoder, a re-fitted fusion weight), or
+    the index built with ``config`` when there is none or the corpus changed."""
+    from evaluation import index_for_labeled_set, labeled_set_store
+    from search.progress import ProgressPrinter
+
+    built = index_for_labeled_set(
+        dataset, settings, config, progress=ProgressPrinter(), prefer_current=True
     )
-
-    store = IndexStore(settings.index_root(index_name_for(dataset)))
-    current = store.current()
-    if current:
-        corpus = load_labeled_set(dataset, _any_split(dataset)).documents
-        wanted = corpus_fingerprint({d.id: {"metadata": d.metadata} for d in corpus})
-        try:
-            if read_manifest(store.path(current))["corpus_fingerprint"] == wanted:
-                return store, BuiltIndex(store.load(current), current, store.path(current), True)
-        except IndexLoadError as exc:
-            print(f"current version {current} cannot be used ({exc}); rebuilding", file=sys.stderr)
-    return _dataset_index(dataset, settings, config)
-
-
-def _any_split(dataset) -> str:
-    splits = sorted(p.stem for p in (Path(dataset) / "qrels").glob("*.tsv"))
-    if not splits:
-        raise FileNotFoundError(f"No qrels in {dataset}/qrels")
-    return "test" if "test" in splits else splits[0]
+    return labeled_set_store(dataset, settings), built
 
 
 def cmd_simulate_feedback(args, settings: Settings) -> int:
