@@ -37,7 +37,7 @@ def cmd_build(args) -> int:
     settings = _settings()
     docs_dir = Path(args.docs or settings.docs)
     progress = ProgressPrinter()
-    report = load_folder(docs_dir, progress=lambda d, t, _p: progress("parse", d, t))
+    report = load_folder(docs_dir, progress=progress)
     for rejection in report.rejected:
         print(f"skipped {rejection.path}: {rejection.reason}", file=sys.stderr)
     config = _config(args, settings)

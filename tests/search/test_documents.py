@@ -1,4 +1,4 @@
-"""Tests for search.ingest.documents: every file becomes a Document or a Rejection with a reason."""
+"""Tests for search.ingest: every file becomes a Document or a Rejection with a reason."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from reportlab.pdfgen import canvas
 from search.ingest import (
     DocumentError,
     ParseLimits,
-    documents,
     load_beir_corpus,
     load_folder,
     parse_file,
 )
+from search.ingest.formats import PARSERS
 
 FIXTURE_DOCS = Path(__file__).parents[1] / "fixtures" / "docs"
 SAMPLE = Path(__file__).parents[2] / "data" / "sample"
@@ -188,15 +188,10 @@ def test_limits(folder):
 def test_progress_is_called_per_file(folder):
     calls = []
     report = load_folder(
-        folder / "notes", progress=lambda done, total, path: calls.append((done, total, path))
+        folder / "notes", progress=lambda stage, done, total: calls.append((stage, done, total))
     )
-    # notes/ holds data.xyz, empty.txt, meeting.md, travel-faq.txt in sorted order.
-    assert calls == [
-        (1, 4, "data.xyz"),
-        (2, 4, "empty.txt"),
-        (3, 4, "meeting.md"),
-        (4, 4, "travel-faq.txt"),
-    ]
+    # notes/ holds data.xyz, empty.txt, meeting.md and travel-faq.txt: 4 files, one call each.
+    assert calls == [("parse", 1, 4), ("parse", 2, 4), ("parse", 3, 4), ("parse", 4, 4)]
     assert report.seen == 4
 
 
@@ -211,7 +206,7 @@ def _sleep_forever(raw, stem, limits):
 def test_slow_file_times_out_and_the_pool_recovers(folder, monkeypatch, tmp_path):
     shutil.copy(folder / "policies" / "leave.pdf", tmp_path / "a-hangs.pdf")
     make_docx(tmp_path / "b-fine.docx")
-    monkeypatch.setitem(documents._PARSERS, "pdf", _sleep_forever)
+    monkeypatch.setitem(PARSERS, "pdf", _sleep_forever)
     started = time.monotonic()
     report = load_folder(tmp_path, ParseLimits(timeout_seconds=0.5))
     assert time.monotonic() - started < 10

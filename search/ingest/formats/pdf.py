@@ -1,0 +1,90 @@
+"""PDF: the text layer of every page (pypdf), with decompression and page-count bounds."""
+
+from __future__ import annotations
+
+import io
+from contextlib import AbstractContextManager, nullcontext
+
+from search.ingest.model import DocumentError, ParseLimits
+
+# Per-stream cap on decompressed PDF data, so one stream cannot exhaust memory.
+_PDF_STREAM_LIMIT = 75_000_000
+
+# Placeholder titles that PDF producers write when the author set none (reportlab: "untitled").
+_PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "(anonymous)", "(unspecified)"})
+
+NO_TEXT = "no extractable text (scanned image?); run OCR first"
+_ENCRYPTED = "PDF is encrypted; decrypt it or remove the password"
+
+
+def _pdf_configuration() -> AbstractContextManager:
+    """Bound pypdf's decompression; pypdf>=6 has `apply_configuration`, older 5.x module constants."""
+    import pypdf
+
+    if hasattr(pypdf, "apply_configuration"):
+        return pypdf.apply_configuration(
+            zlib_maximum_output_length=_PDF_STREAM_LIMIT,
+            lzw_maximum_output_length=_PDF_STREAM_LIMIT,
+            run_length_maximum_output_length=_PDF_STREAM_LIMIT,
+            maximum_declared_stream_length=_PDF_STREAM_LIMIT,
+        )
+    from pypdf import filters
+
+    for name in ("ZLIB_MAX_OUTPUT_LENGTH", "LZW_MAX_OUTPUT_LENGTH", "MAX_DECLARED_STREAM_LENGTH"):
+        if hasattr(filters, name):
+            setattr(filters, name, _PDF_STREAM_LIMIT)
+    return nullcontext()
+
+
+def _open(raw: bytes):
+    """A PdfReader, decrypted with the empty password when only an owner password is set."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(raw))
+    if reader.is_encrypted:
+        try:
+            decrypted = reader.decrypt("")
+        except Exception:
+            decrypted = 0
+        if not decrypted:
+            raise DocumentError(_ENCRYPTED)
+    return reader
+
+
+def _title(reader) -> str:
+    try:
+        title = str((reader.metadata or {}).get("/Title") or "").strip()
+    except Exception:
+        return ""  # broken metadata should not cost us the text
+    return "" if title.lower() in _PLACEHOLDER_TITLES else title
+
+
+def parse_pdf(raw: bytes, stem: str, limits: ParseLimits) -> tuple[str, str]:
+    """(title, text) of a PDF; raise DocumentError when it is encrypted, too long or image-only."""
+    from pypdf.errors import FileNotDecryptedError
+
+    with _pdf_configuration():
+        reader = _open(raw)
+        try:
+            pages = reader.pages
+            n_pages = len(pages)
+        except FileNotDecryptedError as exc:
+            raise DocumentError(_ENCRYPTED) from exc
+        if n_pages > limits.max_pdf_pages:
+            raise DocumentError(
+                f"PDF has {n_pages} pages, more than the limit of {limits.max_pdf_pages}; "
+                "split it or raise ParseLimits.max_pdf_pages"
+            )
+        parts: list[str] = []
+        size = 0
+        for page in pages:
+            page_text = page.extract_text() or ""
+            parts.append(page_text)
+            size += len(page_text)
+            if size > limits.max_text_chars:
+                break  # the rest would be truncated anyway
+        text = "\n\n".join(parts)
+        title = _title(reader)
+    if not text.strip():
+        raise DocumentError(NO_TEXT)
+    return title, text
