@@ -40,6 +40,7 @@ class ParseLimits:
     max_file_bytes: int = 50 * 1024 * 1024
     max_text_chars: int = 5_000_000
     max_pdf_pages: int = 2000
+    max_pdf_stream_bytes: int = 75_000_000
     max_docx_uncompressed_bytes: int = 200 * 1024 * 1024
     max_zip_ratio: float = 100.0
     timeout_seconds: float = 60.0

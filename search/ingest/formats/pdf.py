@@ -7,9 +7,6 @@ from contextlib import AbstractContextManager, nullcontext
 
 from search.ingest.model import DocumentError, ParseLimits
 
-# Per-stream cap on decompressed PDF data, so one stream cannot exhaust memory.
-_PDF_STREAM_LIMIT = 75_000_000
-
 # Placeholder titles that PDF producers write when the author set none (reportlab: "untitled").
 _PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "(anonymous)", "(unspecified)"})
 
@@ -17,22 +14,22 @@ NO_TEXT = "no extractable text (scanned image?); run OCR first"
 _ENCRYPTED = "PDF is encrypted; decrypt it or remove the password"
 
 
-def _pdf_configuration() -> AbstractContextManager:
+def _pdf_configuration(limit: int) -> AbstractContextManager:
     """Bound pypdf's decompression; pypdf>=6 has `apply_configuration`, older 5.x module constants."""
     import pypdf
 
     if hasattr(pypdf, "apply_configuration"):
         return pypdf.apply_configuration(
-            zlib_maximum_output_length=_PDF_STREAM_LIMIT,
-            lzw_maximum_output_length=_PDF_STREAM_LIMIT,
-            run_length_maximum_output_length=_PDF_STREAM_LIMIT,
-            maximum_declared_stream_length=_PDF_STREAM_LIMIT,
+            zlib_maximum_output_length=limit,
+            lzw_maximum_output_length=limit,
+            run_length_maximum_output_length=limit,
+            maximum_declared_stream_length=limit,
         )
     from pypdf import filters
 
     for name in ("ZLIB_MAX_OUTPUT_LENGTH", "LZW_MAX_OUTPUT_LENGTH", "MAX_DECLARED_STREAM_LENGTH"):
         if hasattr(filters, name):
-            setattr(filters, name, _PDF_STREAM_LIMIT)
+            setattr(filters, name, limit)
     return nullcontext()
 
 
@@ -61,9 +58,24 @@ def _title(reader) -> str:
 
 def parse_pdf(raw: bytes, stem: str, limits: ParseLimits) -> tuple[str, str]:
     """(title, text) of a PDF; raise DocumentError when it is encrypted, too long or image-only."""
+    try:
+        from pypdf.errors import LimitReachedError
+    except ImportError:  # pypdf 5.x has no such class; its limits raise plain errors
+        LimitReachedError = ()  # noqa: N806
+    try:
+        return _parse(raw, limits)
+    except LimitReachedError as exc:
+        raise DocumentError(
+            f"a PDF stream expands to more than {limits.max_pdf_stream_bytes:,} bytes "
+            "(ParseLimits.max_pdf_stream_bytes); it may be a decompression bomb, so check where "
+            "it came from"
+        ) from exc
+
+
+def _parse(raw: bytes, limits: ParseLimits) -> tuple[str, str]:
     from pypdf.errors import FileNotDecryptedError
 
-    with _pdf_configuration():
+    with _pdf_configuration(limits.max_pdf_stream_bytes):
         reader = _open(raw)
         try:
             pages = reader.pages
