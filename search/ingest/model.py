@@ -35,7 +35,13 @@ class Rejection:
 
 @dataclass(frozen=True)
 class ParseLimits:
-    """Resource bounds applied to every file."""
+    """Resource bounds applied to every file; a file over one is rejected with the field's name.
+
+    `timeout_seconds` is wall-clock time per file, enforced by the parent, which kills the
+    worker; the worker also holds a CPU-time limit a second above it, so it stops on its own
+    if the parent is stopped. `max_memory_bytes` is the address space of each parse worker
+    (RLIMIT_AS): the file's bytes, the parser's structures and the text must fit in it.
+    """
 
     max_file_bytes: int = 50 * 1024 * 1024
     max_text_chars: int = 5_000_000
@@ -44,6 +50,7 @@ class ParseLimits:
     max_docx_uncompressed_bytes: int = 200 * 1024 * 1024
     max_zip_ratio: float = 100.0
     timeout_seconds: float = 60.0
+    max_memory_bytes: int = 2 * 1024**3
 
 
 @dataclass(frozen=True)

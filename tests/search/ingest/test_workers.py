@@ -1,0 +1,153 @@
+"""The bounded parse workers: time and memory limits, crashes, and no worker left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docx
+import pytest
+
+from search.ingest import ParseLimits, load_folder
+from search.ingest.workers import Task, _death_reason, _receive, _Worker
+
+REPO = Path(__file__).parents[3]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (which may hold spaces), or None."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def children(parent: int) -> set[int]:
+    """Every process whose parent is `parent`, zombies included (a zombie was never reaped)."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _stat(int(entry))) and int(fields[1]) == parent:
+            pids.add(int(entry))
+    return pids
+
+
+def running(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / TICKS if fields else 0.0
+
+
+def make_docx(path: Path, text: str) -> None:
+    document = docx.Document()
+    document.add_paragraph(text)
+    document.save(str(path))
+
+
+def test_slow_file_times_out_and_a_fresh_worker_takes_over(tmp_path, slow_pdf):
+    (tmp_path / "a-hangs.pdf").write_bytes(slow_pdf)  # minutes of pypdf work
+    make_docx(tmp_path / "b-fine.docx", "Fine words.")
+    before = children(os.getpid())
+    started = time.monotonic()
+    report = load_folder(tmp_path, ParseLimits(timeout_seconds=2), workers=1)
+    assert time.monotonic() - started < 60  # 2 s for the slow file, the rest is start-up
+    assert {r.path: r.reason for r in report.rejected} == {
+        "a-hangs.pdf": "parsing took longer than 2 s (ParseLimits.timeout_seconds); the file "
+        "may be malformed or hostile: split it, remove it, or raise the limit"
+    }
+    assert [d.id for d in report.documents] == ["b-fine.docx"]  # a fresh worker took over
+    assert children(os.getpid()) <= before  # the killed worker and the last one were reaped
+
+
+def test_a_file_over_the_memory_limit_is_rejected_and_the_rest_goes_on(tmp_path):
+    (tmp_path / "big.txt").write_bytes(b"lorem ipsum dolor sit\n" * 2_000_000)  # 44 MB
+    (tmp_path / "small.txt").write_text("Small and fine.\n")
+    report = load_folder(tmp_path, ParseLimits(max_memory_bytes=256 * 1024**2), workers=1)
+    assert {r.path: r.reason for r in report.rejected} == {
+        "big.txt": "parsing needed more than 256 MiB of memory (ParseLimits.max_memory_bytes); "
+        "split the file, remove it, or raise the limit"
+    }
+    assert [d.text for d in report.documents] == ["Small and fine."]
+
+
+def test_the_cpu_limit_stops_a_worker_whose_parent_does_not(tmp_path, slow_pdf):
+    """The parent's deadline is the usual stop; RLIMIT_CPU is the one that needs no parent."""
+    path = tmp_path / "slow.pdf"
+    path.write_bytes(slow_pdf)
+    limits = ParseLimits(timeout_seconds=1)  # CPU budget: ceil(1) + 1 = 2 s
+    worker = _Worker(limits)
+    try:
+        assert _receive(worker.results) == {"ready": True}
+        info = path.stat()
+        worker.give(0, Task("slow.pdf", str(path), "pdf", info.st_dev, info.st_ino), limits)
+        returncode = worker.process.wait(timeout=120)  # nobody enforces the 1 s deadline here
+    finally:
+        worker.stop(kill=True)
+    assert returncode == -signal.SIGXCPU
+    assert _death_reason(returncode, limits) == (
+        "parsing used more than 2 s of CPU time (ParseLimits.timeout_seconds); "
+        "split the file, remove it, or raise the limit"
+    )
+
+
+def test_ctrl_c_reaps_busy_workers_at_once(tmp_path, slow_pdf):
+    (tmp_path / "a-slow.pdf").write_bytes(slow_pdf)
+    for n in range(3):
+        (tmp_path / f"b-{n}.txt").write_text(f"File {n}.\n")
+
+    def interrupt(stage, done, total):
+        raise KeyboardInterrupt
+
+    before = children(os.getpid())
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        load_folder(tmp_path, progress=interrupt, workers=2)
+    assert time.monotonic() - started < 30  # it did not wait for the slow file (60 s limit)
+    assert children(os.getpid()) <= before
+
+
+def test_results_come_in_path_order_whatever_order_workers_finish_in(tmp_path):
+    # Big files first in name order, so with two workers later names finish earlier.
+    for n in range(8):
+        (tmp_path / f"{n:02d}.txt").write_text(f"File {n}.\n" * (20_000 // (n + 1)))
+    one = load_folder(tmp_path, workers=1)
+    two = load_folder(tmp_path, workers=2)
+    assert [d.id for d in two.documents] == [f"{n:02d}.txt" for n in range(8)]
+    assert two == one
+
+
+@pytest.mark.slow
+def test_no_worker_outlives_a_killed_parent(tmp_path, slow_pdf):
+    """kill -9 of a build while a worker is busy: the worker dies too (PR_SET_PDEATHSIG)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "slow.pdf").write_bytes(slow_pdf)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    script = "import sys; from search.ingest import load_folder; load_folder(sys.argv[1])"
+    parent = subprocess.Popen([sys.executable, "-c", script, str(docs)], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        busy: set[int] = set()
+        while not busy and time.monotonic() < deadline:
+            # Start-up costs a worker well under 1.5 s of CPU: past that it is parsing.
+            busy = {pid for pid in children(parent.pid) if cpu_seconds(pid) > 1.5}
+            time.sleep(0.2)
+        assert busy, "no worker got busy on the slow file"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while any(running(pid) for pid in busy) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(running(pid) for pid in busy)
+    finally:
+        parent.kill()
+        parent.wait()
