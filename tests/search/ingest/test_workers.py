@@ -13,7 +13,8 @@ import docx
 import pytest
 
 from search.ingest import ParseLimits, load_folder
-from search.ingest.workers import Task, _death_reason, _receive, _Worker
+from search.ingest.workers.pool import _Worker
+from search.ingest.workers.protocol import Task, death_reason, receive
 
 REPO = Path(__file__).parents[3]
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -86,14 +87,14 @@ def test_the_cpu_limit_stops_a_worker_whose_parent_does_not(tmp_path, slow_pdf):
     limits = ParseLimits(timeout_seconds=1)  # CPU budget: ceil(1) + 1 = 2 s
     worker = _Worker(limits)
     try:
-        assert _receive(worker.results) == {"ready": True}
+        assert receive(worker.results) == {"ready": True}
         info = path.stat()
         worker.give(0, Task("slow.pdf", str(path), "pdf", info.st_dev, info.st_ino), limits)
         returncode = worker.process.wait(timeout=120)  # nobody enforces the 1 s deadline here
     finally:
         worker.stop(kill=True)
     assert returncode == -signal.SIGXCPU
-    assert _death_reason(returncode, limits) == (
+    assert death_reason(returncode, limits) == (
         "parsing used more than 2 s of CPU time (ParseLimits.timeout_seconds); "
         "split the file, remove it, or raise the limit"
     )
