@@ -65,10 +65,15 @@ def parse_pdf(raw: bytes, stem: str, limits: ParseLimits) -> tuple[str, str]:
     try:
         return _parse(raw, limits)
     except LimitReachedError as exc:
+        if "decompress" in str(exc) or "stream length" in str(exc):
+            raise DocumentError(
+                f"a PDF stream expands to more than {limits.max_pdf_stream_bytes:,} bytes "
+                "(ParseLimits.max_pdf_stream_bytes); it may be a decompression bomb, so check "
+                "where it came from"
+            ) from exc
         raise DocumentError(
-            f"a PDF stream expands to more than {limits.max_pdf_stream_bytes:,} bytes "
-            "(ParseLimits.max_pdf_stream_bytes); it may be a decompression bomb, so check where "
-            "it came from"
+            f"the PDF is too complex for pypdf's own limits ({exc}); it may be hostile, so "
+            "check where it came from, or re-save it"
         ) from exc
 
 

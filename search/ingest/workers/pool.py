@@ -12,7 +12,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from search.ingest.model import Document, ParseLimits, Rejection
@@ -28,6 +28,7 @@ from search.ingest.workers.protocol import (
 
 _START_SECONDS = 120.0  # a fresh interpreter on a loaded machine; not counted against any file
 _STOP_SECONDS = 2.0  # an idle worker exits at once when its task pipe closes
+_MALFORMED = "the parse worker sent back a malformed result; report this as a bug"
 
 
 def _child_env() -> dict[str, str]:
@@ -91,12 +92,16 @@ class _Worker:
 
 def _checked_document(message: dict, task: Task) -> Document | None:
     """The worker's Document if it is well formed and for the file it was given."""
-    try:
-        document = Document(**message["document"])
-    except (TypeError, KeyError):
+    values = message["document"]
+    if not isinstance(values, dict) or set(values) != {f.name for f in fields(Document)}:
         return None
-    ok = document.id == task.rel and isinstance(document.text, str)
-    return document if ok and isinstance(document.title, str) else None
+    document = Document(**values)
+    ok = document.id == task.rel and isinstance(document.metadata, dict)
+    return (
+        document
+        if ok and isinstance(document.title, str) and isinstance(document.text, str)
+        else None
+    )
 
 
 class WorkerPool:
@@ -148,7 +153,8 @@ class WorkerPool:
         for fd in by_fd:
             poller.register(fd, select.POLLIN)
         wait = min(w.deadline for w in self.workers) - time.monotonic()
-        events = poller.poll(max(0, math.ceil(wait * 1000)))
+        # No deadline (only idle workers, e.g. one that died idle): block until its end arrives.
+        events = poller.poll(-1 if math.isinf(wait) else max(0, math.ceil(wait * 1000)))
         for fd, _ in events:
             yield from self._message(by_fd[fd], tasks)
         now = time.monotonic()
@@ -166,33 +172,43 @@ class WorkerPool:
             yield job, Rejection(tasks[job].rel, timeout_reason(self.limits)), []
 
     def _message(self, worker: _Worker, tasks: Sequence[Task]):
-        message = receive(worker.results)
+        try:
+            message = receive(worker.results)
+        except ValueError:  # not JSON: the worker is not speaking the protocol
+            message = {}
         if message is None:  # the worker died
-            job, worker.job = worker.job, None
-            self._retire(worker, kill=True)
-            if not worker.ready:
-                raise RuntimeError(
-                    f"a parse worker failed to start (exit {worker.process.returncode}); "
-                    f"run `{sys.executable} -c 'import search.ingest.workers'` to see why"
-                )
-            if job is not None:
-                reason = death_reason(worker.process.returncode, self.limits)
-                yield job, Rejection(tasks[job].rel, reason), []
+            yield from self._died(worker, tasks)
             return
-        if message.get("ready"):
-            worker.ready = True
-            worker.deadline = math.inf
+        if isinstance(message, dict) and message.get("ready") is True and not worker.ready:
+            worker.ready, worker.deadline = True, math.inf
             return
         job, worker.job = worker.job, None
-        task = tasks[job]
+        if job is None or not isinstance(message, dict) or message.get("ready"):
+            self._retire(worker, kill=True)  # a message nobody asked for: stop listening to it
+            if job is not None:
+                yield job, Rejection(tasks[job].rel, _MALFORMED), []
+            return
+        outcome: Document | Rejection | None = None
         if "document" in message:
-            outcome = _checked_document(message, task) or Rejection(
-                task.rel, "the parse worker sent back a malformed result; report this as a bug"
-            )
-        else:
-            outcome = Rejection(task.rel, str(message.get("reason")))
-        if message.get("retire"):
-            self._retire(worker, kill=False)
+            outcome = _checked_document(message, tasks[job])
+        elif isinstance(message.get("reason"), str):
+            outcome = Rejection(tasks[job].rel, message["reason"])
+        if message.get("retire") or outcome is None:
+            self._retire(worker, kill=outcome is None)
         else:
             worker.deadline = math.inf
-        yield job, outcome, [str(w) for w in message.get("warnings", [])][:MAX_WARNINGS]
+        warnings = message.get("warnings")
+        warnings = [str(w) for w in warnings][:MAX_WARNINGS] if isinstance(warnings, list) else []
+        yield job, outcome or Rejection(tasks[job].rel, _MALFORMED), warnings
+
+    def _died(self, worker: _Worker, tasks: Sequence[Task]):
+        job, worker.job = worker.job, None
+        self._retire(worker, kill=True)
+        if not worker.ready:
+            raise RuntimeError(
+                f"a parse worker failed to start (exit {worker.process.returncode}); its error "
+                "is printed above: fix it (is the package installed in this interpreter?)"
+            )
+        if job is not None:
+            reason = death_reason(worker.process.returncode, self.limits)
+            yield job, Rejection(tasks[job].rel, reason), []

@@ -13,7 +13,7 @@ import docx
 import pytest
 
 from search.ingest import ParseLimits, load_folder
-from search.ingest.workers.pool import _Worker
+from search.ingest.workers.pool import _checked_document, _Worker
 from search.ingest.workers.protocol import Task, death_reason, receive
 
 REPO = Path(__file__).parents[3]
@@ -152,3 +152,19 @@ def test_no_worker_outlives_a_killed_parent(tmp_path, slow_pdf):
     finally:
         parent.kill()
         parent.wait()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"id": "other.txt", "title": "", "text": "x", "metadata": {}},  # not the file it was given
+        {"id": "a.txt", "title": "", "text": 1, "metadata": {}},  # text is not text
+        {"id": "a.txt", "title": "", "text": "x"},  # a field missing
+        ["a.txt", "", "x", {}],
+    ],
+)
+def test_the_parent_refuses_a_malformed_result(values):
+    task = Task("a.txt", "/nowhere/a.txt", "text", 0, 0)
+    assert _checked_document({"document": values}, task) is None
+    good = {"id": "a.txt", "title": "A", "text": "x", "metadata": {}}
+    assert _checked_document({"document": good}, task).text == "x"
