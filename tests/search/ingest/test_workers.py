@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import zipfile
 from pathlib import Path
 
 import docx
@@ -17,6 +19,20 @@ from search.ingest.workers.pool import _checked_document, _Worker
 from search.ingest.workers.protocol import Task, death_reason, receive
 
 REPO = Path(__file__).parents[3]
+WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+CONTENT_TYPES = (
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+    "</Types>"
+)
+RELS = (
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships/officeDocument"/></Relationships>'
+)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -36,6 +52,19 @@ def children(parent: int) -> set[int]:
         if entry.isdigit() and (fields := _stat(int(entry))) and int(fields[1]) == parent:
             pids.add(int(entry))
     return pids
+
+
+def busy_workers(parent: int) -> list[int]:
+    """Parse workers of `parent` past start-up (well under 1.5 s of CPU): busy on a file."""
+    found = []
+    for pid in children(parent):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if b"search.ingest.workers.child" in command and cpu_seconds(pid) > 1.5:
+            found.append(pid)
+    return found
 
 
 def running(pid: int) -> bool:
@@ -78,6 +107,52 @@ def test_a_file_over_the_memory_limit_is_rejected_and_the_rest_goes_on(tmp_path)
         "split the file, remove it, or raise the limit"
     }
     assert [d.text for d in report.documents] == ["Small and fine."]
+
+
+def test_a_worker_that_crashes_is_reported_and_replaced(tmp_path, slow_pdf):
+    (tmp_path / "a-crashes.pdf").write_bytes(slow_pdf)
+    (tmp_path / "b-fine.txt").write_text("Fine words.\n")
+    me = os.getpid()
+
+    def crash_the_busy_worker() -> None:  # what a parser's bad pointer would do
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if busy := busy_workers(me):
+                os.kill(busy[0], signal.SIGSEGV)
+                return
+            time.sleep(0.1)
+
+    crasher = threading.Thread(target=crash_the_busy_worker)
+    crasher.start()
+    try:
+        report = load_folder(tmp_path, workers=1)
+    finally:
+        crasher.join()
+    assert {r.path: r.reason for r in report.rejected} == {
+        "a-crashes.pdf": "the parser process died on this file (signal SIGSEGV); the file may "
+        "be malformed or need more than 2,048 MiB of memory (ParseLimits.max_memory_bytes): "
+        "re-save it, remove it, or raise the limit"
+    }
+    assert [d.text for d in report.documents] == ["Fine words."]  # by a fresh worker
+
+
+def test_a_docx_whose_xml_outgrows_the_memory_limit(tmp_path):
+    """300,000 paragraphs (14 MB of XML in 3 MB of zip, under the zip limits) need more than
+    200 MiB once lxml builds them; libxml2 says so as "unknown error", the limit is named."""
+    rows = "".join(f"<w:p><w:r><w:t>word{n % 5000} w{n}</w:t></w:r></w:p>" for n in range(300_000))
+    xml = f'<w:document xmlns:w="{WORD_NS}"><w:body>{rows}</w:body></w:document>'
+    with zipfile.ZipFile(tmp_path / "big.docx", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("[Content_Types].xml", CONTENT_TYPES)
+        zf.writestr("_rels/.rels", RELS)
+        zf.writestr("word/document.xml", xml)
+    report = load_folder(tmp_path, ParseLimits(max_memory_bytes=200 * 1024**2), workers=1)
+    assert [(r.path, r.reason) for r in report.rejected] == [
+        (
+            "big.docx",
+            "parsing needed more than 200 MiB of memory (ParseLimits.max_memory_bytes); "
+            "split the file, remove it, or raise the limit",
+        )
+    ]
 
 
 def test_the_cpu_limit_stops_a_worker_whose_parent_does_not(tmp_path, slow_pdf):
@@ -139,8 +214,7 @@ def test_no_worker_outlives_a_killed_parent(tmp_path, slow_pdf):
         deadline = time.monotonic() + 120
         busy: set[int] = set()
         while not busy and time.monotonic() < deadline:
-            # Start-up costs a worker well under 1.5 s of CPU: past that it is parsing.
-            busy = {pid for pid in children(parent.pid) if cpu_seconds(pid) > 1.5}
+            busy = set(busy_workers(parent.pid))
             time.sleep(0.2)
         assert busy, "no worker got busy on the slow file"
         parent.send_signal(signal.SIGKILL)
