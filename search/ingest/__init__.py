@@ -1,8 +1,9 @@
 """Reading documents: a folder of files or a BEIR corpus, into Documents or Rejections.
 
-The modules, one concept each: ``model`` (the data shapes and limits), ``text`` (decoding and
-normalising), ``formats`` (one parser per format), ``files`` (one file into one Document),
-``workers`` (the worker-process isolation), ``folder`` (the walk and the load) and ``beir``.
+The modules, one concept each: ``model`` (the data shapes and limits), ``text`` (bytes to
+text, or a refusal), ``formats`` (one parser per format), ``files`` (one file into one
+Document), ``walk`` (the folder as a boundary), ``workers`` (the bounded worker processes),
+``folder`` (the load: walk, parse in workers, account for every file) and ``beir``.
 """
 
 from search.ingest.beir import load_beir_corpus
