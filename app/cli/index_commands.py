@@ -29,7 +29,7 @@ def cmd_build(args, settings: Settings) -> int:
     from search.progress import ProgressPrinter
 
     progress = ProgressPrinter()
-    report = load_folder(args.docs, progress=lambda d, t, _p: progress("parse", d, t))
+    report = load_folder(args.docs, progress=progress)
     for rejection in report.rejected:
         print(f"skipped {rejection.path}: {rejection.reason}", file=sys.stderr)
     config = config_for(args, settings)

@@ -45,7 +45,7 @@ def source_documents(context: dg.AssetExecutionContext, docsearch: DocsearchSett
     started = time.perf_counter()
     signature = folder_signature(settings.docs)
     progress = ProgressPrinter(log=context.log.info, every=5.0)
-    report = load_folder(settings.docs, progress=lambda d, t, _p: progress("parse", d, t))
+    report = load_folder(settings.docs, progress=progress)
     changes = diff_documents(report.documents, docsearch.store())
     seconds = time.perf_counter() - started
     context.log.info(

@@ -1,0 +1,89 @@
+"""A folder of files into a LoadReport: walk it, parse each file in a bounded worker, account for all."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from search.ingest.files import EMPTY_REASON, too_big_reason, unsupported_reason
+from search.ingest.model import SUPPORTED_SUFFIXES, Document, LoadReport, ParseLimits, Rejection
+from search.ingest.walk import Entry, walk
+from search.ingest.workers import Task, WorkerPool
+from search.progress import ProgressFn
+
+logger = logging.getLogger(__name__)
+
+PARSE_STAGE = "parse"
+
+
+def _default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _refusal(entry: Entry, limits: ParseLimits) -> str:
+    """Why `entry` is not worth a worker, from what the walk saw; "" when it is."""
+    if entry.reason:
+        return entry.reason
+    suffix = Path(entry.rel).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return unsupported_reason(suffix)
+    if entry.info.st_size > limits.max_file_bytes:
+        return too_big_reason(entry.info.st_size, limits)
+    return EMPTY_REASON if entry.info.st_size == 0 else ""
+
+
+def load_folder(
+    root: str | Path,
+    limits: ParseLimits = ParseLimits(),
+    progress: ProgressFn | None = None,
+    *,
+    workers: int | None = None,
+) -> LoadReport:
+    """Parse every non-hidden file under `root`; each one ends up a Document or a Rejection.
+
+    The folder is a boundary (see `search.ingest.walk`): links out of it, FIFOs, devices and
+    sockets are rejected without being opened. Every other file is parsed in one of `workers`
+    bounded processes (default: one per CPU core; see `search.ingest.workers`), so a hostile
+    file costs at most `limits.timeout_seconds` and `limits.max_memory_bytes`. Documents and
+    rejections come in path order whatever order the workers finish in. `progress("parse",
+    done, total)` is called once per file.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise NotADirectoryError(
+            f"{root} is not a folder; pass the folder that holds the documents"
+        )
+    entries = walk(root)
+    outcomes: list[Document | Rejection | None] = [None] * len(entries)
+    tasks: list[Task] = []
+    positions: list[int] = []
+    done = 0
+    for position, entry in enumerate(entries):
+        reason = _refusal(entry, limits)
+        if reason:
+            outcomes[position] = Rejection(path=entry.rel, reason=reason)
+            done += 1
+            if progress is not None:
+                progress(PARSE_STAGE, done, len(entries))
+        else:
+            fmt = SUPPORTED_SUFFIXES[Path(entry.rel).suffix.lower()]
+            tasks.append(Task(entry.rel, entry.path, fmt, entry.info.st_dev, entry.info.st_ino))
+            positions.append(position)
+    if tasks:
+        with WorkerPool(limits, workers or _default_workers()) as pool:
+            for job, outcome, warnings in pool.run(tasks):
+                outcomes[positions[job]] = outcome
+                for warning in warnings:
+                    logger.warning("%s: %s", tasks[job].rel, warning)
+                done += 1
+                if progress is not None:
+                    progress(PARSE_STAGE, done, len(entries))
+    return LoadReport(
+        documents=[o for o in outcomes if isinstance(o, Document)],
+        rejected=[o for o in outcomes if isinstance(o, Rejection)],
+        seen=len(entries),
+    )

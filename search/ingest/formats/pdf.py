@@ -1,0 +1,107 @@
+"""PDF: the text layer of every page (pypdf), with decompression and page-count bounds."""
+
+from __future__ import annotations
+
+import io
+from contextlib import AbstractContextManager, nullcontext
+
+from search.ingest.model import DocumentError, ParseLimits
+
+# Placeholder titles that PDF producers write when the author set none (reportlab: "untitled").
+_PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "(anonymous)", "(unspecified)"})
+
+NO_TEXT = "no extractable text (scanned image?); run OCR first"
+_ENCRYPTED = "PDF is encrypted; decrypt it or remove the password"
+
+
+def _pdf_configuration(limit: int) -> AbstractContextManager:
+    """Bound pypdf's decompression; pypdf>=6 has `apply_configuration`, older 5.x module constants."""
+    import pypdf
+
+    if hasattr(pypdf, "apply_configuration"):
+        return pypdf.apply_configuration(
+            zlib_maximum_output_length=limit,
+            lzw_maximum_output_length=limit,
+            run_length_maximum_output_length=limit,
+            maximum_declared_stream_length=limit,
+        )
+    from pypdf import filters
+
+    for name in ("ZLIB_MAX_OUTPUT_LENGTH", "LZW_MAX_OUTPUT_LENGTH", "MAX_DECLARED_STREAM_LENGTH"):
+        if hasattr(filters, name):
+            setattr(filters, name, limit)
+    return nullcontext()
+
+
+def _open(raw: bytes):
+    """A PdfReader, decrypted with the empty password when only an owner password is set."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(raw))
+    if reader.is_encrypted:
+        try:
+            decrypted = reader.decrypt("")
+        except Exception:
+            decrypted = 0
+        if not decrypted:
+            raise DocumentError(_ENCRYPTED)
+    return reader
+
+
+def _title(reader) -> str:
+    try:
+        title = str((reader.metadata or {}).get("/Title") or "").strip()
+    except Exception:
+        return ""  # broken metadata should not cost us the text
+    return "" if title.lower() in _PLACEHOLDER_TITLES else title
+
+
+def parse_pdf(raw: bytes, stem: str, limits: ParseLimits) -> tuple[str, str]:
+    """(title, text) of a PDF; raise DocumentError when it is encrypted, too long or image-only."""
+    try:
+        from pypdf.errors import LimitReachedError
+    except ImportError:  # pypdf 5.x has no such class; its limits raise plain errors
+        LimitReachedError = ()  # noqa: N806
+    try:
+        return _parse(raw, limits)
+    except LimitReachedError as exc:
+        if "decompress" in str(exc) or "stream length" in str(exc):
+            raise DocumentError(
+                f"a PDF stream expands to more than {limits.max_pdf_stream_bytes:,} bytes "
+                "(ParseLimits.max_pdf_stream_bytes); it may be a decompression bomb, so check "
+                "where it came from"
+            ) from exc
+        raise DocumentError(
+            f"the PDF is too complex for pypdf's own limits ({exc}); it may be hostile, so "
+            "check where it came from, or re-save it"
+        ) from exc
+
+
+def _parse(raw: bytes, limits: ParseLimits) -> tuple[str, str]:
+    from pypdf.errors import FileNotDecryptedError
+
+    with _pdf_configuration(limits.max_pdf_stream_bytes):
+        reader = _open(raw)
+        try:
+            pages = reader.pages
+            n_pages = len(pages)
+        except FileNotDecryptedError as exc:
+            raise DocumentError(_ENCRYPTED) from exc
+        if n_pages > limits.max_pdf_pages:
+            raise DocumentError(
+                f"PDF has {n_pages} pages, more than the limit of {limits.max_pdf_pages}; "
+                "split it or raise ParseLimits.max_pdf_pages"
+            )
+        parts: list[str] = []
+        size = 0
+        for page in pages:
+            page_text = page.extract_text() or ""
+            parts.append(page_text)
+            size += len(page_text)
+            if size > limits.max_text_chars:
+                break  # the rest would be truncated anyway
+        text = "\n\n".join(parts)
+        title = _title(reader)
+    if not text.strip():
+        raise DocumentError(NO_TEXT)
+    return title, text

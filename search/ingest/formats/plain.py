@@ -1,0 +1,12 @@
+"""Plain text: the decoded bytes; the first short line is the title."""
+
+from __future__ import annotations
+
+from search.ingest.model import ParseLimits
+from search.ingest.text import decode_text, first_line_title
+
+
+def parse_text(raw: bytes, stem: str, limits: ParseLimits) -> tuple[str, str]:
+    """(title, text) of a .txt file."""
+    text = decode_text(raw)
+    return first_line_title(text, stem), text
