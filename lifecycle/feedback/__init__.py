@@ -13,9 +13,12 @@ from lifecycle.feedback.labels import (
     LabelEvidence,
     Labels,
     Shown,
+    Verdict,
     Vote,
     labels_from,
     query_key,
+    record_impression,
+    verdicts,
 )
 from lifecycle.feedback.logged_search import search_and_log
 from lifecycle.feedback.store import FeedbackStore
@@ -30,8 +33,11 @@ __all__ = [
     "LabelEvidence",
     "Labels",
     "Shown",
+    "Verdict",
     "Vote",
     "labels_from",
     "query_key",
+    "record_impression",
+    "verdicts",
     "search_and_log",
 ]
