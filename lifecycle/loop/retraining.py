@@ -14,7 +14,7 @@ from lifecycle.loop.training import VALIDATION_FRACTION, TrainingData, is_valida
 from search.config import Fusion
 from search.encoding import EmbeddingCache, load_encoder
 from search.index import SearchIndex
-from search.retrieval import FeedbackMemory
+from search.retrieval import ChoiceMemory
 
 FEEDBACK_SET = "feedback"  # name of the held-back validation feedback as an evaluation set
 WEIGHT_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -87,7 +87,7 @@ def build_challenger(
     questions the memory never holds)."""
     encoder = load_encoder(str(model_path))
     challenger = champion.with_encoder(encoder, cache, progress=progress)
-    memory = FeedbackMemory.build(
+    memory = ChoiceMemory.build(
         data.choices(),
         encoder,
         source={"training_data": data.fingerprint},

@@ -62,7 +62,7 @@ class TrainingData:
 
     def choices(self) -> dict[str, set[str]]:
         """``{question: documents users chose for it}`` over the training questions (never the
-        held-back ones): what a feedback memory remembers."""
+        held-back ones): what a choice memory remembers."""
         chosen: dict[str, set[str]] = {}
         for pair in self.pairs:
             chosen.setdefault(pair.query, set()).add(pair.positive_doc)

@@ -23,8 +23,8 @@ from search.encoding import (
 )
 from search.ingest import Document
 from search.retrieval import (
+    ChoiceMemory,
     DenseIndex,
-    FeedbackMemory,
     Filters,
     Snippet,
     SparseIndex,
@@ -81,7 +81,7 @@ class SearchIndex:
         dense: DenseIndex,
         sparse: SparseIndex,
         manifest: dict | None = None,
-        memory: FeedbackMemory | None = None,
+        memory: ChoiceMemory | None = None,
     ) -> None:
         self.config = config
         self.encoder = encoder
@@ -183,7 +183,7 @@ class SearchIndex:
         )
         return index
 
-    def with_memory(self, memory: FeedbackMemory | None) -> SearchIndex:
+    def with_memory(self, memory: ChoiceMemory | None) -> SearchIndex:
         """This index remembering ``memory`` (None forgets): hybrid search recalls the
         documents users chose for similar questions, and BM25 indexes each document's text
         together with the questions users chose it for (document expansion from the query log).
@@ -456,7 +456,7 @@ class SearchIndex:
             raise IndexLoadError(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
         memory = None
         if manifest.get("memory"):
-            memory = FeedbackMemory.load(folder / MEMORY).for_encoder(encoder)
+            memory = ChoiceMemory.load(folder / MEMORY).for_encoder(encoder)
         return cls(config, encoder, chunks, documents, dense, sparse, manifest, memory)
 
 
