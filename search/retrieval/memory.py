@@ -47,9 +47,7 @@ class ChoiceMemory:
         source: Mapping | None = None,
     ) -> None:
         if len(questions) != len(chosen) or len(questions) != len(vectors):
-            raise ValueError(
-                "a choice memory needs one vector and one document list per question"
-            )
+            raise ValueError("a choice memory needs one vector and one document list per question")
         self.questions = questions
         self.chosen = chosen
         self.vectors = vectors
