@@ -240,8 +240,10 @@ def _choose_sets(
     report_sets: Iterable[EvalSet],
 ) -> tuple[tuple[EvalSet, ...], tuple[EvalSet, ...], tuple[str, ...]]:
     """(gated, reported, skipped names): the held-back feedback always decides; a labeled set
-    takes part only when the index holds every document it judges."""
-    gate_sets, report_sets = list(gate_sets), list(report_sets)
+    takes part only when the index holds every document it judges (one without queries, such
+    as a held-back split no question fell into, has nothing to measure and is dropped)."""
+    gate_sets = [s for s in gate_sets if s.queries]
+    report_sets = [s for s in report_sets if s.queries]
     gated = (feedback_set(data), *(s for s in gate_sets if covers(index, s)))
     reported = tuple(s for s in report_sets if covers(index, s))
     skipped = tuple(s.name for s in gate_sets + report_sets if not covers(index, s))

@@ -83,14 +83,20 @@ def test_the_challenger_is_stored_without_serving_and_judged(turn):
     assert build.memory_questions == len(challenger.memory) == 6  # the training questions
     assert build.chunks_embedded == 0  # the champion's passage vectors are reused
 
+    # a set judging a document the index lacks is skipped; one with no queries just dropped
     elsewhere = EvalSet("elsewhere", {"q": "vpn"}, {"q": {"not-indexed.txt": 1}})
+    empty = EvalSet("empty", {}, {})
     logged = []
     judged = judge_challenger(
         champion,
         challenger,
         build,
         data,
-        gate_sets=[eval_set_of(load_labeled_set(BEIR_TINY, with_documents=False)), elsewhere],
+        gate_sets=[
+            eval_set_of(load_labeled_set(BEIR_TINY, with_documents=False)),
+            elsewhere,
+            empty,
+        ],
         log=logged.append,
     )
     assert [s.name for s in judged.gated] == ["feedback", "beir_tiny-test"]
