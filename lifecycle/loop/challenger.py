@@ -71,7 +71,9 @@ def fit_metrics(challenger: SearchIndex, grid: Mapping[float, float]) -> dict[st
     }
 
 
-def challenger_policy(gate_sets: Iterable[str], tolerance: float = 0.01) -> GatePolicy:
+def challenger_policy(
+    gate_sets: Iterable[str], tolerance: float = GatePolicy.tolerance
+) -> GatePolicy:
     """The gate for a retrained challenger: better on the held-back feedback's nDCG@10, and no
     quality metric of a gated set (the feedback and the trusted labeled sets) down by more than
     ``tolerance``. Report-only sets (a benchmark's test split) never take part."""

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from evaluation.metrics import Evaluation
+from lifecycle.gate import GatePolicy
 from lifecycle.loop.evaluation_sets import FEEDBACK_SET, EvalSet, evaluate_on
 from lifecycle.loop.fine_tuning import FineTuneConfig
 from lifecycle.loop.steps import (
@@ -72,7 +73,7 @@ def retrain(
     report_sets: Iterable[EvalSet] = (),
     gate_sets: Iterable[EvalSet] = (),
     fine_tune_config: FineTuneConfig | None = None,
-    tolerance: float = 0.01,
+    tolerance: float = GatePolicy.tolerance,
     log: Callable[[str], None] = print,
     registry=None,
 ) -> RetrainOutcome:

@@ -201,7 +201,7 @@ def judge_challenger(
     *,
     gate_sets: Iterable[EvalSet] = (),
     report_sets: Iterable[EvalSet] = (),
-    tolerance: float = 0.01,
+    tolerance: float = GatePolicy.tolerance,
     registry: Registry | None = None,
     encoder: TrainedEncoder | None = None,
     tags: Mapping[str, str] | None = None,

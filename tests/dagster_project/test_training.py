@@ -189,6 +189,8 @@ def test_the_cli_and_dagster_turns_of_the_loop_agree(
 ):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(steps, "fine_tune", _no_training)
+    for name in ("MLFLOW_TRACKING_URI", "DOCSEARCH_FEEDBACK_URL"):  # each home its own stores
+        monkeypatch.delenv(name, raising=False)
     version = _champion_with_feedback(tmp_path / "dagster", tiny_docs, hashing_encoder)
     shutil.copytree(tmp_path / "dagster", tmp_path / "cli")  # the same champion and feedback
     # two labeled sets: beir_tiny judges the index's documents; the labeled folder judges
