@@ -22,7 +22,7 @@ from search.index import (
     read_manifest,
 )
 from search.ingest import Document
-from search.retrieval import FeedbackMemory
+from search.retrieval import ChoiceMemory
 from search.settings import Settings
 
 
@@ -54,7 +54,7 @@ def keep_learned_state(index: SearchIndex, store: IndexStore) -> SearchIndex:
         served = read_manifest(store.path(current))
         if not served.get("memory"):
             return index
-        memory = FeedbackMemory.load(store.path(current) / MEMORY)
+        memory = ChoiceMemory.load(store.path(current) / MEMORY)
     except (IndexLoadError, OSError, ValueError, KeyError, RuntimeError) as exc:
         # the new version is still built; the gate then compares it with what serves
         logging.getLogger(__name__).warning(

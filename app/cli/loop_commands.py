@@ -55,11 +55,16 @@ def cmd_simulate_feedback(args, settings: Settings) -> int:
 
 def cmd_retrain(args, settings: Settings) -> int:
     from evaluation.beir import load_labeled_set
-    from lifecycle.feedback import FeedbackStore
-    from lifecycle.loop import FineTuneConfig, eval_set_of, held_out_set, retrain, summary
+    from lifecycle.loop import (
+        FineTuneConfig,
+        collect_impressions,
+        eval_set_of,
+        held_out_set,
+        retrain,
+        summary,
+    )
     from lifecycle.registry import MODEL_NAME, Registry
 
-    feedback = FeedbackStore(settings.feedback_url)
     given = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -92,8 +97,7 @@ def cmd_retrain(args, settings: Settings) -> int:
         gate_sets, report_sets = [eval_set_of(sample)], []
         report = gate_sets[0]
         model_name = MODEL_NAME
-    versions = set(store.versions())
-    impressions = [i for i in feedback.impressions() if i.index_version in versions]
+    impressions = collect_impressions(settings.feedback_url, store)
     if not impressions:
         print(
             "error: no feedback recorded for this index yet; search and click first, or run "

@@ -1,32 +1,32 @@
-"""Training: feedback -> pairs -> fine-tuned encoder -> challenger index -> gated promotion."""
+"""Training: feedback -> pairs -> fine-tuned encoder -> challenger index -> gated promotion.
+
+Each asset calls one step of ``lifecycle.loop.steps``, the same steps ``docsearch retrain``
+composes, and hands the next asset what it needs to load (paths and version ids)."""
+
+from pathlib import Path
 
 import dagster as dg
 
 from dagster_project.assets.registry import code_version
 from dagster_project.resources import DocsearchSettings, MlflowTracker
+from evaluation import flat_metrics
 from evaluation.beir import load_labeled_set
-from lifecycle.feedback import FeedbackStore
 from lifecycle.loop import (
     FEEDBACK_SET,
     VALIDATION_FRACTION,
+    ChallengerBuild,
+    ChampionIndex,
     FineTuneConfig,
+    TrainedEncoder,
     TrainingData,
-    build_challenger,
-    build_training_data,
-    challenger_policy,
+    build_challenger_version,
+    collect_impressions,
     eval_set_of,
-    evaluate_on,
-    feedback_set,
-    fine_tune,
-    fit_metrics,
-    flat_metrics,
-    lineage_tags,
-    log_encoder,
-    new_encoder_dir,
-    record_challenger,
+    judge_challenger,
+    prepare_training_data,
+    serving_champion,
+    train_encoder,
 )
-from lifecycle.registry import resolve_champion
-from search.encoding import EmbeddingCache
 
 GROUP = "training"
 HAS_PAIRS = "has_pairs"
@@ -53,16 +53,6 @@ class TrainingConfig(dg.Config):
         )
 
 
-def _champion(docsearch: DocsearchSettings):
-    """(version id, index) of what serves now: the MLflow champion, else the local CURRENT."""
-    store = docsearch.store()
-    champion = resolve_champion(docsearch.settings())
-    version = champion.path.name if champion else store.current()
-    if version is None:
-        raise dg.Failure("No index serves yet: materialize index_job first.")
-    return version, store.load(version)
-
-
 @dg.asset(
     group_name=GROUP,
     check_specs=[
@@ -82,26 +72,23 @@ def training_pairs(
     """(query, clicked or up-voted passage, skipped or down-voted passage) from the feedback
     store, de-duplicated, position-bias weighted, with a held-back validation slice. Saved under
     DOCSEARCH_HOME/training/<fingerprint> with the feedback event ids behind it (lineage)."""
-    settings = docsearch.settings()
-    version, champion = _champion(docsearch)
-    store = docsearch.store()
-    versions = set(store.versions())
-    feedback = FeedbackStore(settings.feedback_url)
+    settings, store = docsearch.settings(), docsearch.store()
     try:
-        impressions = [i for i in feedback.impressions() if i.index_version in versions]
-    finally:
-        feedback.close()
-    data = build_training_data(impressions, champion, config.validation_fraction)
-    folder = settings.home / "training" / data.fingerprint
-    data.save(folder)
-    context.log.info(f"training data {data.fingerprint}: {data.stats}")
+        champion = serving_champion(settings, store)
+    except LookupError as exc:
+        raise dg.Failure(str(exc)) from exc
+    impressions = collect_impressions(settings.feedback_url, store)
+    prepared = prepare_training_data(
+        impressions, champion, settings.home, config.validation_fraction, log=context.log.info
+    )
+    data = prepared.data
     return dg.MaterializeResult(
-        value={"path": str(folder), "champion_version": version},
+        value={"path": str(prepared.path), "champion_version": champion.version},
         metadata={
             **data.stats,
             "fingerprint": data.fingerprint,
-            "path": dg.MetadataValue.path(str(folder)),
-            "champion_version": version,
+            "path": dg.MetadataValue.path(str(prepared.path)),
+            "champion_version": champion.version,
             "feedback_index_versions": ", ".join(data.index_versions),
         },
         check_results=[
@@ -123,34 +110,23 @@ def fine_tuned_encoder(
     registered as ``docsearch-encoder``. By default only its query side learns, against the
     champion's passage vectors (every indexed document a negative); ``train_documents`` trains
     both sides with MultipleNegativesRankingLoss (in-batch plus hard negatives)."""
-    from pathlib import Path
-
-    settings = docsearch.settings()
     data = TrainingData.load(Path(training_pairs["path"]))
     if not data.pairs:
         raise dg.Failure("No training pairs: more clicks or votes are needed first.")
-    champion = _trained_from(docsearch, training_pairs)
-    result = fine_tune(
-        champion,
+    trained = train_encoder(
+        _trained_from(docsearch, training_pairs),
         data,
-        new_encoder_dir(settings.models_dir, data),
+        docsearch.settings().models_dir,
         config.fine_tune(),
+        mlflow.registry(),
         log=context.log.info,
     )
-    summary = {
-        "base_model": result.base_model,
-        "steps": result.steps,
-        "examples": result.examples,
-        "seconds": round(result.seconds, 1),
-        "device": result.device,
-        "final_loss": result.final_loss,
-        "trained": result.trained,
-        **config.fine_tune().__dict__,
-    }
-    run_id, version = log_encoder(mlflow.registry(), result.path, summary, data)
     return dg.MaterializeResult(
-        value={"path": str(result.path), "encoder_run": run_id, "encoder_version": version},
-        metadata={**{k: v for k, v in summary.items() if v is not None}, "mlflow_version": version},
+        value=trained,
+        metadata={
+            **{k: v for k, v in trained.summary.items() if v is not None},
+            "mlflow_version": trained.mlflow_version,
+        },
     )
 
 
@@ -159,32 +135,27 @@ def challenger_index(
     context: dg.AssetExecutionContext,
     docsearch: DocsearchSettings,
     training_pairs: dict,
-    fine_tuned_encoder: dict,
+    fine_tuned_encoder: TrainedEncoder,
 ):
-    """The champion's chunks and BM25 with vectors from the fine-tuned encoder, a feedback
+    """The champion's chunks and BM25 with vectors from the fine-tuned encoder, a choice
     memory of the training questions' clicks, and its fusion weight re-fitted on the held-back
     feedback; a new (not current) IndexStore version."""
-    from pathlib import Path
-
-    settings = docsearch.settings()
-    data = TrainingData.load(Path(training_pairs["path"]))
-    champion = _trained_from(docsearch, training_pairs)
-    cache = EmbeddingCache(settings.cache_path)
-    try:
-        challenger, grid = build_challenger(champion, Path(fine_tuned_encoder["path"]), data, cache)
-    finally:
-        cache.close()
-    version = docsearch.store().write(challenger, activate=False)
-    context.log.info(f"challenger {version}: dense weight {challenger.config.dense_weight}")
+    _, build = build_challenger_version(
+        _trained_from(docsearch, training_pairs),
+        fine_tuned_encoder.path,
+        TrainingData.load(Path(training_pairs["path"])),
+        docsearch.settings().cache_path,
+        log=context.log.info,
+    )
     return dg.MaterializeResult(
-        value={"version": version, "path": str(docsearch.store().path(version))},
+        value=build,
         metadata={
-            "version": version,
-            "dense_weight": challenger.config.dense_weight,
-            "memory_questions": len(challenger.memory or ()),
-            **{f"validation ndcg_at_10 @ w={w}": v for w, v in grid.items()},
-            "chunks_embedded": challenger.build_stats.chunks_embedded,
-            "encode_seconds": round(challenger.build_stats.encode_seconds, 1),
+            "version": build.version,
+            "dense_weight": build.dense_weight,
+            "memory_questions": build.memory_questions,
+            **{f"validation ndcg_at_10 @ w={w}": v for w, v in build.weight_grid.items()},
+            "chunks_embedded": build.chunks_embedded,
+            "encode_seconds": round(build.encode_seconds, 1),
         },
     )
 
@@ -195,69 +166,45 @@ def challenger_decision(
     docsearch: DocsearchSettings,
     mlflow: MlflowTracker,
     training_pairs: dict,
-    fine_tuned_encoder: dict,
-    challenger_index: dict,
+    fine_tuned_encoder: TrainedEncoder,
+    challenger_index: ChallengerBuild,
 ):
-    """Champion and challenger on the held-back feedback and every labeled set; the challenger
-    is registered, and becomes ``champion`` only if it is better on the feedback's nDCG@10 with
-    no regression beyond the tolerance; otherwise it stays ``challenger``."""
-    from pathlib import Path
-
-    data = TrainingData.load(Path(training_pairs["path"]))
-    version = training_pairs["champion_version"]
+    """Champion and challenger on the held-back feedback and every labeled set that covers the
+    index; the challenger is registered, and becomes ``champion`` only if it is better on the
+    feedback's nDCG@10 with no regression beyond the tolerance; otherwise it stays
+    ``challenger``."""
     champion = _trained_from(docsearch, training_pairs)
-    challenger = docsearch.store().load(challenger_index["version"])
-    sets = [feedback_set(data)]
-    for root in docsearch.labeled_sets().values():
-        sets.append(eval_set_of(load_labeled_set(root, with_documents=False)))
-    same_corpus = {s.name for s in sets[1:] if _covers(champion, s)}
-    sets = [sets[0], *[s for s in sets[1:] if s.name in same_corpus]]
-    before, after = evaluate_on(champion, sets), evaluate_on(challenger, sets)
-    policy = challenger_policy([s.name for s in sets], docsearch.regression_tolerance)
-    recorded = record_challenger(
-        mlflow.registry(),
-        Path(challenger_index["path"]),
-        version,
-        before,
-        after,
-        policy,
-        lineage={
-            **lineage_tags(
-                fine_tuned_encoder["encoder_version"],
-                fine_tuned_encoder["encoder_run"],
-                data.fingerprint,
-                version,
-            ),
-            "dagster.run_id": context.run_id,
-            "code_version": code_version(),
-        },
-        metrics=fit_metrics(challenger, {}),
-    )
-    decision = recorded["decision"]
-    (context.log.info if recorded["promoted"] else context.log.warning)(
-        f"gate: {'promote' if recorded['promoted'] else 'keep the champion'}: {decision.reason}"
+    labeled = [
+        load_labeled_set(root, with_documents=False) for root in docsearch.labeled_sets().values()
+    ]
+    judged = judge_challenger(
+        champion,
+        champion.store.load(challenger_index.version),
+        challenger_index,
+        TrainingData.load(Path(training_pairs["path"])),
+        gate_sets=[eval_set_of(s) for s in labeled],
+        tolerance=docsearch.regression_tolerance,
+        registry=mlflow.registry(),
+        encoder=fine_tuned_encoder,
+        tags={"dagster.run_id": context.run_id, "code_version": code_version()},
+        log=context.log.info,
     )
     return dg.MaterializeResult(
-        value={"promoted": recorded["promoted"], "version": recorded["challenger_version"]},
+        value={"promoted": judged.promoted, "version": judged.mlflow["challenger_version"]},
         metadata={
-            "decision": "promote" if recorded["promoted"] else "reject",
-            "reason": decision.reason,
-            "challenger": f"v{recorded['challenger_version']}",
-            "champion_before": f"v{recorded['champion_version_before']}",
-            **{f"before {k}": v for k, v in flat_metrics(before).items()},
-            **{f"after {k}": v for k, v in flat_metrics(after).items()},
+            "decision": "promote" if judged.promoted else "reject",
+            "reason": judged.reason,
+            "challenger": f"v{judged.mlflow['challenger_version']}",
+            "champion_before": f"v{judged.mlflow['champion_version_before']}",
+            "skipped_sets": ", ".join(judged.skipped),
+            **{f"before {k}": v for k, v in flat_metrics(judged.before).items()},
+            **{f"after {k}": v for k, v in flat_metrics(judged.after).items()},
             "primary": f"{FEEDBACK_SET}/ndcg_at_10",
         },
     )
 
 
-def _trained_from(docsearch: DocsearchSettings, training_pairs: dict):
+def _trained_from(docsearch: DocsearchSettings, training_pairs: dict) -> ChampionIndex:
     """The champion the pairs were built on: every step of one run uses the same version, even
     if the champion alias moves while the run is going."""
-    return docsearch.store().load(training_pairs["champion_version"])
-
-
-def _covers(index, labeled_set) -> bool:
-    """A labeled set can be run against an index only when its judged documents are in it."""
-    judged = {d for docs in labeled_set.qrels.values() for d in docs}
-    return bool(judged) and judged <= set(index.documents)
+    return ChampionIndex.load(docsearch.store(), training_pairs["champion_version"])

@@ -1,19 +1,27 @@
-"""The feedback store: what people searched, saw, clicked and voted on, and the labels it gives."""
+"""The feedback store: what people searched, saw, clicked and voted on, and the labels it gives.
 
-from lifecycle.feedback.store import (
+``schema`` holds the tables, ``store`` writes and reads them, ``labels`` is the one label policy
+(what a click, a vote or a skip says about a document), ``logged_search`` the one logging path.
+"""
+
+from lifecycle.feedback.labels import (
     GRADE_CLICKED,
     GRADE_NEGATIVE,
     GRADE_UPVOTED,
     Click,
-    FeedbackStore,
     Impression,
     LabelEvidence,
     Labels,
     Shown,
+    Verdict,
     Vote,
+    labels_from,
     query_key,
-    search_and_log,
+    record_impression,
+    verdicts,
 )
+from lifecycle.feedback.logged_search import search_and_log
+from lifecycle.feedback.store import FeedbackStore
 
 __all__ = [
     "Click",
@@ -25,7 +33,11 @@ __all__ = [
     "LabelEvidence",
     "Labels",
     "Shown",
+    "Verdict",
     "Vote",
+    "labels_from",
     "query_key",
+    "record_impression",
+    "verdicts",
     "search_and_log",
 ]

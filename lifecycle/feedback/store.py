@@ -1,255 +1,37 @@
-"""The feedback store: queries, shown results, clicks, votes and chat answers, turned into labels.
+"""The feedback store: queries, shown results, clicks, votes and chat answers, written and read.
 
-One SQLAlchemy Core schema serves SQLite (the default, a WAL file under ``DOCSEARCH_HOME``) and
-any other database SQLAlchemy speaks (PostgreSQL for shared deployments). Every ``log_*`` call
-is one short transaction, so concurrent writers (Streamlit threads, a feedback simulator in
-another process) interleave without losing rows.
-
-Tables (all timestamps UTC):
-
-- ``queries``: id, session_id, query, index_version, method, source (search | chat |
-  simulator), k, filters (JSON), latency_ms, n_results, created_at
-- ``shown``: query_id, rank, doc_id, chunk_id, score, bm25_score, dense_score
-- ``clicks``: id, query_id, doc_id, rank, kind (open | preview | download | citation), created_at
-- ``answers``: id, session_id, query_id (the retrieval behind it), question, rewritten_query,
-  answer, cited_doc_ids (JSON list), mode, index_version, latency_ms, created_at
-- ``votes``: id, query_id or answer_id, doc_id (null for an answer), value (+1, -1, or 0 when
-  a vote is withdrawn), comment, session_id, created_at. Votes are events: the latest one per
-  (query or answer, doc_id) is the one in force.
+Every ``log_*`` call is one short transaction, so concurrent writers (Streamlit threads, a
+feedback simulator in another process) interleave without losing rows. The tables are in
+``lifecycle.feedback.schema``; what the rows mean as labels is ``lifecycle.feedback.labels``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    Column,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Table, func, insert, select, update
 
-from search.index import SearchIndex, SearchResult
-from search.retrieval import Filters
-
-__all__ = [
-    "FeedbackStore",
-    "Impression",
-    "LabelEvidence",
-    "Labels",
-    "search_and_log",
-]
-
-metadata = MetaData()
-
-queries = Table(
-    "queries",
+from lifecycle.feedback.labels import Click, Impression, Labels, Shown, Vote, labels_from
+from lifecycle.feedback.schema import (
+    answers,
+    clicks,
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("session_id", String(64), nullable=False, index=True),
-    Column("query", Text, nullable=False),
-    Column("index_version", String(128), nullable=False, index=True),
-    Column("method", String(16), nullable=False),
-    Column("source", String(16), nullable=False, default="search"),
-    Column("k", Integer, nullable=False),
-    Column("filters", JSON, nullable=True),
-    Column("latency_ms", Float, nullable=False),
-    Column("n_results", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    open_database,
+    queries,
+    shown,
+    votes,
 )
-shown = Table(
-    "shown",
-    metadata,
-    Column("query_id", ForeignKey("queries.id", ondelete="CASCADE"), primary_key=True),
-    Column("rank", Integer, primary_key=True),
-    Column("doc_id", Text, nullable=False),
-    Column("chunk_id", Text, nullable=False),
-    Column("score", Float, nullable=False),
-    Column("bm25_score", Float, nullable=True),
-    Column("dense_score", Float, nullable=True),
-)
-clicks = Table(
-    "clicks",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("query_id", ForeignKey("queries.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("doc_id", Text, nullable=False),
-    Column("rank", Integer, nullable=True),
-    Column("kind", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-answers = Table(
-    "answers",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("session_id", String(64), nullable=False, index=True),
-    Column("query_id", ForeignKey("queries.id", ondelete="SET NULL"), nullable=True),
-    Column("question", Text, nullable=False),
-    Column("rewritten_query", Text, nullable=False),
-    Column("answer", Text, nullable=False),
-    Column("cited_doc_ids", JSON, nullable=False),
-    Column("mode", String(16), nullable=False),
-    Column("index_version", String(128), nullable=False),
-    Column("latency_ms", Float, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-votes = Table(
-    "votes",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("query_id", ForeignKey("queries.id", ondelete="CASCADE"), nullable=True, index=True),
-    Column("answer_id", ForeignKey("answers.id", ondelete="CASCADE"), nullable=True, index=True),
-    Column("doc_id", Text, nullable=True),
-    Column("value", Integer, nullable=False),
-    Column("comment", Text, nullable=True),
-    Column("session_id", String(64), nullable=False, default=""),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint("value IN (-1, 0, 1)", name="vote_value"),
-    CheckConstraint("query_id IS NOT NULL OR answer_id IS NOT NULL", name="vote_target"),
-)
-
-# Grades of the exported labels (BEIR convention: higher is more relevant, 0 judged irrelevant).
-GRADE_UPVOTED = 2
-GRADE_CLICKED = 1
-GRADE_NEGATIVE = 0
+from search.index import SearchResult
 
 
-# ------------------------------------------------------------------------------------ shapes
-@dataclass(frozen=True)
-class Shown:
-    rank: int
-    doc_id: str
-    chunk_id: str
-    score: float
-    bm25_score: float | None
-    dense_score: float | None
-
-
-@dataclass(frozen=True)
-class Click:
-    id: int
-    doc_id: str
-    rank: int | None
-    kind: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Vote:
-    id: int
-    doc_id: str | None
-    value: int
-    comment: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Impression:
-    """One logged query with everything shown for it and everything the user did with it."""
-
-    query_id: int
-    session_id: str
-    query: str
-    index_version: str
-    method: str
-    source: str
-    latency_ms: float
-    created_at: datetime
-    shown: tuple[Shown, ...]
-    clicks: tuple[Click, ...]
-    votes: tuple[Vote, ...]  # in the order they were cast
-
-    def votes_in_force(self) -> dict[str, int]:
-        """doc_id -> +1 / -1 for each result whose latest vote was not withdrawn."""
-        latest = {v.doc_id: v.value for v in self.votes if v.doc_id is not None}
-        return {doc: value for doc, value in latest.items() if value}
-
-    def clicked(self) -> set[str]:
-        return {c.doc_id for c in self.clicks}
-
-    def skipped(self) -> set[str]:
-        """Results shown above the lowest clicked or up-voted one that got neither."""
-        positive = self.clicked() | {d for d, v in self.votes_in_force().items() if v > 0}
-        ranks = [s.rank for s in self.shown if s.doc_id in positive]
-        if not ranks:
-            return set()
-        return {s.doc_id for s in self.shown if s.rank < max(ranks) and s.doc_id not in positive}
-
-
-@dataclass
-class LabelEvidence:
-    """Why one (query, document) pair got its grade: counts and the ids of the events."""
-
-    up_votes: int = 0
-    down_votes: int = 0
-    clicks: int = 0
-    skips: int = 0
-    query_ids: list[int] = field(default_factory=list)
-    click_ids: list[int] = field(default_factory=list)
-    vote_ids: list[int] = field(default_factory=list)
-    index_versions: list[str] = field(default_factory=list)
-
-    @property
-    def grade(self) -> int | None:
-        """2 when up-votes outnumber down-votes, 0 when down-votes do, else 1 if clicked,
-        0 if only skipped (shown above a click) or down-voted, None when there is no signal."""
-        if self.up_votes > self.down_votes:
-            return GRADE_UPVOTED
-        if self.down_votes > self.up_votes:
-            return GRADE_NEGATIVE
-        if self.clicks:
-            return GRADE_CLICKED
-        if self.skips or self.down_votes:
-            return GRADE_NEGATIVE
-        return None
-
-
-@dataclass(frozen=True)
-class Labels:
-    """Feedback as BEIR dicts: ``queries {qid: text}``, ``qrels {qid: {doc_id: grade}}``,
-    plus ``lineage {qid: {doc_id: LabelEvidence}}`` naming the events behind every grade."""
-
-    queries: dict[str, str]
-    qrels: dict[str, dict[str, int]]
-    lineage: dict[str, dict[str, LabelEvidence]]
-
-
-def query_key(text: str) -> tuple[str, str]:
-    """(qid, normalised text): the same question typed twice is one labeled query."""
-    normalised = " ".join(text.lower().split())
-    return "fb-" + hashlib.sha1(normalised.encode()).hexdigest()[:12], normalised
-
-
-# ------------------------------------------------------------------------------------- store
 class FeedbackStore:
     """Durable record of what people searched, saw, clicked and voted on."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = _engine(url)
-        _create_tables(self.engine)
+        self.engine = open_database(url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -285,21 +67,7 @@ class FeedbackStore:
                 )
             ).inserted_primary_key[0]
             if results:
-                conn.execute(
-                    insert(shown),
-                    [
-                        {
-                            "query_id": query_id,
-                            "rank": r.rank,
-                            "doc_id": r.doc_id,
-                            "chunk_id": r.chunk_id,
-                            "score": float(r.score),
-                            "bm25_score": r.bm25_score,
-                            "dense_score": r.dense_score,
-                        }
-                        for r in results
-                    ],
-                )
+                conn.execute(insert(shown), [_shown_row(query_id, r) for r in results])
         return int(query_id)
 
     def log_click(
@@ -373,8 +141,6 @@ class FeedbackStore:
     # ------------------------------------------------------------------ reads
     def count_events(self, index_versions: Sequence[str] | None = None) -> int:
         """Clicks plus votes on results, optionally only for queries shown on these versions."""
-        from sqlalchemy import func
-
         total = 0
         with self.engine.connect() as conn:
             for table in (clicks, votes):
@@ -413,113 +179,17 @@ class FeedbackStore:
                 heads = [dict(r._mapping) for r in conn.execute(stmt)]
                 if not heads:
                     return
-                ids = [h["id"] for h in heads]
-                by_query: dict[str, dict[int, list]] = {
-                    name: defaultdict(list) for name in ("shown", "clicks", "votes")
-                }
-                for name, table, order in (
-                    ("shown", shown, shown.c.rank),
-                    ("clicks", clicks, clicks.c.id),
-                    ("votes", votes, votes.c.id),
-                ):
-                    for row in conn.execute(
-                        select(table).where(table.c.query_id.in_(ids)).order_by(order)
-                    ):
-                        by_query[name][row.query_id].append(row)
-            for h in heads:
-                qid = h["id"]
-                yield Impression(
-                    query_id=qid,
-                    session_id=h["session_id"],
-                    query=h["query"],
-                    index_version=h["index_version"],
-                    method=h["method"],
-                    source=h["source"],
-                    latency_ms=h["latency_ms"],
-                    created_at=h["created_at"],
-                    shown=tuple(
-                        Shown(r.rank, r.doc_id, r.chunk_id, r.score, r.bm25_score, r.dense_score)
-                        for r in by_query["shown"][qid]
-                    ),
-                    clicks=tuple(
-                        Click(r.id, r.doc_id, r.rank, r.kind, r.created_at)
-                        for r in by_query["clicks"][qid]
-                    ),
-                    votes=tuple(
-                        Vote(r.id, r.doc_id, r.value, r.comment, r.created_at)
-                        for r in by_query["votes"][qid]
-                    ),
-                )
-            last = ids[-1]
+                events = _events_of(conn, [h["id"] for h in heads])
+            for head in heads:
+                yield _impression(head, events)
+            last = heads[-1]["id"]
 
     def export_labels(
         self, *, index_version: str | None = None, sources: Sequence[str] | None = None
     ) -> Labels:
-        """Feedback as graded relevance labels, one labeled query per distinct (normalised) text.
-
-        Per (query, document) the signals are summed over every impression: up- and down-votes
-        in force, clicks (any kind), and skips (shown above a clicked or up-voted result and not
-        touched). ``LabelEvidence.grade`` turns them into 2 / 1 / 0; pairs with no signal are
-        left out, so a shown-but-ignored result below every click is not a negative.
-        """
-        texts: dict[str, str] = {}
-        evidence: dict[str, dict[str, LabelEvidence]] = defaultdict(dict)
-        for imp in self.impressions(index_version=index_version, sources=sources):
-            qid, text = query_key(imp.query)
-            in_force = imp.votes_in_force()
-            skipped = imp.skipped()
-            touched = imp.clicked() | set(in_force) | skipped
-            for doc_id in touched:
-                ev = evidence[qid].setdefault(doc_id, LabelEvidence())
-                ev.up_votes += in_force.get(doc_id, 0) > 0
-                ev.down_votes += in_force.get(doc_id, 0) < 0
-                ev.skips += doc_id in skipped
-                doc_clicks = [c.id for c in imp.clicks if c.doc_id == doc_id]
-                ev.clicks += len(doc_clicks)
-                ev.click_ids += doc_clicks
-                ev.vote_ids += [v.id for v in imp.votes if v.doc_id == doc_id]
-                ev.query_ids.append(imp.query_id)
-                if imp.index_version not in ev.index_versions:
-                    ev.index_versions.append(imp.index_version)
-                texts.setdefault(qid, text)
-        qrels: dict[str, dict[str, int]] = {}
-        lineage: dict[str, dict[str, LabelEvidence]] = {}
-        for qid, docs in evidence.items():
-            graded = {d: ev.grade for d, ev in docs.items() if ev.grade is not None}
-            if graded:
-                qrels[qid] = graded
-                lineage[qid] = {d: docs[d] for d in graded}
-        return Labels({q: texts[q] for q in qrels}, qrels, lineage)
-
-
-def search_and_log(
-    index: SearchIndex,
-    store: FeedbackStore,
-    query: str,
-    session_id: str,
-    version: str,
-    k: int = 10,
-    method: str | None = None,
-    filters: Filters | None = None,
-    source: str = "search",
-) -> tuple[int, list[SearchResult]]:
-    """Search and record the query with what was shown: the one logging path of the app,
-    the chat page and any feedback simulator. Returns (query_id, results)."""
-    started = time.perf_counter()
-    results = index.search(query, k=k, method=method, filters=filters)
-    latency_ms = (time.perf_counter() - started) * 1000
-    query_id = store.log_query(
-        session_id=session_id,
-        query=query,
-        index_version=version,
-        method=str(method or "hybrid"),
-        latency_ms=latency_ms,
-        results=results,
-        k=k,
-        source=source,
-        filters=_filters_json(filters),
-    )
-    return query_id, results
+        """Feedback as graded relevance labels (``lifecycle.feedback.labels`` gives the policy),
+        optionally only for queries shown on one version or logged by some sources."""
+        return labels_from(self.impressions(index_version=index_version, sources=sources))
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -527,51 +197,54 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _filters_json(filters: Filters | None) -> dict | None:
-    if filters is None or filters.is_empty():
-        return None
-    out = {
-        "formats": sorted(filters.formats),
-        "path_prefix": filters.path_prefix,
-        "modified_after": filters.modified_after,
-        "modified_before": filters.modified_before,
+def _shown_row(query_id: int, result: SearchResult) -> dict:
+    return {
+        "query_id": query_id,
+        "rank": result.rank,
+        "doc_id": result.doc_id,
+        "chunk_id": result.chunk_id,
+        "score": float(result.score),
+        "bm25_score": result.bm25_score,
+        "dense_score": result.dense_score,
     }
-    return json.loads(json.dumps({k: v for k, v in out.items() if v}))
 
 
-def _engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    database = parsed.database or ""
-    if database in ("", ":memory:"):
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record) -> None:
-        cursor = dbapi_connection.cursor()
-        # busy_timeout first: switching to WAL itself needs a lock another process may hold
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL mode
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    return engine
+def _events_of(conn, query_ids: list[int]) -> dict[str, dict[int, list]]:
+    """Rows of ``shown`` (by rank), ``clicks`` and ``votes`` (in order) per query id."""
+    by_query: dict[str, dict[int, list]] = {
+        name: defaultdict(list) for name in ("shown", "clicks", "votes")
+    }
+    for name, table, order in (
+        ("shown", shown, shown.c.rank),
+        ("clicks", clicks, clicks.c.id),
+        ("votes", votes, votes.c.id),
+    ):
+        for row in conn.execute(
+            select(table).where(table.c.query_id.in_(query_ids)).order_by(order)
+        ):
+            by_query[name][row.query_id].append(row)
+    return by_query
 
 
-def _create_tables(engine: Engine, attempts: int = 5) -> None:
-    """Create missing tables; two processes starting at once may race, so retry."""
-    for attempt in range(attempts):
-        try:
-            metadata.create_all(engine)
-            return
-        except OperationalError as exc:
-            if "already exists" not in str(exc) and "locked" not in str(exc):
-                raise
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))
+def _impression(head: dict, events: dict[str, dict[int, list]]) -> Impression:
+    qid = head["id"]
+    return Impression(
+        query_id=qid,
+        session_id=head["session_id"],
+        query=head["query"],
+        index_version=head["index_version"],
+        method=head["method"],
+        source=head["source"],
+        latency_ms=head["latency_ms"],
+        created_at=head["created_at"],
+        shown=tuple(
+            Shown(r.rank, r.doc_id, r.chunk_id, r.score, r.bm25_score, r.dense_score)
+            for r in events["shown"][qid]
+        ),
+        clicks=tuple(
+            Click(r.id, r.doc_id, r.rank, r.kind, r.created_at) for r in events["clicks"][qid]
+        ),
+        votes=tuple(
+            Vote(r.id, r.doc_id, r.value, r.comment, r.created_at) for r in events["votes"][qid]
+        ),
+    )

@@ -12,7 +12,7 @@ from mlflow.exceptions import MlflowException
 
 from evaluation.metrics import Evaluation
 from lifecycle.gate import GatePolicy
-from lifecycle.loop.training import TrainingData
+from lifecycle.loop.pairs import TrainingData
 from lifecycle.registry import CHAMPION, Registry
 
 ENCODER_MODEL = "docsearch-encoder"
@@ -73,6 +73,19 @@ def log_encoder(
         ENCODER_MODEL, f"{run.info.artifact_uri}/encoder", run_id, tags=lineage
     )
     return run_id, str(version.version)
+
+
+def lineage_tags(
+    encoder_version: str, encoder_run: str, data_fingerprint: str, champion: str
+) -> dict:
+    """Tags that tie a challenger to the encoder version and run, the training data and the
+    champion it was trained from."""
+    return {
+        "docsearch.encoder_model": f"{ENCODER_MODEL} v{encoder_version}",
+        "docsearch.encoder_run": encoder_run,
+        "docsearch.training_data": data_fingerprint,
+        "docsearch.champion_at_training": champion,
+    }
 
 
 def record_challenger(

@@ -24,7 +24,7 @@ from search.index.manifest import (
     read_manifest,
     verify_files,
 )
-from search.retrieval import DenseIndex, FeedbackMemory, SparseIndex
+from search.retrieval import ChoiceMemory, DenseIndex, SparseIndex
 
 if TYPE_CHECKING:
     from search.index.search_index import SearchIndex
@@ -40,7 +40,7 @@ class StoredIndex(NamedTuple):
     dense: DenseIndex
     sparse: SparseIndex
     manifest: dict
-    memory: FeedbackMemory | None
+    memory: ChoiceMemory | None
 
 
 def write_index(index: SearchIndex, folder: Path) -> dict:
@@ -93,7 +93,7 @@ def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
         raise IndexLoadError(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
     memory = None
     if manifest.get("memory"):
-        memory = FeedbackMemory.load(folder / MEMORY).for_encoder(encoder)
+        memory = ChoiceMemory.load(folder / MEMORY).for_encoder(encoder)
     config = IndexConfig.from_dict(manifest["config"])
     return StoredIndex(config, encoder, chunks, documents, dense, sparse, manifest, memory)
 

@@ -20,7 +20,7 @@ from search.index.parts import BuildStats, bm25_index, dense_index, embed_chunks
 from search.index.query import SearchResult
 from search.ingest import Document
 from search.progress import ProgressFn
-from search.retrieval import DenseIndex, FeedbackMemory, Filters, SparseIndex
+from search.retrieval import ChoiceMemory, DenseIndex, Filters, SparseIndex
 
 
 class SearchIndex:
@@ -35,7 +35,7 @@ class SearchIndex:
         dense: DenseIndex,
         sparse: SparseIndex,
         manifest: dict | None = None,
-        memory: FeedbackMemory | None = None,
+        memory: ChoiceMemory | None = None,
     ) -> None:
         self.config = config
         self.encoder = encoder
@@ -101,7 +101,7 @@ class SearchIndex:
         )
         return index
 
-    def with_memory(self, memory: FeedbackMemory | None) -> SearchIndex:
+    def with_memory(self, memory: ChoiceMemory | None) -> SearchIndex:
         """This index remembering ``memory`` (None forgets): hybrid search recalls the
         documents users chose for similar questions, and BM25 indexes each document's text
         together with the questions users chose it for (document expansion from the query log).

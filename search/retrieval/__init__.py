@@ -18,7 +18,7 @@ from search.retrieval.memory import (
     ENTRIES,
     INFO,
     VECTORS,
-    FeedbackMemory,
+    ChoiceMemory,
 )
 from search.retrieval.snippets import (
     Snippet,
@@ -32,7 +32,7 @@ __all__ = [
     "DenseIndex",
     "ENTRIES",
     "FLAT",
-    "FeedbackMemory",
+    "ChoiceMemory",
     "Filters",
     "HNSW",
     "INFO",

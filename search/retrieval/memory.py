@@ -1,4 +1,4 @@
-"""Feedback memory: the documents users chose for earlier questions, recalled for similar ones.
+"""Choice memory: the documents users chose for earlier questions, recalled for similar ones.
 
 Fine-tuning teaches the encoder what users want in general; the memory keeps the particular:
 a question close to one users asked before brings back the documents they clicked then, even
@@ -33,8 +33,10 @@ VECTORS = "vectors.faiss"
 INFO = "memory.json"
 
 
-class FeedbackMemory:
-    """Earlier questions (text and vector) with the documents users chose for each."""
+class ChoiceMemory:
+    """Earlier questions (text and vector) with the documents users chose for each: what the
+    learning loop distilled from feedback (``TrainingData.choices``), not the feedback store's
+    raw events."""
 
     def __init__(
         self,
@@ -45,9 +47,7 @@ class FeedbackMemory:
         source: Mapping | None = None,
     ) -> None:
         if len(questions) != len(chosen) or len(questions) != len(vectors):
-            raise ValueError(
-                "a feedback memory needs one vector and one document list per question"
-            )
+            raise ValueError("a choice memory needs one vector and one document list per question")
         self.questions = questions
         self.chosen = chosen
         self.vectors = vectors
@@ -61,7 +61,7 @@ class FeedbackMemory:
         encoder: Encoder,
         source: Mapping | None = None,
         approximate_above: int = 200_000,
-    ) -> FeedbackMemory:
+    ) -> ChoiceMemory:
         """A memory of ``{question: documents chosen for it}``, questions encoded as queries."""
         questions = sorted(q for q, docs in choices.items() if docs)
         chosen = [tuple(sorted(set(choices[q]))) for q in questions]
@@ -76,14 +76,14 @@ class FeedbackMemory:
     def __len__(self) -> int:
         return len(self.questions)
 
-    def for_encoder(self, encoder: Encoder) -> FeedbackMemory:
+    def for_encoder(self, encoder: Encoder) -> ChoiceMemory:
         """This memory in ``encoder``'s query space (re-encoded only when the query side differs)."""
         if query_fingerprint(encoder) == self.query_fingerprint:
             return self
         choices = dict(zip(self.questions, self.chosen, strict=True))
-        return FeedbackMemory.build(choices, encoder, self.source)
+        return ChoiceMemory.build(choices, encoder, self.source)
 
-    def restricted_to(self, documents: Collection[str]) -> FeedbackMemory:
+    def restricted_to(self, documents: Collection[str]) -> ChoiceMemory:
         """Only choices of documents still in ``documents`` (for an index rebuilt after edits);
         a question left with none is dropped. The stored vectors are kept: nothing is encoded."""
         kept = {i: tuple(d for d in docs if d in documents) for i, docs in enumerate(self.chosen)}
@@ -94,7 +94,7 @@ class FeedbackMemory:
             self.vectors.vectors()[rows],
             approximate_above=0 if self.vectors.kind == HNSW else len(rows),
         )
-        return FeedbackMemory(
+        return ChoiceMemory(
             [self.questions[i] for i in rows],
             [kept[i] for i in rows],
             vectors,
@@ -150,7 +150,7 @@ class FeedbackMemory:
         (folder / INFO).write_text(json.dumps(info, indent=2))
 
     @classmethod
-    def load(cls, folder: Path) -> FeedbackMemory:
+    def load(cls, folder: Path) -> ChoiceMemory:
         info = json.loads((folder / INFO).read_text())
         questions, chosen = [], []
         with open(folder / ENTRIES, encoding="utf-8") as fh:

@@ -1,4 +1,9 @@
-"""The training group: the feedback sensor, and one real turn of the loop through Dagster."""
+"""The training group: the feedback sensor, one turn of the loop through Dagster and through
+the CLI's composition on the same feedback, and one real turn through Dagster."""
+
+import math
+import shutil
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -6,8 +11,54 @@ import pytest
 from dagster_project.assets import INDEX_ASSETS, TRAINING_ASSETS
 from dagster_project.automation import feedback_sensor
 from dagster_project.resources import DocsearchSettings, make_resources
+from evaluation.beir import load_labeled_set
 from lifecycle.feedback import FeedbackStore, search_and_log
+from lifecycle.loop import (
+    FineTuneResult,
+    collect_impressions,
+    eval_set_of,
+    retrain,
+    steps,
+)
 from lifecycle.registry import CHALLENGER, CHAMPION, Registry
+from search.config import IndexConfig
+from search.index import IndexStore, SearchIndex
+from search.settings import Settings
+
+BEIR_TINY = Path(__file__).resolve().parents[1] / "fixtures" / "beir_tiny"
+FILE_CLICKS = {  # question -> the file users chose in the labeled folder
+    "parental leave weeks": "d1.txt",
+    "vpn error 809": "d2.txt",
+    "meal allowance travelling": "d3.txt",
+    "battery recalibration": "d4.txt",
+    "password length": "d5.txt",
+    "office closed christmas": "d6.txt",
+}
+# questions users asked and the document each chose; with the default 0.2 split by question
+# four land in the held-back feedback ("connect to the vpn ...", "meal allowance ...",
+# "battery drains fast", "office closed christmas") and the other 14 in the training pairs.
+# Asking after the VPN on Windows, users want the password rules (d5), which the champion
+# ranks below the VPN page: what the challenger's choice memory can learn.
+ASKED = {
+    "how many weeks of parental leave": "d1",
+    "paid leave after adoption": "d1",
+    "leave after the birth of a child": "d1",
+    "vpn error 809": "d2",
+    "vpn firewall blocks udp": "d2",
+    "connect to the vpn on windows": "d5",
+    "connect to the vpn on windows password": "d5",
+    "the vpn on windows wants a password": "d5",
+    "meal allowance when travelling": "d3",
+    "expense receipts deadline": "d3",
+    "reimbursement of meals": "d3",
+    "battery recalibration cycles": "d4",
+    "laptop battery calibration": "d4",
+    "battery drains fast": "d4",
+    "minimum password length": "d5",
+    "how long must a password be": "d5",
+    "office closed christmas": "d6",
+    "holiday closure dates": "d6",
+}
 
 
 def test_feedback_sensor_waits_for_enough_new_feedback(
@@ -68,24 +119,8 @@ def test_one_turn_of_the_loop_through_dagster(home, labeled_folder, real_encoder
         champion_version = store.current()
         index = store.load()
         feedback = FeedbackStore(docsearch.settings().feedback_url)
-        for text in (
-            "parental leave weeks",
-            "vpn error 809",
-            "meal allowance travelling",
-            "battery recalibration",
-            "password length",
-            "office closed christmas",
-        ):
+        for text, answer in FILE_CLICKS.items():
             qid, results = search_and_log(index, feedback, text, "s", champion_version, k=6)
-            store_answer = {
-                "parental": "d1.txt",
-                "vpn": "d2.txt",
-                "meal": "d3.txt",
-                "battery": "d4.txt",
-                "password": "d5.txt",
-                "office": "d6.txt",
-            }
-            answer = store_answer[text.split()[0]]
             rank = next(r.rank for r in results if r.doc_id == answer)
             feedback.log_click(qid, answer, rank)
         config = {"epochs": 1, "batch_size": 4, "max_seq_length": 32, "validation_fraction": 0.4}
@@ -122,3 +157,110 @@ def test_one_turn_of_the_loop_through_dagster(home, labeled_folder, real_encoder
         assert store.current() == champion_version
     else:
         assert store.current() != champion_version
+
+
+def _no_training(champion, data, output_dir, config, log=print):
+    """Stands in for fine-tuning, the one step the hashing encoder cannot take (it has no
+    weights): the "fine-tuned" encoder is the hashing encoder itself, in a folder named so
+    that ``load_encoder`` reads it (the test runs in its own working directory)."""
+    folder = Path(champion.encoder.model_id)
+    folder.mkdir(exist_ok=True)
+    (folder / "README").write_text("the hashing encoder has no weights\n")
+    return FineTuneResult(
+        folder, champion.encoder.model_id, 0, 0, 0.0, "cpu", None, "queries", config
+    )
+
+
+def _champion_with_feedback(home: Path, tiny_docs, encoder) -> str:
+    """A champion over beir_tiny (hashing encoder) and a click for every ASKED question."""
+    settings = Settings(home=home, docs=home, model="hashing-128")
+    store = IndexStore(settings.index_root())
+    version = store.write(SearchIndex.build(tiny_docs, IndexConfig(model="hashing-128"), encoder))
+    index, feedback = store.load(version), FeedbackStore(settings.feedback_url)
+    for text, answer in ASKED.items():
+        qid, results = search_and_log(index, feedback, text, "s", version, k=6)
+        feedback.log_click(qid, answer, next(r.rank for r in results if r.doc_id == answer))
+    feedback.close()
+    return version
+
+
+def test_the_cli_and_dagster_turns_of_the_loop_agree(
+    tmp_path, monkeypatch, tiny_docs, hashing_encoder, labeled_folder
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(steps, "fine_tune", _no_training)
+    for name in ("MLFLOW_TRACKING_URI", "DOCSEARCH_FEEDBACK_URL"):  # each home its own stores
+        monkeypatch.delenv(name, raising=False)
+    version = _champion_with_feedback(tmp_path / "dagster", tiny_docs, hashing_encoder)
+    shutil.copytree(tmp_path / "dagster", tmp_path / "cli")  # the same champion and feedback
+    # two labeled sets: beir_tiny judges the index's documents; the labeled folder judges
+    # files (d1.txt ...) the index does not hold, so neither path may gate on it
+    roots = {"sample": labeled_folder, "scifact": BEIR_TINY}
+
+    settings = Settings(home=tmp_path / "cli", docs=tmp_path, model="hashing-128")
+    store = IndexStore(settings.index_root())
+    outcome = retrain(
+        store.load(version),
+        version,
+        collect_impressions(settings.feedback_url, store),
+        store,
+        settings,
+        gate_sets=[eval_set_of(load_labeled_set(r, with_documents=False)) for r in roots.values()],
+        log=lambda _line: None,
+        registry=Registry.from_settings(settings),
+    )
+
+    metadata = _materialize_training(tmp_path / "dagster", roots)
+    pairs, decision = metadata["training_pairs"], metadata["challenger_decision"]
+
+    # the same training data, challenger and fit
+    assert pairs["fingerprint"] == outcome.pairs["fingerprint"]
+    assert (pairs["pairs"], pairs["validation_queries"]) == (14, 4)  # one click per question
+    assert metadata["challenger_index"]["dense_weight"] == outcome.dense_weight
+    assert metadata["fine_tuned_encoder"]["epochs"] == outcome.fine_tune["epochs"]
+    # the same sets judged the same way: the labeled folder is left out by both
+    assert decision["skipped_sets"] == "labeled-test"
+    assert set(outcome.after) == {"feedback", "beir_tiny-test"}
+    for side in ("before", "after"):
+        cli = {
+            f"{side} {s}/{m}": v for s, ms in getattr(outcome, side).items() for m, v in ms.items()
+        }
+        assert cli == {k: v for k, v in decision.items() if k.startswith(f"{side} ")}
+    # held-back feedback: three questions clicked at rank 1 score 1 each; the champion shows
+    # d5 fifth for the VPN question, the challenger recalls it second from the training
+    # questions' choices: nDCG@10 (3 + 1/log2(6)) / 4 = 0.8467 -> (3 + 1/log2(3)) / 4 = 0.9077,
+    # MRR@10 (3 + 1/5) / 4 = 0.8 -> (3 + 1/2) / 4 = 0.875; nothing else down: both promote
+    before, after = outcome.before["feedback"], outcome.after["feedback"]
+    assert before["ndcg_at_10"] == pytest.approx((3 + 1 / math.log2(6)) / 4)
+    assert after["ndcg_at_10"] == pytest.approx((3 + 1 / math.log2(3)) / 4)
+    assert (before["mrr_at_10"], after["mrr_at_10"]) == pytest.approx((0.8, 0.875))
+    assert decision["decision"] == "promote" and outcome.promoted
+    assert decision["reason"] == outcome.reason
+    # recorded alike: each registry's new champion run holds the fit's grid
+    cli, dagster = (_fit_logged(tmp_path / home) for home in ("cli", "dagster"))
+    assert cli == dagster and len(cli) == 9  # the fitted weight and the 8 points of its grid
+
+
+def _materialize_training(home: Path, roots: dict[str, Path]) -> dict[str, dict]:
+    """Run the training group with defaults in ``home``; the metadata of each asset."""
+    docsearch = DocsearchSettings(
+        home=str(home),
+        model="hashing-128",
+        sample_set=str(roots["sample"]),
+        scifact=str(roots["scifact"]),
+    )
+    resources = make_resources(docsearch, home / "storage")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(TRAINING_ASSETS, resources=resources, instance=instance)
+    assert result.success
+    return {
+        m.asset_key.to_user_string(): {k: v.value for k, v in m.materialization.metadata.items()}
+        for m in result.get_asset_materialization_events()
+    }
+
+
+def _fit_logged(home: Path) -> dict[str, float]:
+    """The fit metrics on the champion's run in the MLflow store under ``home``."""
+    registry = Registry.from_settings(Settings(home=home, docs=home, model=""))
+    metrics = registry.client.get_run(registry.alias(CHAMPION).run_id).data.metrics
+    return {k: v for k, v in metrics.items() if k.startswith("fit/") or k == "dense_weight_fitted"}

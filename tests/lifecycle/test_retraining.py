@@ -169,7 +169,7 @@ def test_a_better_challenger_is_promoted(world):
     assert rebuilt.build_stats.chunks_embedded == 0
     query = next(iter(labeled.queries.values()))
     assert rebuilt.run({"q": query}, method="dense") == served.run({"q": query}, method="dense")
-    # the feedback memory holds the training questions, never the held-back ones; a rebuild
+    # the choice memory holds the training questions, never the held-back ones; a rebuild
     # after documents change (index_job) keeps it and the fitted weight
     assert len(served.memory) == outcome.pairs["training_queries"]
     held_back = TrainingData.load(Path(outcome.pairs["path"])).validation_queries

@@ -1,4 +1,4 @@
-"""The feedback memory: recall by hand, inside hybrid search, through save/load and rebuilds."""
+"""The choice memory: recall by hand, inside hybrid search, through save/load and rebuilds."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from lifecycle.builds import keep_learned_state
 from search.config import IndexConfig
 from search.index import IndexStore, SearchIndex
-from search.retrieval import FeedbackMemory, Filters
+from search.retrieval import ChoiceMemory, Filters
 
 
 class FixedEncoder:
@@ -25,7 +25,7 @@ class FixedEncoder:
 
 def test_recall_by_hand():
     encoder = FixedEncoder({"a": [1.0, 0.0], "b": [0.6, 0.8]})
-    memory = FeedbackMemory.build({"a": ["d1"], "b": ["d2", "d1"]}, encoder)
+    memory = ChoiceMemory.build({"a": ["d1"], "b": ["d2", "d1"]}, encoder)
     # query (1, 0): cos with a = 1.0 -> strength 1; with b = 0.6 -> (0.6 - 0.5) / 0.5 = 0.2;
     # d1 keeps its strongest recall (1.0)
     # query (0, 1): a = 0.0 is below the threshold; b = 0.8 -> (0.8 - 0.5) / 0.5 = 0.6
@@ -34,13 +34,13 @@ def test_recall_by_hand():
     assert recalled[1] == pytest.approx({"d1": 0.6, "d2": 0.6})
     only_d2 = memory.recall(np.array([[1.0, 0.0]], dtype=np.float32), 0.5, allowed={"d2"})
     assert only_d2[0] == pytest.approx({"d2": 0.2})
-    empty = FeedbackMemory.build({}, encoder)
+    empty = ChoiceMemory.build({}, encoder)
     assert len(empty) == 0 and empty.recall(np.zeros((1, 2), dtype=np.float32), 0.5) == [{}]
 
 
 def test_restricting_keeps_the_stored_vectors():
     encoder = FixedEncoder({"a": [1.0, 0.0], "b": [0.6, 0.8]})
-    memory = FeedbackMemory.build({"a": ["d1"], "b": ["d2", "d1"]}, encoder)
+    memory = ChoiceMemory.build({"a": ["d1"], "b": ["d2", "d1"]}, encoder)
     assert memory.restricted_to({"d1", "d2", "d3"}) is memory
     only_d2 = memory.restricted_to({"d2"})  # "a" chose only d1: dropped; "b" keeps d2
     assert (only_d2.questions, only_d2.chosen) == (["b"], [("d2",)])
@@ -57,7 +57,7 @@ QUESTION = "which page explains the shelfrunner maintenance schedule"
 def remembering(index):
     """The tiny index remembering that users asked QUESTION and chose d6 (unrelated text)."""
     assert index.search(QUESTION, k=1)[0].doc_id != "d6"
-    return index.with_memory(FeedbackMemory.build({QUESTION: ["d6"]}, index.encoder))
+    return index.with_memory(ChoiceMemory.build({QUESTION: ["d6"]}, index.encoder))
 
 
 def test_hybrid_search_recalls_what_users_chose(remembering, index):

@@ -51,7 +51,9 @@ def _python_files(*folders: str) -> list[Path]:
 
 def test_the_library_never_reads_or_writes_the_environment():
     offenders = {
-        str(p.relative_to(ROOT)): uses for p in _python_files(*LIBRARY) if (uses := _environ_uses(p))
+        str(p.relative_to(ROOT)): uses
+        for p in _python_files(*LIBRARY)
+        if (uses := _environ_uses(p))
     }
     assert offenders == {}, "read settings through search.settings.Settings, at the edges"
 

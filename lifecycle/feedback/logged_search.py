@@ -1,0 +1,52 @@
+"""The one logging path of searches: the app, the chat page and any feedback simulator search
+through ``search_and_log``, so every result list people saw is in the feedback store."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from lifecycle.feedback.store import FeedbackStore
+from search.index import SearchIndex, SearchResult
+from search.retrieval import Filters
+
+
+def search_and_log(
+    index: SearchIndex,
+    store: FeedbackStore,
+    query: str,
+    session_id: str,
+    version: str,
+    k: int = 10,
+    method: str | None = None,
+    filters: Filters | None = None,
+    source: str = "search",
+) -> tuple[int, list[SearchResult]]:
+    """Search and record the query with what was shown. Returns (query_id, results)."""
+    started = time.perf_counter()
+    results = index.search(query, k=k, method=method, filters=filters)
+    latency_ms = (time.perf_counter() - started) * 1000
+    query_id = store.log_query(
+        session_id=session_id,
+        query=query,
+        index_version=version,
+        method=str(method or "hybrid"),
+        latency_ms=latency_ms,
+        results=results,
+        k=k,
+        source=source,
+        filters=_filters_json(filters),
+    )
+    return query_id, results
+
+
+def _filters_json(filters: Filters | None) -> dict | None:
+    if filters is None or filters.is_empty():
+        return None
+    out = {
+        "formats": sorted(filters.formats),
+        "path_prefix": filters.path_prefix,
+        "modified_after": filters.modified_after,
+        "modified_before": filters.modified_before,
+    }
+    return json.loads(json.dumps({k: v for k, v in out.items() if v}))

@@ -1,0 +1,157 @@
+"""The feedback store's tables and how a database is opened: one SQLAlchemy Core schema for
+SQLite (the default, a WAL file under ``DOCSEARCH_HOME``) and any other database SQLAlchemy
+speaks (PostgreSQL for shared deployments).
+
+Tables (all timestamps UTC):
+
+- ``queries``: id, session_id, query, index_version, method, source (search | chat |
+  simulator), k, filters (JSON), latency_ms, n_results, created_at
+- ``shown``: query_id, rank, doc_id, chunk_id, score, bm25_score, dense_score
+- ``clicks``: id, query_id, doc_id, rank, kind (open | preview | download | citation), created_at
+- ``answers``: id, session_id, query_id (the retrieval behind it), question, rewritten_query,
+  answer, cited_doc_ids (JSON list), mode, index_version, latency_ms, created_at
+- ``votes``: id, query_id or answer_id, doc_id (null for an answer), value (+1, -1, or 0 when
+  a vote is withdrawn), comment, session_id, created_at. Votes are events: the latest one per
+  (query or answer, doc_id) is the one in force.
+
+Stores written by earlier versions keep working: the tables, columns and constraints here are
+the ones they were created with, and missing tables are created on open.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import StaticPool
+
+metadata = MetaData()
+
+queries = Table(
+    "queries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(64), nullable=False, index=True),
+    Column("query", Text, nullable=False),
+    Column("index_version", String(128), nullable=False, index=True),
+    Column("method", String(16), nullable=False),
+    Column("source", String(16), nullable=False, default="search"),
+    Column("k", Integer, nullable=False),
+    Column("filters", JSON, nullable=True),
+    Column("latency_ms", Float, nullable=False),
+    Column("n_results", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+shown = Table(
+    "shown",
+    metadata,
+    Column("query_id", ForeignKey("queries.id", ondelete="CASCADE"), primary_key=True),
+    Column("rank", Integer, primary_key=True),
+    Column("doc_id", Text, nullable=False),
+    Column("chunk_id", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("bm25_score", Float, nullable=True),
+    Column("dense_score", Float, nullable=True),
+)
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("query_id", ForeignKey("queries.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("doc_id", Text, nullable=False),
+    Column("rank", Integer, nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+answers = Table(
+    "answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(64), nullable=False, index=True),
+    Column("query_id", ForeignKey("queries.id", ondelete="SET NULL"), nullable=True),
+    Column("question", Text, nullable=False),
+    Column("rewritten_query", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("cited_doc_ids", JSON, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("index_version", String(128), nullable=False),
+    Column("latency_ms", Float, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+votes = Table(
+    "votes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("query_id", ForeignKey("queries.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("answer_id", ForeignKey("answers.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("doc_id", Text, nullable=True),
+    Column("value", Integer, nullable=False),
+    Column("comment", Text, nullable=True),
+    Column("session_id", String(64), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("value IN (-1, 0, 1)", name="vote_value"),
+    CheckConstraint("query_id IS NOT NULL OR answer_id IS NOT NULL", name="vote_target"),
+)
+
+
+def open_database(url: str) -> Engine:
+    """An engine for ``url`` with every table created. SQLite gets WAL mode and a busy timeout,
+    so a Streamlit thread and a simulator in another process can write at the same time."""
+    engine = _engine(url)
+    _create_tables(engine)
+    return engine
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database or ""
+    if database in ("", ":memory:"):
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # busy_timeout first: switching to WAL itself needs a lock another process may hold
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL mode
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    return engine
+
+
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """Create missing tables; two processes starting at once may race, so retry."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except OperationalError as exc:
+            if "already exists" not in str(exc) and "locked" not in str(exc):
+                raise
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
