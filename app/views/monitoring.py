@@ -6,11 +6,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import runtime, stats
+from app import runtime
+from lifecycle import monitoring
 
 st.title("Monitoring")
 served = runtime.serving()
-frames = stats.load_frames(runtime.store())
+frames = monitoring.load_frames(runtime.store())
 sources = sorted(set(frames["queries"]["source"])) if not frames["queries"].empty else []
 chosen = st.multiselect(
     "Traffic",
@@ -19,15 +20,14 @@ chosen = st.multiselect(
     help="search: the Search page; chat: "
     "retrieval behind chat answers; simulator: replayed labeled queries",
 )
-queries = (
-    frames["queries"][frames["queries"]["source"].isin(chosen)] if sources else frames["queries"]
-)
-table = stats.per_version({**frames, "queries": queries})
+frames = monitoring.of_sources(frames, chosen) if sources else frames
+queries = frames["queries"]
+table = monitoring.per_version(frames)
 
 if queries.empty:
     st.info("No queries have been logged yet. Search or chat, and the figures appear here.")
 else:
-    overall = stats.per_version({**frames, "queries": queries.assign(index_version="all")}).iloc[0]
+    overall = monitoring.overall(frames)
     cols = st.columns(6)
     cols[0].metric("Queries", int(overall["queries"]))
     cols[1].metric("p50 latency", f"{overall['p50_ms']:.0f} ms")
@@ -40,7 +40,7 @@ else:
     )
 
     st.subheader("Queries over time")
-    counts, freq = stats.over_time(queries)
+    counts, freq = monitoring.over_time(queries)
     st.altair_chart(
         alt.Chart(counts)
         .mark_bar()
@@ -92,7 +92,7 @@ else:
         st.dataframe(table, hide_index=True)
 
 st.subheader("Evaluation of index versions (MLflow)")
-runs, message = stats.evaluation_runs(runtime.settings().mlflow_uri)
+runs, message = monitoring.evaluation_runs(runtime.settings().mlflow_uri)
 st.caption(message)
 if not runs.empty:
     order = list(dict.fromkeys(runs.sort_values("started")["index_version"]))

@@ -19,6 +19,7 @@ from lifecycle.feedback.labels import (
     query_key,
     record_impression,
     verdicts,
+    votes_in_force,
 )
 from lifecycle.feedback.logged_search import search_and_log
 from lifecycle.feedback.store import FeedbackStore
@@ -39,5 +40,6 @@ __all__ = [
     "query_key",
     "record_impression",
     "verdicts",
+    "votes_in_force",
     "search_and_log",
 ]

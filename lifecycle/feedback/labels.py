@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -86,8 +86,7 @@ class Impression:
 
     def votes_in_force(self) -> dict[str, int]:
         """doc_id -> +1 / -1 for each result whose latest vote was not withdrawn."""
-        latest = {v.doc_id: v.value for v in self.votes if v.doc_id is not None}
-        return {doc: value for doc, value in latest.items() if value}
+        return votes_in_force((v.doc_id, v.value) for v in self.votes if v.doc_id is not None)
 
     def clicked(self) -> set[str]:
         return {c.doc_id for c in self.clicks}
@@ -99,6 +98,16 @@ class Impression:
         if not ranks:
             return set()
         return {s.doc_id for s in self.shown if s.rank < max(ranks) and s.doc_id not in positive}
+
+
+def votes_in_force(votes: Iterable[tuple[Hashable, int]]) -> dict[Hashable, int]:
+    """The vote in force per target, from ``(target, value)`` pairs in the order they were cast:
+    the latest one, unless it withdrew the vote (0). Votes are events, so changing one's mind
+    adds a row and never counts twice. Monitoring and the labels both count votes this way."""
+    latest: dict[Hashable, int] = {}
+    for target, value in votes:
+        latest[target] = value
+    return {target: value for target, value in latest.items() if value}
 
 
 def query_key(text: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from app import stats
+from lifecycle import monitoring
 from lifecycle.feedback import FeedbackStore
 from search.index import SearchResult
 from search.retrieval import Snippet
@@ -42,7 +42,7 @@ def test_per_version_figures(tmp_path):
     store.log_vote(1, query_id=q2, doc_id="a")
     store.log_vote(0, query_id=q2, doc_id="a")
 
-    table = stats.per_version(stats.load_frames(store)).set_index("index_version")
+    table = monitoring.per_version(monitoring.load_frames(store)).set_index("index_version")
     v1, v2 = table.loc["v1"], table.loc["v2"]
     assert v1["queries"] == 4
     assert v1["p50_ms"] == pytest.approx(25.0)  # midway between 20 and 30
@@ -52,7 +52,7 @@ def test_per_version_figures(tmp_path):
     assert v1["vote_ratio"] == pytest.approx(2 / 3)  # in force: q0 up, q1 up, q2 down
     assert (v2["queries"], v2["ctr"], v2["up_votes"], v2["votes"]) == (1, 0.0, 0, 1)
     assert v2["vote_ratio"] == 0.0  # only the answer's down-vote is in force
-    counts, freq = stats.over_time(stats.load_frames(store)["queries"])
+    counts, freq = monitoring.over_time(monitoring.load_frames(store)["queries"])
     assert freq == "h" and counts["queries"].sum() == 5
 
 
@@ -61,12 +61,12 @@ def test_no_votes_gives_no_ratio(tmp_path):
     store.log_query(
         session_id="s", query="q", index_version="v", method="bm25", latency_ms=1, results=[]
     )
-    (row,) = stats.per_version(stats.load_frames(store)).to_dict("records")
+    (row,) = monitoring.per_version(monitoring.load_frames(store)).to_dict("records")
     assert math.isnan(row["vote_ratio"]) and row["zero_result_rate"] == 1.0
 
 
 def test_evaluation_runs_without_and_with_mlflow(tmp_path):
-    runs, message = stats.evaluation_runs(f"sqlite:///{tmp_path / 'none' / 'mlflow.db'}")
+    runs, message = monitoring.evaluation_runs(f"sqlite:///{tmp_path / 'none' / 'mlflow.db'}")
     assert runs.empty and "No MLflow store yet" in message
 
     import mlflow
@@ -79,9 +79,31 @@ def test_evaluation_runs_without_and_with_mlflow(tmp_path):
         client.log_param(run.info.run_id, "index_version", version)
         client.log_metric(run.info.run_id, "sample/ndcg_at_10", ndcg)
         client.log_metric(run.info.run_id, "build_seconds", 3.0)  # not an evaluation metric
-    runs, message = stats.evaluation_runs(uri)
+    runs, message = monitoring.evaluation_runs(uri)
     assert message == "2 evaluated index versions in MLflow."
     assert runs[["index_version", "dataset", "metric", "value"]].values.tolist() == [
         ["20260101T000000Z", "sample", "ndcg_at_10", 0.5],
         ["20260102T000000Z", "sample", "ndcg_at_10", 0.6],
     ]
+
+
+def test_overall_figures_agree_with_the_versions_and_count_chat_answers(tmp_path):
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'f.sqlite'}")
+    # one version: a search result voted up twice (latest counts once), a chat answer voted down
+    q = store.log_query(session_id="s", query="vpn", index_version="v1", method="hybrid",
+                        latency_ms=10, results=_shown("a"))  # fmt: skip
+    store.log_vote(1, query_id=q, doc_id="a")
+    store.log_vote(1, query_id=q, doc_id="a")
+    chat = store.log_query(session_id="s", query="leave?", index_version="v1", method="hybrid",
+                           latency_ms=20, results=_shown("b"), source="chat")  # fmt: skip
+    answer = store.log_answer(session_id="s", question="leave?", rewritten_query="leave?",
+                              answer="x", cited_doc_ids=["b"], index_version="v1",
+                              mode="extractive", query_id=chat)  # fmt: skip
+    store.log_vote(-1, answer_id=answer)
+    frames = monitoring.load_frames(store)
+    (row,) = monitoring.per_version(frames).to_dict("records")
+    total = monitoring.overall(frames)
+    assert row["vote_ratio"] == total["vote_ratio"] == 0.5  # 1 up of 2 votes in force
+    assert row["queries"] == total["queries"] == 2
+    searches = monitoring.of_sources(frames, ["search"])  # the chat answer's vote goes with it
+    assert monitoring.overall(searches)["vote_ratio"] == 1.0

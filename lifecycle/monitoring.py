@@ -1,4 +1,10 @@
-"""Monitoring figures from the feedback tables (pandas), and evaluation runs from MLflow."""
+"""Monitoring figures from the feedback store (pandas), and evaluation runs from MLflow.
+
+One definition per figure, used by the app's monitoring page and the REST API alike: votes are
+counted by ``lifecycle.feedback.votes_in_force`` (the label policy's own rule), the overall
+row is the same computation as the per-version rows over all traffic, and the evaluation
+metrics are ``evaluation.METRICS``.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import make_url
 
-from lifecycle.feedback import FeedbackStore
+from evaluation import METRICS
+from lifecycle.feedback import FeedbackStore, votes_in_force
 
 TABLES = ("queries", "clicks", "votes", "answers")
-EVAL_METRICS = ("ndcg_at_10", "recall_at_100", "mrr_at_10")
+ALL = "all"  # the version label of the overall row
+COLUMNS = ["index_version", "queries", "p50_ms", "p95_ms", "zero_result_rate", "ctr", "vote_ratio"]
 
 
 def load_frames(store: FeedbackStore) -> dict[str, pd.DataFrame]:
@@ -25,15 +33,42 @@ def load_frames(store: FeedbackStore) -> dict[str, pd.DataFrame]:
 
 
 def _votes_in_force(votes: pd.DataFrame) -> pd.DataFrame:
-    """The latest vote per (query or answer, document), withdrawn ones (0) dropped."""
+    """The vote in force per (query or answer, document): ``votes_in_force`` over the rows in
+    the order they were cast. Columns query_id, answer_id, value."""
     if votes.empty:
-        return votes
-    keyed = votes.assign(
-        target=votes["query_id"].astype("string").fillna("a" + votes["answer_id"].astype("string")),
-        doc=votes["doc_id"].fillna(""),
+        return pd.DataFrame(columns=["query_id", "answer_id", "value"])
+    rows = votes.sort_values("id")
+    # a missing id is None, not NaN: NaN != NaN would make every vote a target of its own
+    query_ids = [None if pd.isna(v) else int(v) for v in rows["query_id"]]
+    answer_ids = [None if pd.isna(v) else int(v) for v in rows["answer_id"]]
+    targets = zip(query_ids, answer_ids, rows["doc_id"].fillna(""), strict=True)
+    in_force = votes_in_force(zip(targets, rows["value"], strict=True))
+    return pd.DataFrame(
+        [(q, a, v) for (q, a, _doc), v in in_force.items()],
+        columns=["query_id", "answer_id", "value"],
     )
-    latest = keyed.sort_values("id").groupby(["target", "doc"], as_index=False).last()
-    return latest[latest["value"] != 0]
+
+
+def of_sources(frames: dict[str, pd.DataFrame], sources) -> dict[str, pd.DataFrame]:
+    """The traffic of some sources only (search, chat, simulator): their queries, and the chat
+    answers (with their votes) whose retrieval was one of those queries."""
+    queries = frames["queries"][frames["queries"]["source"].isin(list(sources))]
+    answers = frames["answers"]
+    if not answers.empty:
+        answers = answers[answers["query_id"].isin(queries["id"])]
+    return {**frames, "queries": queries, "answers": answers}
+
+
+def overall(frames: dict[str, pd.DataFrame]) -> pd.Series:
+    """The figures of ``per_version`` over all traffic at once (every query and every answer
+    counted as one version), so the totals and the per-version table never disagree."""
+    everything = {
+        **frames,
+        "queries": frames["queries"].assign(index_version=ALL),
+        "answers": frames["answers"].assign(index_version=ALL),
+    }
+    table = per_version(everything)
+    return table.iloc[0] if not table.empty else pd.Series(dtype=object)
 
 
 def per_version(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -42,17 +77,7 @@ def per_version(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     (up-votes / all votes in force, on results and chat answers)."""
     queries = frames["queries"]
     if queries.empty:
-        return pd.DataFrame(
-            columns=[
-                "index_version",
-                "queries",
-                "p50_ms",
-                "p95_ms",
-                "zero_result_rate",
-                "ctr",
-                "vote_ratio",
-            ]
-        )
+        return pd.DataFrame(columns=COLUMNS)
     clicked = set(frames["clicks"]["query_id"])
     q = queries.assign(zero=queries["n_results"] == 0, clicked=queries["id"].isin(clicked))
     out = q.groupby("index_version").agg(
@@ -69,7 +94,7 @@ def per_version(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         answers = frames["answers"]
         version_of_answer = (
             answers.set_index("id")["index_version"] if not answers.empty else pd.Series()
-        )
+        )  # an answer outside ``answers`` (another source's) has no version: not counted
         version = (
             votes["query_id"]
             .map(version_of_query)
@@ -119,8 +144,7 @@ def evaluation_runs(tracking_uri: str) -> tuple[pd.DataFrame, str]:
     columns = {
         c: c.removeprefix("metrics.")
         for c in runs.columns
-        if c.startswith("metrics.")
-        and c.rsplit("/", 1)[-1].removeprefix("metrics.") in EVAL_METRICS
+        if c.startswith("metrics.") and c.rsplit("/", 1)[-1].removeprefix("metrics.") in METRICS
     }
     if not columns:
         return empty, "MLflow has runs, but none with evaluation metrics."
