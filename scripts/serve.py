@@ -93,75 +93,27 @@ def ensure_champion(settings: Settings, env: dict[str, str]) -> None:
     print(f"serving {champion.label}" if champion else "index_job ran; the gate promoted nothing")
 
 
-def main() -> int:
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    env = _environment(settings)
+def services(settings: Settings) -> dict[str, tuple[list[str], str, str]]:
+    """Each UI as (command, base URL, health path), bound to the configured host and ports."""
     host = settings.host
-    dagster_port, mlflow_port, app_port = (
-        settings.dagster_port,
-        settings.mlflow_port,
-        settings.app_port,
-    )
-    ensure_champion(settings, env)
-
-    settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
-    services = {
-        "Dagster UI": (
-            [
-                str(BIN / "dagster"),
-                "dev",
-                "-m",
-                "dagster_project",
-                "-h",
-                host,
-                "-p",
-                str(dagster_port),
-            ],
-            f"http://{host}:{dagster_port}",
-            "/server_info",
-        ),
-        "MLflow UI": (
-            [
-                str(BIN / "mlflow"),
-                "server",
-                "--backend-store-uri",
-                settings.mlflow_uri,
-                "--default-artifact-root",
-                settings.mlflow_artifacts.resolve().as_uri(),
-                "--host",
-                host,
-                "--port",
-                str(mlflow_port),
-                "--workers",
-                "1",
-            ],
-            f"http://{host}:{mlflow_port}",
-            "/health",
-        ),
+    dagster = [str(BIN / "dagster"), "dev", "-m", "dagster_project"]
+    dagster += ["-h", host, "-p", str(settings.dagster_port)]
+    mlflow = [str(BIN / "mlflow"), "server", "--backend-store-uri", settings.mlflow_uri]
+    mlflow += ["--default-artifact-root", settings.mlflow_artifacts.resolve().as_uri()]
+    mlflow += ["--host", host, "--port", str(settings.mlflow_port), "--workers", "1"]
+    app = [str(BIN / "streamlit"), "run", "app/streamlit_app.py", "--server.address", host]
+    app += ["--server.port", str(settings.app_port), "--server.headless", "true"]
+    app += ["--browser.gatherUsageStats", "false"]
+    return {
+        "Dagster UI": (dagster, f"http://{host}:{settings.dagster_port}", "/server_info"),
+        "MLflow UI": (mlflow, f"http://{host}:{settings.mlflow_port}", "/health"),
+        "Search app": (app, f"http://{host}:{settings.app_port}", "/_stcore/health"),
     }
-    if (ROOT / "app" / "streamlit_app.py").is_file():
-        services["Search app"] = (
-            [
-                str(BIN / "streamlit"),
-                "run",
-                "app/streamlit_app.py",
-                "--server.address",
-                host,
-                "--server.port",
-                str(app_port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            f"http://{host}:{app_port}",
-            "/_stcore/health",
-        )
 
+
+def run(services: dict, env: dict[str, str]) -> int:
+    """Start every service, wait until each answers, print the URLs; stop them all on Ctrl-C,
+    SIGTERM, or when one of them exits."""
     procs: dict[str, subprocess.Popen] = {}
 
     def on_signal(signum, _frame):
@@ -194,6 +146,18 @@ def main() -> int:
     finally:
         _stop(procs)
         print("stopped.", flush=True)
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    env = _environment(settings)
+    ensure_champion(settings, env)
+    settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
+    return run(services(settings), env)
 
 
 if __name__ == "__main__":

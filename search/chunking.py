@@ -60,6 +60,21 @@ def sentence_starts(text: str) -> list[int]:
     return starts
 
 
+def _sentence_tokens(text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """Token index at which each sentence starts (the first token starting at or after the
+    sentence's offset), ending with the number of tokens."""
+    n = len(spans)
+    boundaries: list[int] = []
+    token_i = 0
+    for char_start in sentence_starts(text):
+        while token_i < n and spans[token_i][0] < char_start:
+            token_i += 1
+        if token_i < n and (not boundaries or boundaries[-1] != token_i):
+            boundaries.append(token_i)
+    boundaries.append(n)
+    return boundaries
+
+
 def chunk_document(
     doc: Document, tokenizer: Tokenizer, max_tokens: int = 256, overlap: int = 48
 ) -> list[Chunk]:
@@ -77,15 +92,7 @@ def chunk_document(
     if not spans:
         return []
     n = len(spans)
-    # Token index at which each sentence starts (first token starting at or after the offset).
-    boundaries: list[int] = []
-    token_i = 0
-    for char_start in sentence_starts(text):
-        while token_i < n and spans[token_i][0] < char_start:
-            token_i += 1
-        if token_i < n and (not boundaries or boundaries[-1] != token_i):
-            boundaries.append(token_i)
-    boundaries.append(n)
+    boundaries = _sentence_tokens(text, spans)
     boundary_set = set(boundaries)
 
     chunks: list[Chunk] = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from app.cli.arguments import bounded_int, existing_dir, non_negative_float, probability
 from app.cli.index_commands import config_for
@@ -53,17 +52,8 @@ def cmd_simulate_feedback(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_retrain(args, settings: Settings) -> int:
-    from evaluation.beir import load_labeled_set
-    from lifecycle.loop import (
-        FineTuneConfig,
-        collect_impressions,
-        eval_set_of,
-        held_out_set,
-        retrain,
-        summary,
-    )
-    from lifecycle.registry import MODEL_NAME, Registry
+def _fine_tune_config(args):
+    from lifecycle.loop import FineTuneConfig
 
     given = {
         "epochs": args.epochs,
@@ -72,31 +62,37 @@ def cmd_retrain(args, settings: Settings) -> int:
         "max_seq_length": args.max_seq_length,
         "documents": args.train_documents,
     }
-    ft = FineTuneConfig(**{k: v for k, v in given.items() if v is not None})
+    return FineTuneConfig(**{k: v for k, v in given.items() if v is not None})
+
+
+def _loop_target(args, settings: Settings):
+    """(store, served index, gate sets, report sets, registered model name) of the index that
+    learns: a benchmark's (``--dataset``), gated on its held-back train questions and reported
+    on ``--split``; or the product's, gated on the sample's labeled queries."""
+    from evaluation.beir import load_labeled_set
+    from lifecycle.loop import benchmark_sets, eval_set_of
+    from lifecycle.registry import MODEL_NAME
+    from search.index import BuiltIndex, IndexStore
+
     if args.dataset:
         store, built = _served_dataset_index(args.dataset, settings, config_for(args, settings))
-        report = eval_set_of(load_labeled_set(args.dataset, args.split, with_documents=False))
-        gate_sets, report_sets = [], [report]
-        gate_split = args.gate_split
-        if gate_split and gate_split != args.split:
-            if (Path(args.dataset) / "qrels" / f"{gate_split}.tsv").is_file():
-                labeled = load_labeled_set(args.dataset, gate_split, with_documents=False)
-                gate_sets = [held_out_set(labeled)]
-            else:
-                print(
-                    f"note: no {gate_split} split to gate on; the feedback alone decides",
-                    file=sys.stderr,
-                )
-        model_name = f"{MODEL_NAME}-{Path(args.dataset).resolve().name}"
-    else:
-        from search.index import IndexStore
+        gate_sets, report_sets, note = benchmark_sets(args.dataset, args.split, args.gate_split)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+        return store, built, gate_sets, report_sets, f"{MODEL_NAME}-{args.dataset.name}"
+    store = IndexStore(settings.index_root())
+    index = store.load()  # the current version; a clear error when none was built
+    version = store.current()
+    built = BuiltIndex(index, version, store.path(version), reused=True)
+    sample = eval_set_of(load_labeled_set(settings.sample_set, "test", with_documents=False))
+    return store, built, [sample], [], MODEL_NAME
 
-        store = IndexStore(settings.index_root())
-        built = type("Built", (), {"index": store.load(), "version": store.current()})
-        sample = load_labeled_set(settings.sample_set, "test", with_documents=False)
-        gate_sets, report_sets = [eval_set_of(sample)], []
-        report = gate_sets[0]
-        model_name = MODEL_NAME
+
+def cmd_retrain(args, settings: Settings) -> int:
+    from lifecycle.loop import collect_impressions, retrain, summary
+    from lifecycle.registry import Registry
+
+    store, built, gate_sets, report_sets, model_name = _loop_target(args, settings)
     impressions = collect_impressions(settings.feedback_url, store)
     if not impressions:
         print(
@@ -105,15 +101,9 @@ def cmd_retrain(args, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    registry = (
-        None
-        if args.no_mlflow
-        else Registry(settings.mlflow_uri, settings.mlflow_artifacts, model_name=model_name)
-    )
-
-    def log(line: str) -> None:
-        print(line, file=sys.stderr)
-
+    registry = None
+    if not args.no_mlflow:
+        registry = Registry(settings.mlflow_uri, settings.mlflow_artifacts, model_name=model_name)
     outcome = retrain(
         built.index,
         built.version,
@@ -122,12 +112,13 @@ def cmd_retrain(args, settings: Settings) -> int:
         settings,
         report_sets,
         gate_sets,
-        ft,
+        _fine_tune_config(args),
         tolerance=args.tolerance,
-        log=log,
+        log=lambda line: print(line, file=sys.stderr),
         registry=registry,
     )
-    print(json.dumps(summary(outcome, report.name), indent=None if args.json else 2, default=str))
+    report = (report_sets or gate_sets)[0].name
+    print(json.dumps(summary(outcome, report), indent=None if args.json else 2, default=str))
     return 0
 
 

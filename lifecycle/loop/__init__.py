@@ -16,6 +16,7 @@ from lifecycle.loop.challenger import (
 from lifecycle.loop.evaluation_sets import (
     FEEDBACK_SET,
     EvalSet,
+    benchmark_sets,
     covers,
     eval_set_of,
     evaluate_on,
@@ -72,6 +73,7 @@ from lifecycle.loop.steps import (
 )
 
 __all__ = [
+    "benchmark_sets",
     "AllPassagesLoss",
     "ChallengerBuild",
     "ChampionIndex",

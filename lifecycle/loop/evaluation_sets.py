@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from evaluation.metrics import Evaluation, evaluate
 from lifecycle.feedback import query_key
@@ -70,6 +71,18 @@ def evaluate_on(
     }
 
 
-def flat_metrics(evaluations: Mapping[str, Evaluation]) -> dict[str, float]:
-    """``{"<set>/<metric>": value}``; to be replaced by ``evaluation.flat_metrics``."""
-    return {f"{name}/{m}": v for name, ev in evaluations.items() for m, v in ev.mean.items()}
+def benchmark_sets(
+    dataset: Path, split: str, gate_split: str | None
+) -> tuple[list[EvalSet], list[EvalSet], str]:
+    """(gate sets, report sets, note) for the loop on a benchmark: ``split`` is measured before
+    and after and never takes part in a decision; the held-back questions of ``gate_split``
+    (never trained on) join the gate when the dataset has that split and it is not ``split``."""
+    from evaluation.beir import load_labeled_set
+
+    report = eval_set_of(load_labeled_set(dataset, split, with_documents=False))
+    if not gate_split or gate_split == split:
+        return [], [report], ""
+    if not (Path(dataset) / "qrels" / f"{gate_split}.tsv").is_file():
+        return [], [report], f"no {gate_split} split to gate on; the feedback alone decides"
+    gate = held_out_set(load_labeled_set(dataset, gate_split, with_documents=False))
+    return [gate], [report], ""
