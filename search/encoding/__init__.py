@@ -29,6 +29,7 @@ from search.encoding.encoder import (
     weights_fingerprint,
     write_query_encoder_pairing,
 )
+from search.encoding.export import calibration_sample
 
 __all__ = [
     "Backend",
@@ -41,6 +42,7 @@ __all__ = [
     "QueryTunedEncoder",
     "SentenceTransformerEncoder",
     "backend_fingerprint",
+    "calibration_sample",
     "document_encoder",
     "embed_with_cache",
     "encoder_backend",

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from enum import StrEnum
 
+from search.config import DEFAULT_ENCODER_BACKEND
+
 
 class Backend(StrEnum):
     """How passages (and, except for a fine-tuned query side, queries) are encoded."""
@@ -45,9 +47,7 @@ SPECS: dict[Backend, BackendSpec] = {
     Backend.OPENVINO_INT8: BackendSpec("openvino", "openvino_model_int8.xml", "int8", True),
 }
 
-# The product's default on CPUs: chosen by `evaluation.encoding_speed` (>= 3x the passages/s of
-# plain sentence-transformers with SciFact nDCG@10 within 0.005 of fp32); see the README.
-DEFAULT_BACKEND = Backend.OPENVINO_INT8
+DEFAULT_BACKEND = Backend(DEFAULT_ENCODER_BACKEND)  # the product's default (search.config)
 
 
 def parse_backend(value: str | Backend) -> Backend:

@@ -45,12 +45,15 @@ def encode_bucketed(
     forward: Forward,
     prefetch: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    gather: Callable[[list[Any]], np.ndarray] = np.vstack,
 ) -> np.ndarray:
     """Vectors of ``texts`` in input order, encoded in length-sorted batches.
 
     With ``prefetch`` a background thread tokenizes the next batch while ``forward`` runs the
     current one (worth it on a GPU, where the forward pass no longer dwarfs tokenization).
-    ``progress(done, total)`` is called after each batch.
+    ``progress(done, total)`` is called after each batch. ``gather`` joins the batches' outputs
+    into one (n, dim) array (a GPU caller keeps them on the device until the end, so no batch
+    waits for a copy back to the host).
     """
     out = np.zeros((len(texts), dim), dtype=np.float32)
     if not texts:
@@ -60,12 +63,13 @@ def encode_bucketed(
     inputs = (tokenize([texts[j] for j in rows]) for rows in slices)
     if prefetch:
         inputs = prefetched(inputs)
-    done = 0
+    parts, done = [], 0
     for rows, batch in zip(slices, inputs, strict=True):
-        out[rows] = forward(batch)
+        parts.append(forward(batch))
         done += len(rows)
         if progress:
             progress(done, len(texts))
+    out[order] = gather(parts)
     return out
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from search.config import DEFAULT_MODEL
 from search.encoding.backend import SPECS, Backend, backend_fingerprint, parse_backend
-from search.encoding.batching import encode_bucketed, token_lengths
+from search.encoding.batching import encode_bucketed
 
 ProgressFn = Callable[[int, int], None]
 
@@ -95,9 +95,12 @@ class SentenceTransformerEncoder:
         batch_size: int = 64,
         max_seq_length: int | None = None,
         backend: Backend = Backend.TORCH,
+        overlapped: bool | None = None,
     ) -> None:
         self.model_id = model
         self.device = device or pick_device()
+        # bucketed batches with tokenization ahead of the forward pass: the default on CUDA
+        self.overlapped = self.device.startswith("cuda") if overlapped is None else overlapped
         self.batch_size = batch_size
         self.backend = backend
         if backend == Backend.TORCH_FP16 and not self.device.startswith("cuda"):
@@ -120,7 +123,7 @@ class SentenceTransformerEncoder:
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.device.startswith("cuda"):
+        if self.overlapped:
             return self._encode_overlapped(list(texts), progress)
         block = max(self.batch_size * 8, 256)
         parts = []
@@ -131,7 +134,7 @@ class SentenceTransformerEncoder:
         return np.vstack(parts)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if self.device.startswith("cuda"):
+        if self.overlapped:
             return self._encode_overlapped(list(texts), None)
         return self._encode(list(texts))
 
@@ -147,30 +150,39 @@ class SentenceTransformerEncoder:
 
     def _encode_overlapped(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
         """Length-bucketed batches; a background thread tokenizes (into pinned memory) the next
-        batch while the GPU runs this one, so the GPU does not wait for the tokenizer."""
+        batch while the GPU runs this one, so the GPU does not wait for the tokenizer.
+
+        Batches are grouped by character length, as sentence-transformers does: on a GPU a
+        token-length pass would cost as much as the forward pass it saves padding for.
+        """
         import torch
 
         self.model.eval()
-        lengths = token_lengths(self.tokenizer, texts, self.model.max_seq_length)
+        pin = self.device.startswith("cuda")  # page-locked memory lets the copy run async
 
         def tokenize(batch: list[str]) -> dict:
             features = self.model.preprocess(batch)
+            if not pin:
+                return features
             return {
                 k: v.pin_memory() if hasattr(v, "pin_memory") else v for k, v in features.items()
             }
 
-        def forward(features: dict) -> np.ndarray:
+        def forward(features: dict):
             on_device = {
                 k: v.to(self.device, non_blocking=True) if hasattr(v, "to") else v
                 for k, v in features.items()
             }
             with torch.inference_mode():
                 vectors = self.model(on_device)["sentence_embedding"]
-                vectors = torch.nn.functional.normalize(vectors.float(), p=2, dim=1)
-            return vectors.cpu().numpy()
+                return torch.nn.functional.normalize(vectors.float(), p=2, dim=1)
 
+        def gather(parts: list) -> np.ndarray:  # one copy back to the host, at the end
+            return torch.cat(parts).cpu().numpy()
+
+        lengths = [len(t) for t in texts]
         return encode_bucketed(
-            texts, lengths, self.batch_size, self.dim, tokenize, forward, True, progress
+            texts, lengths, self.batch_size, self.dim, tokenize, forward, True, progress, gather
         )
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,10 @@ def _source_onnx(model, weights_folder: Path) -> Path:
     previous = transformer.config._attn_implementation
     transformer.set_attn_implementation("eager")
     try:
-        with _building(folder) as staging, torch.no_grad():
+        with _building(folder) as staging, torch.no_grad(), warnings.catch_warnings():
+            # the tracer warns of shape checks that are constant for every input; the traced
+            # graph is checked against PyTorch by tests/search/encoding/test_exported.py
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 _pipeline(model, names),
                 tuple(sample[name] for name in names),
@@ -215,6 +219,16 @@ def _openvino_int8(model, source: Path, target: Path, calibration: Sequence[str]
     )
     ov.save_model(quantized, str(target), compress_to_fp16=False)
     return {"calibration": calibration_digest(passages), "passages": len(passages)}
+
+
+def calibration_sample(texts: Sequence[str], n: int = CALIBRATION_PASSAGES) -> list[str]:
+    """``n`` texts spread evenly over ``texts`` (a corpus in document order covers its topics
+    better spread than from its start); all of them when there are fewer."""
+    texts = [t for t in texts if t.strip()]
+    if len(texts) <= n:
+        return texts
+    step = len(texts) / n
+    return [texts[int(i * step)] for i in range(n)]
 
 
 def calibration_digest(passages: Sequence[str]) -> str:
