@@ -304,6 +304,8 @@ def write_query_encoder_pairing(folder: Path, documents: Encoder) -> None:
         "document_fingerprint": documents.fingerprint,
         "document_backend": encoder_backend(documents),
     }
+    if getattr(documents, "export_dir", None):  # where its exported model lives, for reloading
+        pairing["document_export_dir"] = str(documents.export_dir)
     (Path(folder) / QUERY_ENCODER_FILE).write_text(json.dumps(pairing, indent=2))
 
 
@@ -333,7 +335,7 @@ def load_encoder(
             device,
             batch_size,
             pairing.get("document_backend", Backend.TORCH),  # pairings before backends: torch
-            export_dir,
+            export_dir or pairing.get("document_export_dir"),
             calibration,
         )
         if documents.fingerprint != pairing["document_fingerprint"]:

@@ -46,9 +46,8 @@ class ExportedEncoder:
             raise ValueError(f"Backend {backend.value} is PyTorch: use SentenceTransformerEncoder.")
         source = load_sentence_transformer(model, "cpu")
         weights = weights_fingerprint(source)
-        export = ensure_export(
-            source, weights, backend, Path(export_dir or default_export_dir()), calibration
-        )
+        self.export_dir = Path(export_dir or default_export_dir())
+        export = ensure_export(source, weights, backend, self.export_dir, calibration)
         self.model_id = model
         self.backend = backend
         self.device = "cpu"

@@ -93,7 +93,8 @@ def test_a_fine_tuned_query_side_pairs_with_an_exported_document_side(
     write_query_encoder_pairing(folder, onnx_encoder)
     pairing = json.loads((folder / "docsearch_query_encoder.json").read_text())
     assert pairing["document_backend"] == "onnx"
-    tuned = load_encoder(str(folder), export_dir=export_dir)
+    assert pairing["document_export_dir"] == str(export_dir)
+    tuned = load_encoder(str(folder))  # the export is found where the pairing says
     assert isinstance(tuned, QueryTunedEncoder)
     assert (tuned.backend, tuned.query_backend) == ("onnx", "torch")
     assert tuned.fingerprint == onnx_encoder.fingerprint  # the stored vectors' identity
