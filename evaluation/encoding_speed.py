@@ -31,11 +31,11 @@ from search.encoding import (
     EmbeddingCache,
     Encoder,
     calibration_sample,
+    cpu_threads,
     load_encoder,
     parse_backend,
     resolve_model,
 )
-from search.encoding.backend import cpu_threads
 
 PLAIN = "plain sentence-transformers"
 DEFAULT_EXPORT_DIR = Path(
@@ -99,17 +99,11 @@ def measure(
     for name in encoders:
         vectors = contenders[name](texts)  # warm-up, and how close the vectors stay to fp32
         cosines[name] = np.sum(vectors * reference, axis=1)
-    rates: dict[str, list[float]] = {name: [] for name in contenders}
-    names = list(contenders)
-    for round_ in range(repeats):
-        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:  # rotate
-            started = time.perf_counter()
-            contenders[name](texts)
-            rates[name].append(len(texts) / (time.perf_counter() - started))
-    backends = {}
+    rates = _interleaved_rates(contenders, texts, repeats)
+    figures = {}
     for name in encoders:
         ratios = [mine / base for mine, base in zip(rates[name], rates[PLAIN], strict=True)]
-        backends[name] = {
+        figures[name] = {
             "passages_per_s": round(statistics.median(rates[name]), 1),
             "speedup": round(statistics.median(ratios), 2),
             "min_cosine_to_fp32": round(float(cosines[name].min()), 4),
@@ -119,11 +113,11 @@ def measure(
     default = next(iter(encoders))
     return {
         "encode_backend": default,
-        "encode_passages_per_s": backends[default]["passages_per_s"],
+        "encode_passages_per_s": figures[default]["passages_per_s"],
         "plain_st_passages_per_s": round(statistics.median(rates[PLAIN]), 1),
-        "encode_speedup": backends[default]["speedup"],
+        "encode_speedup": figures[default]["speedup"],
         "plain_st_runs_passages_per_s": [round(r, 1) for r in rates[PLAIN]],
-        "backends": backends,
+        "backends": figures,
         "passages": len(texts),
         "mean_tokens": round(_mean_tokens(plain.tokenizer, texts, plain.max_seq_length), 1),
         "batch_size": batch_size,
@@ -131,6 +125,19 @@ def measure(
         "threads": cpu_threads(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def _interleaved_rates(contenders: dict, texts: list[str], repeats: int) -> dict[str, list]:
+    """Passages/s of each contender per round; the order rotates every round, so no contender
+    always runs first (or last) while the machine's load changes."""
+    rates: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for round_ in range(repeats):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            started = time.perf_counter()
+            contenders[name](texts)
+            rates[name].append(len(texts) / (time.perf_counter() - started))
+    return rates
 
 
 def _mean_tokens(tokenizer, texts: list[str], max_length: int) -> float:

@@ -4,6 +4,7 @@ from search.encoding.backend import (
     DEFAULT_BACKEND,
     Backend,
     backend_fingerprint,
+    cpu_threads,
     parse_backend,
 )
 from search.encoding.cache import (
@@ -43,6 +44,7 @@ __all__ = [
     "SentenceTransformerEncoder",
     "backend_fingerprint",
     "calibration_sample",
+    "cpu_threads",
     "document_encoder",
     "embed_with_cache",
     "encoder_backend",
