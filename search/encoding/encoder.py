@@ -94,7 +94,7 @@ class SentenceTransformerEncoder:
         device: str | None = None,
         batch_size: int = 64,
         max_seq_length: int | None = None,
-        backend: Backend = Backend.TORCH,
+        backend: Backend | str = Backend.TORCH,
         overlapped: bool | None = None,
     ) -> None:
         self.model_id = model
@@ -102,7 +102,7 @@ class SentenceTransformerEncoder:
         # bucketed batches with tokenization ahead of the forward pass: the default on CUDA
         self.overlapped = self.device.startswith("cuda") if overlapped is None else overlapped
         self.batch_size = batch_size
-        self.backend = backend
+        self.backend = backend = parse_backend(backend)
         if backend == Backend.TORCH_FP16 and not self.device.startswith("cuda"):
             raise ValueError(
                 f"Encoder backend torch-fp16 needs a CUDA GPU (device is {self.device}): choose "
