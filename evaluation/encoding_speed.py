@@ -1,8 +1,9 @@
 """Encoding speed of the product's backends beside plain sentence-transformers, and their quality.
 
 ``measure`` times each backend and plain sentence-transformers (fp32 PyTorch, the same batch
-size) on the same passages in one process, interleaving the repeats so that whatever else loads
-the machine hits every contender alike; the ratio is taken per round, then the median.
+size) on the same passages in one process, alternating between them every two batches so that
+whatever else loads the machine hits every contender alike; the ratio is taken per round (a
+pass over all passages), then the median over rounds.
 ``quality`` builds the index of a labeled set with one backend and scores the default method.
 
     python -m evaluation.encoding_speed --dataset ../shared/datasets/scifact --passages 400 \\
@@ -72,7 +73,8 @@ def measure(
     export_dir: Path | None = None,
     model: str = DEFAULT_MODEL,
 ) -> dict:
-    """Passages/s of each backend and of plain sentence-transformers on ``passages``.
+    """Passages/s of each backend and of plain sentence-transformers on ``passages``, timed in
+    blocks of two batches that alternate between the contenders (see ``_interleaved_rates``).
 
     ``backends`` are names (loaded here; a static quantization calibrates on ``passages``) or
     encoders already loaded. The first is the product's default: its figures are the top-level
@@ -99,7 +101,7 @@ def measure(
     for name in encoders:
         vectors = contenders[name](texts)  # warm-up, and how close the vectors stay to fp32
         cosines[name] = np.sum(vectors * reference, axis=1)
-    rates = _interleaved_rates(contenders, texts, repeats)
+    rates = _interleaved_rates(contenders, texts, repeats, block=2 * batch_size)
     figures = {}
     for name in encoders:
         ratios = [mine / base for mine, base in zip(rates[name], rates[PLAIN], strict=True)]
@@ -127,16 +129,25 @@ def measure(
     }
 
 
-def _interleaved_rates(contenders: dict, texts: list[str], repeats: int) -> dict[str, list]:
-    """Passages/s of each contender per round; the order rotates every round, so no contender
-    always runs first (or last) while the machine's load changes."""
-    rates: dict[str, list[float]] = {name: [] for name in contenders}
+def _interleaved_rates(
+    contenders: dict, texts: list[str], repeats: int, block: int
+) -> dict[str, list[float]]:
+    """Passages/s of each contender per round. Within a round every contender encodes the same
+    ``block`` of passages before the next block starts, in an order that rotates from block to
+    block: load from other processes that comes and goes within seconds then falls on every
+    contender alike, and the per-round ratios compare like with like."""
     names = list(contenders)
-    for round_ in range(repeats):
-        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
-            started = time.perf_counter()
-            contenders[name](texts)
-            rates[name].append(len(texts) / (time.perf_counter() - started))
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(repeats):
+        seconds = dict.fromkeys(names, 0.0)
+        for turn, start in enumerate(range(0, len(texts), block)):
+            part = texts[start : start + block]
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                started = time.perf_counter()
+                contenders[name](part)
+                seconds[name] += time.perf_counter() - started
+        for name in names:
+            rates[name].append(len(texts) / seconds[name])
     return rates
 
 
