@@ -25,6 +25,9 @@ class Fusion(StrEnum):
 
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# How the CPU runs the encoder by default (a ``search.encoding.Backend`` name; "torch" is plain
+# sentence-transformers). Chosen by `evaluation.encoding_speed`: see the README's performance table.
+DEFAULT_ENCODER_BACKEND = "openvino-int8"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class IndexConfig:
     """
 
     model: str = DEFAULT_MODEL  # a hub name, a local path, or DEFAULT_MODEL (the packaged weights)
+    encoder_backend: str = DEFAULT_ENCODER_BACKEND  # runtime and precision of the encoder
     chunk_tokens: int = 256  # tokens per chunk, the encoder's own tokenizer
     chunk_overlap: int = 48  # tokens shared by consecutive chunks
     title_in_chunks: bool = True  # prefix every chunk with its document title
@@ -66,6 +70,8 @@ class IndexConfig:
     def from_dict(cls, data: dict) -> IndexConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
+        if "model" in values:  # a config written before backends existed was encoded by PyTorch
+            values.setdefault("encoder_backend", "torch")
         if "fusion" in values:
             values["fusion"] = Fusion(values["fusion"])
         return cls(**values)
@@ -76,7 +82,7 @@ class IndexConfig:
     def build_fingerprint(self) -> str:
         """Hash of the fields that change the built artefacts (chunks, BM25, FAISS)."""
         build_keys = (
-            "model chunk_tokens chunk_overlap title_in_chunks bm25_k1 bm25_b bm25_method "
+            "model encoder_backend chunk_tokens chunk_overlap title_in_chunks bm25_k1 bm25_b bm25_method "
             "stemmer stopwords approximate_above hnsw_m"
         ).split()
         payload = json.dumps({k: self.to_dict()[k] for k in build_keys}, sort_keys=True)

@@ -13,6 +13,8 @@ from typing import Protocol
 import numpy as np
 
 from search.config import DEFAULT_MODEL
+from search.encoding.backend import SPECS, Backend, backend_fingerprint, parse_backend
+from search.encoding.batching import encode_bucketed
 
 ProgressFn = Callable[[int, int], None]
 
@@ -55,8 +57,36 @@ def pick_device() -> str:
     return "cpu"
 
 
+def load_sentence_transformer(model: str, device: str):
+    """The SentenceTransformer for ``model`` (offline), or an error that says how to fix it."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(resolve_model(model), device=device)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the fix
+        raise RuntimeError(
+            f"Cannot load encoder {model!r}: {exc}. Give a local model folder or, with "
+            "internet access, a hub name (and unset HF_HUB_OFFLINE)."
+        ) from exc
+
+
+def sentence_dimension(model) -> int:
+    return int(
+        (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )()
+    )
+
+
 class SentenceTransformerEncoder:
-    """A sentence-transformers model; the default is the packaged all-MiniLM-L6-v2."""
+    """A sentence-transformers model in PyTorch; the default is the packaged all-MiniLM-L6-v2.
+
+    On the CPU in fp32 (backend ``torch``) it is plain sentence-transformers. On a CUDA device it
+    encodes length-sorted batches with the next batch tokenized by a background thread while the
+    GPU runs the current one; backend ``torch-fp16`` runs the model in half precision there.
+    """
 
     def __init__(
         self,
@@ -64,34 +94,37 @@ class SentenceTransformerEncoder:
         device: str | None = None,
         batch_size: int = 64,
         max_seq_length: int | None = None,
+        backend: Backend | str = Backend.TORCH,
+        overlapped: bool | None = None,
     ) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
         self.model_id = model
         self.device = device or pick_device()
+        # bucketed batches with tokenization ahead of the forward pass: the default on CUDA
+        self.overlapped = self.device.startswith("cuda") if overlapped is None else overlapped
         self.batch_size = batch_size
-        try:
-            self.model = SentenceTransformer(resolve_model(model), device=self.device)
-        except Exception as exc:  # noqa: BLE001 - re-raised with the fix
-            raise RuntimeError(
-                f"Cannot load encoder {model!r}: {exc}. Give a local model folder or, with "
-                "internet access, a hub name (and unset HF_HUB_OFFLINE)."
-            ) from exc
+        self.backend = backend = parse_backend(backend)
+        if backend == Backend.TORCH_FP16 and not self.device.startswith("cuda"):
+            raise ValueError(
+                f"Encoder backend torch-fp16 needs a CUDA GPU (device is {self.device}): choose "
+                "backend torch, or one of the CPU backends (onnx-int8, openvino-int8)."
+            )
+        if SPECS[backend].runtime != "torch":
+            raise ValueError(f"Backend {backend.value} is not PyTorch: use ExportedEncoder.")
+        self.model = load_sentence_transformer(model, self.device)
         if max_seq_length:
             self.model.max_seq_length = max_seq_length
-        self.dim = int(
-            (
-                getattr(self.model, "get_embedding_dimension", None)
-                or self.model.get_sentence_embedding_dimension
-            )()
-        )
-        self.fingerprint = weights_fingerprint(self.model)
+        self.dim = sentence_dimension(self.model)
+        self.weights_fingerprint = weights_fingerprint(self.model)  # of the fp32 weights
+        self.fingerprint = backend_fingerprint(self.weights_fingerprint, backend)
+        if backend == Backend.TORCH_FP16:
+            self.model.half()
         self.tokenizer = self.model.tokenizer
 
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.overlapped:
+            return self._encode_overlapped(list(texts), progress)
         block = max(self.batch_size * 8, 256)
         parts = []
         for i in range(0, len(texts), block):
@@ -101,6 +134,8 @@ class SentenceTransformerEncoder:
         return np.vstack(parts)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if self.overlapped:
+            return self._encode_overlapped(list(texts), None)
         return self._encode(list(texts))
 
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -112,6 +147,43 @@ class SentenceTransformerEncoder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode_overlapped(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
+        """Length-bucketed batches; a background thread tokenizes (into pinned memory) the next
+        batch while the GPU runs this one, so the GPU does not wait for the tokenizer.
+
+        Batches are grouped by character length, as sentence-transformers does: on a GPU a
+        token-length pass would cost as much as the forward pass it saves padding for.
+        """
+        import torch
+
+        self.model.eval()
+        pin = self.device.startswith("cuda")  # page-locked memory lets the copy run async
+
+        def tokenize(batch: list[str]) -> dict:
+            features = self.model.preprocess(batch)
+            if not pin:
+                return features
+            return {
+                k: v.pin_memory() if hasattr(v, "pin_memory") else v for k, v in features.items()
+            }
+
+        def forward(features: dict):
+            on_device = {
+                k: v.to(self.device, non_blocking=True) if hasattr(v, "to") else v
+                for k, v in features.items()
+            }
+            with torch.inference_mode():
+                vectors = self.model(on_device)["sentence_embedding"]
+                return torch.nn.functional.normalize(vectors.float(), p=2, dim=1)
+
+        def gather(parts: list) -> np.ndarray:  # one copy back to the host, at the end
+            return torch.cat(parts).cpu().numpy()
+
+        lengths = [len(t) for t in texts]
+        return encode_bucketed(
+            texts, lengths, self.batch_size, self.dim, tokenize, forward, True, progress, gather
+        )
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         encoded = self.tokenizer(
@@ -137,6 +209,7 @@ class HashingEncoder:
 
     def __init__(self, dim: int = 256, seed: str = "hashing-v1") -> None:
         self.model_id = f"hashing-{dim}"
+        self.backend = "hashing"  # no model, no runtime: the identity is the seed and dim
         self.dim = dim
         self.fingerprint = hashlib.sha256(f"{seed}:{dim}".encode()).hexdigest()[:16]
         self.calls = 0  # texts encoded, so tests can count cache hits
@@ -171,8 +244,10 @@ class QueryTunedEncoder:
 
     Fine-tuning only the query side (Zhan et al., "Optimizing Dense Retrieval Model Training
     with Hard Negatives", SIGIR 2021: ADORE) leaves every stored passage vector valid, so a
-    challenger needs no re-encoding of the corpus. ``fingerprint`` is the document model's (it
-    decides the stored vectors and the embedding cache); ``query_fingerprint`` is the query side's.
+    challenger needs no re-encoding of the corpus. ``fingerprint`` and ``backend`` are the
+    document side's (they decide the stored vectors and the embedding cache, whatever runtime
+    encodes passages); ``query_fingerprint`` and ``query_backend`` are the query side's, a
+    fine-tuned PyTorch model.
     """
 
     def __init__(self, model_id: str, documents: Encoder, queries: Encoder) -> None:
@@ -185,7 +260,9 @@ class QueryTunedEncoder:
         self.documents = documents
         self.queries = queries
         self.fingerprint = documents.fingerprint
+        self.backend = encoder_backend(documents)
         self.query_fingerprint = queries.fingerprint
+        self.query_backend = encoder_backend(queries)
         self.dim = documents.dim
 
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
@@ -204,6 +281,17 @@ def query_fingerprint(encoder: Encoder) -> str:
     return getattr(encoder, "query_fingerprint", encoder.fingerprint)
 
 
+def encoder_backend(encoder: Encoder) -> str:
+    """The backend that encodes passages ("torch" for encoders written before backends)."""
+    return str(getattr(encoder, "backend", Backend.TORCH))
+
+
+def query_backend(encoder: Encoder) -> str:
+    """The backend that encodes queries: the passages' one unless the query side was
+    fine-tuned (a QueryTunedEncoder's query side is PyTorch)."""
+    return str(getattr(encoder, "query_backend", encoder_backend(encoder)))
+
+
 def document_encoder(encoder: Encoder) -> Encoder:
     """The encoder that encodes passages (the document side of a QueryTunedEncoder)."""
     return getattr(encoder, "documents", encoder)
@@ -211,19 +299,45 @@ def document_encoder(encoder: Encoder) -> Encoder:
 
 def write_query_encoder_pairing(folder: Path, documents: Encoder) -> None:
     """Record, in a fine-tuned query encoder's folder, the document model it belongs with."""
-    pairing = {"document_model": documents.model_id, "document_fingerprint": documents.fingerprint}
+    pairing = {
+        "document_model": documents.model_id,
+        "document_fingerprint": documents.fingerprint,
+        "document_backend": encoder_backend(documents),
+    }
+    if getattr(documents, "export_dir", None):  # where its exported model lives, for reloading
+        pairing["document_export_dir"] = str(documents.export_dir)
     (Path(folder) / QUERY_ENCODER_FILE).write_text(json.dumps(pairing, indent=2))
 
 
-def load_encoder(model: str, device: str | None = None, batch_size: int = 64) -> Encoder:
-    """The encoder for a configured model id (``hashing-N`` gives the test encoder; a folder
-    written by query-side fine-tuning gives a QueryTunedEncoder with its document model)."""
+def load_encoder(
+    model: str,
+    device: str | None = None,
+    batch_size: int = 64,
+    backend: Backend | str = Backend.TORCH,
+    export_dir: str | Path | None = None,
+    calibration: Sequence[str] | None = None,
+) -> Encoder:
+    """The encoder for a configured model id.
+
+    ``hashing-N`` gives the test encoder; a folder written by query-side fine-tuning gives a
+    QueryTunedEncoder whose document side runs the backend recorded when it was trained.
+    ``backend`` picks the runtime (see ``Backend``; ``torch`` is plain sentence-transformers);
+    exported backends keep their export under ``export_dir`` and a static int8 quantization
+    calibrates on ``calibration`` (passages of the corpus) the first time.
+    """
     if model.startswith("hashing-"):
         return HashingEncoder(dim=int(model.split("-", 1)[1]))
     pairing_file = Path(model) / QUERY_ENCODER_FILE
     if pairing_file.is_file():
         pairing = json.loads(pairing_file.read_text())
-        documents = load_encoder(pairing["document_model"], device, batch_size)
+        documents = load_encoder(
+            pairing["document_model"],
+            device,
+            batch_size,
+            pairing.get("document_backend", Backend.TORCH),  # pairings before backends: torch
+            export_dir or pairing.get("document_export_dir"),
+            calibration,
+        )
         if documents.fingerprint != pairing["document_fingerprint"]:
             raise RuntimeError(
                 f"Query encoder {model} was trained against passages encoded by "
@@ -233,4 +347,11 @@ def load_encoder(model: str, device: str | None = None, batch_size: int = 64) ->
             )
         queries = SentenceTransformerEncoder(model, device=device, batch_size=batch_size)
         return QueryTunedEncoder(model, documents, queries)
-    return SentenceTransformerEncoder(model, device=device, batch_size=batch_size)
+    backend = parse_backend(backend)
+    if SPECS[backend].runtime == "torch":
+        return SentenceTransformerEncoder(
+            model, device=device, batch_size=batch_size, backend=backend
+        )
+    from search.encoding.exported import ExportedEncoder  # the runtimes load only when chosen
+
+    return ExportedEncoder(model, backend, export_dir, calibration, batch_size)
