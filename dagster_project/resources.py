@@ -1,6 +1,6 @@
 """Resources: deployment settings and storage paths, the encoder, the MLflow tracker."""
 
-import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -9,8 +9,9 @@ from lifecycle.builds import serving_model
 from lifecycle.gate import GatePolicy
 from lifecycle.registry import Registry
 from search.config import IndexConfig
-from search.encoding import Encoder, load_encoder
-from search.index import IndexStore
+from search.encoding import Encoder
+from search.index import IndexStore, encoder_for
+from search.ingest import Document
 from search.settings import Settings
 
 
@@ -42,7 +43,8 @@ class DocsearchSettings(dg.ConfigurableResource):
 
     def index_config(self) -> IndexConfig:
         """The product's config with the serving encoder (a promoted fine-tuned one, if any)."""
-        return IndexConfig(model=serving_model(self.settings(), self.store()))
+        settings = self.settings()
+        return settings.index_config(model=serving_model(settings, self.store()))
 
     def store(self) -> IndexStore:
         settings = self.settings()
@@ -56,20 +58,22 @@ class DocsearchSettings(dg.ConfigurableResource):
         return GatePolicy(floor=self.ndcg_floor, tolerance=self.regression_tolerance)
 
 
-@functools.lru_cache(maxsize=2)
-def _encoder(model: str) -> Encoder:
-    return load_encoder(
-        model
-    )  # loaded once per process: all steps run in one (in-process executor)
+_ENCODERS: dict[tuple, Encoder] = {}  # loaded once per process and shared by its steps
 
 
 class EncoderResource(dg.ConfigurableResource):
-    """The text encoder the settings name (a hashing encoder for ``hashing-<dim>``)."""
+    """The text encoder the settings name (a hashing encoder for ``hashing-<dim>``), run by the
+    configured backend; an int8 export calibrates on ``documents`` the first time."""
 
     docsearch: dg.ResourceDependency[DocsearchSettings]
 
-    def load(self) -> Encoder:
-        return _encoder(self.docsearch.index_config().model)
+    def load(self, documents: Sequence[Document] = ()) -> Encoder:
+        settings = self.docsearch.settings()
+        config = self.docsearch.index_config()
+        key = (config.model, config.encoder_backend, str(settings.exported_models_dir))
+        if key not in _ENCODERS:
+            _ENCODERS[key] = encoder_for(config, settings, documents)
+        return _ENCODERS[key]
 
 
 class MlflowTracker(dg.ConfigurableResource):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from collections.abc import Sequence
@@ -112,10 +111,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    # the fast tokenizer's batch path spreads a batch over the cores (Rust threads), so the
-    # background tokenizer keeps up with the GPU
-    os.environ["TOKENIZERS_PARALLELISM"] = "true"
+    # `make bench-gpu` sets TOKENIZERS_PARALLELISM=true: the fast tokenizer's batch path then
+    # spreads a batch over the cores, so the background tokenizer keeps up with the GPU
     import torch
 
     n = args.n or (50_000 if torch.cuda.is_available() else 64)

@@ -80,9 +80,11 @@ class IndexConfig:
         return dataclasses.replace(self, **changes)
 
     def build_fingerprint(self) -> str:
-        """Hash of the fields that change the built artefacts (chunks, BM25, FAISS)."""
+        """Hash of the fields that change the built artefacts (chunks, BM25, FAISS). The encoder
+        backend is not among them: the encoder's fingerprint already differs per backend and is
+        compared on its own, so versions written before backends existed keep their hash."""
         build_keys = (
-            "model encoder_backend chunk_tokens chunk_overlap title_in_chunks bm25_k1 bm25_b bm25_method "
+            "model chunk_tokens chunk_overlap title_in_chunks bm25_k1 bm25_b bm25_method "
             "stemmer stopwords approximate_above hnsw_m"
         ).split()
         payload = json.dumps({k: self.to_dict()[k] for k in build_keys}, sort_keys=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from search.config import DEFAULT_MODEL
+from search.config import DEFAULT_ENCODER_BACKEND, DEFAULT_MODEL, IndexConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SET = PROJECT_ROOT / "data" / "sample"
@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     docs: Path = Field(SAMPLE_SET / "docs", description="the documents folder to index")
     model: str = Field(
         DEFAULT_MODEL, description="encoder: a local path, or a hub name with internet"
+    )
+    encoder_backend: str = Field(
+        DEFAULT_ENCODER_BACKEND,
+        description="encoder runtime: openvino-int8 (int8 calibrated on your corpus), "
+        "openvino-bf16, onnx-int8, onnx, openvino, torch (plain PyTorch), torch-fp16 (GPU)",
     )
     index_name: str = Field(
         "default", description="the served index, under `$DOCSEARCH_HOME/indexes`"
@@ -82,6 +87,13 @@ class Settings(BaseSettings):
     def _absolute(cls, path: Path | None) -> Path | None:
         return None if path is None else path.expanduser().resolve()
 
+    @field_validator("encoder_backend", mode="after")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        from search.encoding.backend import parse_backend  # light: no runtime is imported
+
+        return parse_backend(value).value
+
     @field_validator("eval_scifact", mode="before")
     @classmethod
     def _empty_is_none(cls, value):
@@ -115,6 +127,17 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def exported_models_dir(self) -> Path:
+        """Encoders exported for a faster runtime, by weights fingerprint and backend."""
+        return self.models_dir / "exported"
+
+    def index_config(self, **changes) -> IndexConfig:
+        """The product's index configuration with this deployment's encoder and backend."""
+        return IndexConfig(model=self.model, encoder_backend=self.encoder_backend).replace(
+            **changes
+        )
 
     @property
     def training_dir(self) -> Path:

@@ -16,15 +16,14 @@ FORMATS = ("pdf", "docx", "html", "markdown", "text", "beir")
 
 def config_for(args, settings: Settings) -> IndexConfig:
     """The product's index config with the command's ``--model`` and ``--fusion``."""
-    config = IndexConfig(model=getattr(args, "model", None) or settings.model)
+    config = settings.index_config(model=getattr(args, "model", None) or settings.model)
     if getattr(args, "fusion", None):
         config = config.replace(fusion=Fusion(args.fusion))
     return config
 
 
 def cmd_build(args, settings: Settings) -> int:
-    from search.encoding import load_encoder
-    from search.index import IndexStore, build_and_store
+    from search.index import IndexStore, build_and_store, encoder_for
     from search.ingest import load_folder
     from search.progress import ProgressPrinter
 
@@ -33,7 +32,7 @@ def cmd_build(args, settings: Settings) -> int:
     for rejection in report.rejected:
         print(f"skipped {rejection.path}: {rejection.reason}", file=sys.stderr)
     config = config_for(args, settings)
-    encoder = load_encoder(config.model, batch_size=config.batch_size)
+    encoder = encoder_for(config, settings, report.documents)
     store = IndexStore(settings.index_root(args.name))
     built = build_and_store(report.documents, config, encoder, settings, store, progress=progress)
     summary = {

@@ -32,7 +32,7 @@ def chunks(
     """Passages of at most ``chunk_tokens`` encoder tokens on sentence boundaries, with overlap."""
     config = docsearch.index_config()
     started = time.perf_counter()
-    result = chunk_for_index(source_documents, config, encoder.load())
+    result = chunk_for_index(source_documents, config, encoder.load(source_documents))
     empty = [c.id for c in result if not c.text.strip()]
     context.log.info(f"{len(result)} chunks from {len(source_documents)} documents")
     return dg.MaterializeResult(

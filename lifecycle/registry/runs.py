@@ -167,6 +167,10 @@ def build_params(index_path: Path, manifest: Mapping) -> dict:
         "encoder_fingerprint": model["fingerprint"],
         "query_encoder_fingerprint": model.get("query_fingerprint", model["fingerprint"]),
         "encoder_dim": model["dim"],
+        "encoder_backend": model.get("backend", "torch"),
+        "query_encoder_backend": model.get("query_backend", model.get("backend", "torch")),
+        "encoder_weights_fingerprint": model.get("weights_fingerprint", model["fingerprint"]),
+        "encoder_calibration": model.get("calibration", ""),
         **{
             k: config[k]
             for k in (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -58,8 +57,8 @@ def pick_device() -> str:
 
 
 def load_sentence_transformer(model: str, device: str):
-    """The SentenceTransformer for ``model`` (offline), or an error that says how to fix it."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    """The SentenceTransformer for ``model``, or an error that says how to fix it (the
+    interfaces set HF_HUB_OFFLINE: see ``search.settings.LIBRARY_ENVIRONMENT``)."""
     from sentence_transformers import SentenceTransformer
 
     try:

@@ -58,6 +58,8 @@ class ExportedEncoder:
         self.weights_fingerprint = weights
         self.calibration = export.calibration  # digest of the int8 calibration passages, or ""
         self.fingerprint = backend_fingerprint(weights, backend, export.calibration)
+        # what an index version carries so any home can load it: <weights>/<backend>/
+        self.export_folder = self.export_dir / weights / backend.value
         self._names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
                        if n in self.tokenizer.model_input_names]  # fmt: skip
         self._forward = _runner(export)
@@ -92,12 +94,9 @@ class ExportedEncoder:
 
 
 def default_export_dir() -> Path:
-    """Where exports go when the caller names no folder: the user's cache, as Hugging Face does
-    (the interfaces pass ``$DOCSEARCH_HOME/models/exported`` instead)."""
-    import os
-
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "docsearch" / "exported"
+    """Where exports go when the caller names no folder: the user's cache (the interfaces pass
+    ``Settings.exported_models_dir``, under DOCSEARCH_HOME, instead)."""
+    return Path.home() / ".cache" / "docsearch" / "exported"
 
 
 def _runner(export: Export):

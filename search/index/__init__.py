@@ -19,6 +19,7 @@ from search.index.manifest import (
     CHUNKS,
     DENSE,
     DOCUMENTS,
+    ENCODER,
     FORMAT_VERSION,
     MANIFEST,
     MEMORY,
@@ -33,7 +34,7 @@ from search.index.parts import BuildStats, Embeddings, embed_chunks
 from search.index.query import SearchResult
 from search.index.search_index import SearchIndex
 from search.index.store import CURRENT, VERSIONS, IndexStore
-from search.index.versions import BuiltIndex, build_and_store, build_or_reuse
+from search.index.versions import BuiltIndex, build_and_store, build_or_reuse, encoder_for
 
 __all__ = [
     "BuildStats",
@@ -48,6 +49,7 @@ __all__ = [
     "IndexLoadError",
     "IndexStore",
     "MANIFEST",
+    "ENCODER",
     "MEMORY",
     "SPARSE",
     "SearchIndex",
@@ -56,6 +58,7 @@ __all__ = [
     "build_and_store",
     "build_index",
     "build_or_reuse",
+    "encoder_for",
     "chunk_for_index",
     "corpus_fingerprint",
     "diff_documents",

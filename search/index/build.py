@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from search.chunking import Chunk, chunk_documents
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache, Encoder
+from search.index.manifest import recorded_config
 from search.index.parts import BuildStats, Embeddings, bm25_index, dense_index, embed_chunks
 from search.index.search_index import SearchIndex
 from search.ingest import Document
@@ -46,7 +47,9 @@ def build_index(
     dense = dense_index(embeddings.vectors, config)
     sparse = bm25_index([f"{d.title}\n{d.text}" for d in documents], config)
     docs = {d.id: {"title": d.title, "metadata": dict(d.metadata)} for d in documents}
-    index = SearchIndex(config, encoder, list(chunks), docs, dense, sparse)
+    index = SearchIndex(
+        recorded_config(config, encoder), encoder, list(chunks), docs, dense, sparse
+    )
     index.build_stats = BuildStats(
         documents=len(documents),
         chunks=len(chunks),

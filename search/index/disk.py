@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from search.chunking import Chunk
 from search.config import IndexConfig
-from search.encoding import Encoder, load_encoder
+from search.encoding import Encoder, document_encoder, load_encoder
 from search.index.manifest import (
     CHUNKS,
     DENSE,
     DOCUMENTS,
+    ENCODER,
     MANIFEST,
     MEMORY,
     SPARSE,
@@ -56,6 +58,7 @@ def write_index(index: SearchIndex, folder: Path) -> dict:
             fh.write(json.dumps({"id": doc_id, **info}, ensure_ascii=False) + "\n")
     if index.memory is not None:
         index.memory.save(folder / MEMORY)
+    _copy_export(index.encoder, folder / ENCODER)
     stats = index.build_stats
     manifest = new_manifest(
         config=index.config,
@@ -80,7 +83,7 @@ def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
     manifest = read_manifest(folder)
     verify_files(folder, manifest)
     model = manifest["model"]
-    encoder = encoder or load_encoder(model["id"])
+    encoder = encoder or _encoder_of(folder, model)
     check_encoder(folder, model, encoder)
     documents = read_documents(folder)
     chunks = [
@@ -96,6 +99,21 @@ def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
         memory = ChoiceMemory.load(folder / MEMORY).for_encoder(encoder)
     config = IndexConfig.from_dict(manifest["config"])
     return StoredIndex(config, encoder, chunks, documents, dense, sparse, manifest, memory)
+
+
+def _copy_export(encoder: Encoder, target: Path) -> None:
+    """An exported encoder travels with the index (a few tens of MB): int8 ranges calibrated
+    on one home's corpus exist nowhere else, and another home (a serving machine, MLflow's
+    copy) must encode queries exactly as the passages were encoded."""
+    export = getattr(document_encoder(encoder), "export_folder", None)
+    if export is not None:
+        shutil.copytree(export, target / export.parent.name / export.name)
+
+
+def _encoder_of(folder: Path, model: dict) -> Encoder:
+    """The encoder a manifest names, its export read from the index folder when it has one."""
+    export_dir = folder / ENCODER if (folder / ENCODER).is_dir() else None
+    return load_encoder(model["id"], backend=model.get("backend", "torch"), export_dir=export_dir)
 
 
 def read_documents(folder: str | Path) -> dict[str, dict]:

@@ -23,7 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from search.config import IndexConfig
-from search.encoding import Encoder, query_fingerprint
+from search.encoding import (
+    Encoder,
+    document_encoder,
+    encoder_backend,
+    query_backend,
+    query_fingerprint,
+)
 from search.ingest import Document
 
 FORMAT_VERSION = 1
@@ -32,7 +38,8 @@ DOCUMENTS = "documents.jsonl"
 CHUNKS = "chunks.jsonl"
 DENSE = "dense.faiss"
 SPARSE = "sparse"
-MEMORY = "memory"  # sub-folder holding the feedback memory, when the index has one
+MEMORY = "memory"  # sub-folder holding the choice memory, when the index has one
+ENCODER = "encoder"  # sub-folder holding the exported encoder, when an exported backend made it
 
 
 class IndexLoadError(Exception):
@@ -76,8 +83,8 @@ def new_manifest(
     return {
         "format_version": FORMAT_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": config.to_dict(),
-        "config_fingerprint": config.build_fingerprint(),
+        "config": recorded_config(config, encoder).to_dict(),
+        "config_fingerprint": recorded_config(config, encoder).build_fingerprint(),
         "model": encoder_identity(encoder),
         "dense_index": dense_index,
         "counts": {"documents": len(documents), "chunks": chunks},
@@ -109,12 +116,18 @@ def verify_files(folder: Path, manifest: Mapping) -> None:
 
 
 def encoder_identity(encoder: Encoder) -> dict:
-    """What a manifest records of the encoder: its id, the fingerprint of the weights that made
-    the stored vectors, the fingerprint of the weights that encode queries, and the dimension."""
+    """What a manifest records of the encoder: its id, the fingerprint of what made the stored
+    vectors (weights, backend and, for int8, its calibration) and of what encodes queries, the
+    backends of both sides, the plain weights' fingerprint, and the dimension."""
+    documents = document_encoder(encoder)
     return {
         "id": encoder.model_id,
         "fingerprint": encoder.fingerprint,
         "query_fingerprint": query_fingerprint(encoder),
+        "backend": encoder_backend(encoder),
+        "query_backend": query_backend(encoder),
+        "weights_fingerprint": getattr(documents, "weights_fingerprint", encoder.fingerprint),
+        "calibration": getattr(documents, "calibration", ""),
         "dim": encoder.dim,
     }
 
@@ -161,12 +174,18 @@ def corpus_fingerprint(documents: Mapping[str, dict] | Iterable[Document]) -> st
     return digest.hexdigest()[:16]
 
 
+def recorded_config(config: IndexConfig, encoder: Encoder) -> IndexConfig:
+    """``config`` as an index built with ``encoder`` records it: with the backend that really
+    made the vectors (a test's hashing encoder is "torch", whatever the configured default)."""
+    return config.replace(encoder_backend=encoder_backend(encoder))
+
+
 def same_build(manifest: Mapping, corpus: str, config: IndexConfig, encoder: Encoder) -> bool:
     """Whether a manifest records a build from corpus fingerprint ``corpus`` with the build
     fields of ``config`` and with ``encoder``: then building again would give the same index."""
     return (
         manifest["corpus_fingerprint"] == corpus
-        and manifest["config_fingerprint"] == config.build_fingerprint()
+        and manifest["config_fingerprint"] == recorded_config(config, encoder).build_fingerprint()
         and encoder_matches(manifest["model"], encoder)
     )
 

@@ -16,6 +16,7 @@ from search.config import Fusion, IndexConfig, Method
 from search.encoding import EmbeddingCache, Encoder
 from search.index import query as query_path
 from search.index.disk import read_index, write_index
+from search.index.manifest import recorded_config
 from search.index.parts import BuildStats, bm25_index, dense_index, embed_chunks
 from search.index.query import SearchResult
 from search.ingest import Document
@@ -86,7 +87,7 @@ class SearchIndex:
             embedded = embed_chunks(self.chunks, self.config, encoder, cache, progress)
             dense, n_encoded = dense_index(embedded.vectors, self.config), embedded.chunks_embedded
         encode_seconds = time.perf_counter() - started
-        config = self.config.replace(model=encoder.model_id)
+        config = recorded_config(self.config.replace(model=encoder.model_id), encoder)
         memory = self.memory.for_encoder(encoder) if self.memory else None
         index = SearchIndex(
             config, encoder, self.chunks, self.documents, dense, self.sparse, memory=memory

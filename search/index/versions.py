@@ -43,6 +43,20 @@ def build_and_store(
     return BuiltIndex(index, version, store.path(version), reused=False)
 
 
+def encoder_for(
+    config: IndexConfig, settings: Settings, documents: Sequence[Document] = ()
+) -> Encoder:
+    """The encoder ``config`` names, run by its backend; an exported backend keeps its export
+    under the home and, the first time, calibrates int8 on ``documents`` (the corpus itself)."""
+    return load_encoder(
+        config.model,
+        batch_size=config.batch_size,
+        backend=config.encoder_backend,
+        export_dir=settings.exported_models_dir,
+        calibration=[f"{d.title}\n{d.text}" for d in documents] or None,
+    )
+
+
 def build_or_reuse(
     documents: Sequence[Document],
     config: IndexConfig,
@@ -55,7 +69,7 @@ def build_or_reuse(
     (``IndexStore.find_reusable``), else build one. A new build becomes current only in a
     store with no usable current version: measuring a configuration never replaces the
     version that serves (a promoted champion, say)."""
-    encoder = encoder or load_encoder(config.model, batch_size=config.batch_size)
+    encoder = encoder or encoder_for(config, settings, documents)
     version = store.find_reusable(corpus_fingerprint(documents), config, encoder)
     if version is not None:
         try:

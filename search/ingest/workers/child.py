@@ -20,7 +20,12 @@ from search.ingest.workers.protocol import (
     send,
 )
 
-ENTRY = "from search.ingest.workers.child import serve; serve()"
+# `python -c ENTRY PACKAGE_ROOT PARENT_PID LIMITS_JSON`: this copy of the package comes first on
+# the worker's path whatever the caller's environment holds
+ENTRY = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from search.ingest.workers.child import serve; serve()"
+)
 _PR_SET_PDEATHSIG = 1
 _NEAR_LIMIT = 0.9  # a failure with memory use this close to the limit is blamed on the limit
 
@@ -115,8 +120,8 @@ def _parse(task: dict, limits: ParseLimits, log: _Warnings) -> dict:
 
 
 def serve() -> None:
-    """A worker's life: `python -c "<ENTRY>" PARENT_PID LIMITS_JSON`, files in, results out."""
-    parent, limits = int(sys.argv[1]), ParseLimits(**json.loads(sys.argv[2]))
+    """A worker's life: `python -c "<ENTRY>" ROOT PARENT_PID LIMITS_JSON`, files in, results out."""
+    parent, limits = int(sys.argv[2]), ParseLimits(**json.loads(sys.argv[3]))
     _die_with_parent(parent)
     # The protocol gets its own descriptors; a library that prints writes to stderr instead.
     tasks, results = os.dup(0), os.dup(1)

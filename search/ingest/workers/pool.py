@@ -31,12 +31,7 @@ _STOP_SECONDS = 2.0  # an idle worker exits at once when its task pipe closes
 _MALFORMED = "the parse worker sent back a malformed result; report this as a bug"
 
 
-def _child_env() -> dict[str, str]:
-    """The caller's environment, with this copy of the package first on the worker's path."""
-    env = dict(os.environ)
-    here = str(Path(__file__).resolve().parents[3])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
-    return env
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])  # the folder holding search/
 
 
 class _Worker:
@@ -47,10 +42,16 @@ class _Worker:
         self.results, result_write = os.pipe()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", ENTRY, str(os.getpid()), json.dumps(asdict(limits))],
+                [
+                    sys.executable,
+                    "-c",
+                    ENTRY,
+                    _PACKAGE_ROOT,
+                    str(os.getpid()),
+                    json.dumps(asdict(limits)),
+                ],
                 stdin=task_read,
                 stdout=result_write,
-                env=_child_env(),
                 process_group=0,  # its own group: a terminal's Ctrl-C goes to the parent only
             )
         except BaseException:
