@@ -184,6 +184,15 @@ class FeedbackStore:
                 yield _impression(head, events)
             last = heads[-1]["id"]
 
+    def impression(self, query_id: int) -> Impression | None:
+        """One logged query with its shown results, clicks and votes (None when unknown)."""
+        with self.engine.connect() as conn:
+            head = conn.execute(select(queries).where(queries.c.id == query_id)).first()
+            if head is None:
+                return None
+            events = _events_of(conn, [query_id])
+        return _impression(dict(head._mapping), events)
+
     def export_labels(
         self, *, index_version: str | None = None, sources: Sequence[str] | None = None
     ) -> Labels:
