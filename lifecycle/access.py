@@ -209,3 +209,22 @@ def _promote(
     return (
         f"registered as {registry.model_name} v{number}; gate: {settled.outcome} ({settled.reason})"
     )
+
+
+def index_summary(served, index: SearchIndex, status: PolicyStatus, reader) -> dict:
+    """What serves, how big it is, and which access policy it enforces; why the policy file
+    is not in force (it names files and lines) only for admins."""
+    manifest = read_manifest(served.path)
+    return {
+        "index_version": served.version,
+        "source": served.source,
+        "label": served.label,
+        "documents": len(index.documents),
+        "chunks": len(index.chunks),
+        "model": manifest["model"]["id"],
+        "policy_hash": enforced_hash(index) or status.hash,
+        "version_policy_hash": (manifest.get("access") or {}).get("policy_hash"),
+        "policy_error": status.error
+        if reader.admin
+        else ("" if not status.error else "see an admin"),
+    }

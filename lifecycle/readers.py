@@ -14,8 +14,10 @@ is accepted only on a query the same reader ran.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 
@@ -54,3 +56,29 @@ def new_session(reader: Reader) -> str:
 
 def owns(reader: Reader, session_id: str) -> bool:
     return session_id.startswith(owner_key(reader) + "-")
+
+
+def with_admin_group(reader, admin_group: str):
+    """``reader`` as an admin when one of its groups is ``admin_group`` (the organisation's
+    identity provider decides who administers, as well as ``docsearch users add --admin``)."""
+    if reader.admin or f"group:{admin_group}" not in reader.principals():
+        return reader
+    return dataclasses.replace(reader, admin=True)
+
+
+def claimed_identity(
+    claims: Mapping, name_claim: str = "email", groups_claim: str = "groups"
+) -> tuple[str, tuple[str, ...]]:
+    """(name, groups) of a person signed in through OpenID Connect: the name from
+    ``name_claim`` (``sub`` when absent), the groups from ``groups_claim`` (a list, or one
+    string of names separated by spaces or commas)."""
+    name = str(claims.get(name_claim) or claims.get("sub") or "").strip()
+    if not name:
+        raise ValueError(
+            f"the identity token names nobody: it has neither {name_claim!r} nor 'sub'"
+        )
+    raw = claims.get(groups_claim) or ()
+    if isinstance(raw, str):
+        raw = raw.replace(",", " ").split()
+    groups = tuple(dict.fromkeys(str(g).strip() for g in raw if str(g).strip()))
+    return name, groups

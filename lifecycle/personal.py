@@ -1,14 +1,20 @@
-"""A reader's clicks and votes, accepted only on results that were shown to that reader.
+"""Personal data: a reader's clicks and votes, and everyone's traffic.
 
-They land in the same feedback store, and so the same learning loop, as every other click:
-the checks keep one person from voting on another's query, or from planting training labels
-for documents they were never shown (or may not read).
+Clicks and votes are accepted only on results that were shown to that reader. They land in
+the same feedback store, and so the same learning loop, as every other click: the checks keep
+one person from voting on another's query, or from planting training labels for documents
+they were never shown (or may not read). Questions are personal data: the traffic figures
+(``traffic``) are for admins only, and no list of other people's questions leaves this layer
+for anyone else.
 """
 
 from __future__ import annotations
 
+import math
+
+from lifecycle import monitoring
 from lifecycle.feedback import FeedbackStore, Impression
-from lifecycle.readers import NotFound, Reader, owns
+from lifecycle.readers import NotFound, Reader, owns, require_admin
 
 CLICK_KINDS = ("open", "preview", "download", "citation")
 
@@ -56,3 +62,23 @@ def record_vote(
         comment=comment,
         session_id=impression.session_id,
     )
+
+
+def traffic(store: FeedbackStore, reader: Reader) -> dict:
+    """The monitoring figures, overall and per index version (``lifecycle.monitoring``'s
+    definitions), for an admin; Forbidden for anyone else."""
+    require_admin(reader)
+    frames = monitoring.load_frames(store)
+    overall = {k: _number(v) for k, v in monitoring.overall(frames).items()}
+    versions = [
+        {k: _number(v) for k, v in row.items()}
+        for row in monitoring.per_version(frames).to_dict("records")
+    ]
+    return {"overall": overall, "versions": versions}
+
+
+def _number(value):
+    """JSON-safe: NaN (no data) as None, numpy numbers as Python ones."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return None if isinstance(value, float) and math.isnan(value) else value
