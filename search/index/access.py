@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-EVERYONE = "everyone"  # the principal every caller is expected to hold
+from search.access.principals import EVERYONE  # noqa: F401 - re-exported: one definition
+
 PRINCIPALS = "principals.json"
 READERS = "readers.npy"
 
