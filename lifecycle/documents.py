@@ -19,6 +19,7 @@ from lifecycle.serving import original_file
 from search.config import Method
 from search.index import SearchIndex, SearchResult
 from search.retrieval import Filters
+from search.settings import Settings
 
 SIMILAR_QUERY_CHARS = 2000  # of a document's title and first passage, to find its neighbours
 
@@ -26,6 +27,24 @@ SIMILAR_QUERY_CHARS = 2000  # of a document's title and first passage, to find i
 def restricted(filters: Filters | None, reader: Reader) -> Filters:
     """``filters`` narrowed to what ``reader`` may read."""
     return dataclasses.replace(filters or Filters(), principals=reader.principals())
+
+
+def as_user(
+    settings: Settings, index: SearchIndex, name: str, filters: Filters | None = None
+) -> tuple[SearchIndex, Filters]:
+    """(the index under the policy in force, ``filters`` narrowed to user ``name``): how the
+    command line searches as someone (``docsearch search --as-user NAME``)."""
+    from lifecycle.access import current_policy, enforce
+    from lifecycle.identity import Identities
+
+    identities = Identities(settings.feedback_url)
+    try:
+        user = identities.user(name)
+    finally:
+        identities.close()
+    if user is None:
+        raise ValueError(f"no user {name!r}; `docsearch users list` shows them")
+    return enforce(index, current_policy(settings).policy), restricted(filters, user)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,10 @@ def cmd_search(args, settings: Settings) -> int:
     filters = Filters.of(
         args.format or (), args.path_prefix or "", args.after or "", args.before or ""
     )
+    if args.as_user:
+        from lifecycle.documents import as_user
+
+        index, filters = as_user(settings, index, args.as_user, filters)
     started = time.perf_counter()
     results = index.search(
         args.query, k=args.k, method=args.method, filters=filters, fusion=args.fusion
@@ -146,6 +150,12 @@ def add_commands(sub, settings: Settings) -> None:
     p.add_argument("--path-prefix", help="only documents under this folder")
     p.add_argument("--after", type=iso_date, help="modified on or after this date (YYYY-MM-DD)")
     p.add_argument("--before", type=iso_date, help="modified before this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--as-user",
+        metavar="NAME",
+        help="only what user NAME may read, under the access policy in force "
+        "(without it the command shows every document: it is an operator's tool)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
