@@ -89,6 +89,21 @@ def search_as(
     return Page(query_id, version, took_ms, results[offset:])
 
 
+def facets(index: SearchIndex, reader: Reader) -> tuple[list[str], list[str]]:
+    """(formats, folders) of the documents ``reader`` may read: the search page's filter
+    choices, which must not name a folder the reader cannot see into."""
+    mask = index.selections.masks(restricted(None, reader))[0]
+    rows = range(len(index.doc_ids)) if mask is None else mask.nonzero()[0]
+    formats, folders = set(), set()
+    for row in rows:
+        metadata = index.documents[index.doc_ids[row]]["metadata"]
+        formats.add(metadata.get("format", ""))
+        path = str(metadata.get("path", ""))
+        if "/" in path:
+            folders.add(path.rsplit("/", 1)[0] + "/")
+    return sorted(formats - {""}), sorted(folders)
+
+
 @dataclass(frozen=True)
 class DocumentView:
     """A document as its page shows it."""
