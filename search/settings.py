@@ -57,8 +57,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "DOCSEARCH_MLFLOW_URI"),
         description="MLflow tracking and registry store (empty: SQLite under the home)",
     )
-    feedback_url: str = Field(
-        "", description="feedback store, any SQLAlchemy URL (empty: SQLite under the home)"
+    # ---- the product's own SQL store (feedback, users and tokens, monitoring)
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("DOCSEARCH_DATABASE_URL", "DOCSEARCH_FEEDBACK_URL"),
+        description="the product's store (feedback, users, tokens): a SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db` (empty: SQLite `feedback.sqlite` under the home); `DOCSEARCH_FEEDBACK_URL` is its old name and still works",
     )
     sample_set: Path = Field(
         SAMPLE_SET, description="labeled queries every build is evaluated and gated on"
@@ -118,8 +121,8 @@ class Settings(BaseSettings):
             object.__setattr__(
                 self, "mlflow_uri", f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
             )
-        if not self.feedback_url:
-            object.__setattr__(self, "feedback_url", f"sqlite:///{self.home / 'feedback.sqlite'}")
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'feedback.sqlite'}")
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -131,6 +134,11 @@ class Settings(BaseSettings):
             raise SettingsError(_explain(exc)) from None
 
     # ------------------------------------------------------------------ derived paths
+    @property
+    def feedback_url(self) -> str:
+        """The feedback store's URL: the product's store (``database_url``), its old name."""
+        return self.database_url
+
     @property
     def cache_path(self) -> Path:
         return self.home / "cache" / "embeddings.sqlite"
