@@ -38,8 +38,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from lifecycle.database import metadata, open_database
+from search.access import principals_of
 
-EVERYONE = "everyone"
 TOKEN_PREFIX = "ds_"  # lets secret scanners and people recognise a docsearch token
 MAX_NAME = 128
 
@@ -80,7 +80,7 @@ class User:
 
     def principals(self) -> frozenset[str]:
         """What this user reads as: everyone, their own user, each of their groups."""
-        return frozenset({EVERYONE, f"user:{self.name}", *(f"group:{g}" for g in self.groups)})
+        return principals_of(self.name, self.groups)
 
 
 def check_name(name: object, what: str = "user name") -> str:

@@ -7,12 +7,11 @@ its own code word (so a leak is easy to spot in any output).
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from search.access import principals_of
+from lifecycle.identity import User
 
 DOCS = {
     "handbook.md": "Company handbook. The quarterly report schedule is public. codeword alpaca",
@@ -55,19 +54,7 @@ GROUPS = {"ann": ["hr"], "paula": [], "fred": ["finance"], "bea": ["board"], "ca
 CODEWORDS = {doc: text.rsplit(" ", 1)[1] for doc, text in DOCS.items()}
 
 
-@dataclass(frozen=True)
-class Person:
-    """A reader as the services see one (``lifecycle.readers.Reader``)."""
-
-    name: str
-    groups: tuple[str, ...] = ()
-    admin: bool = False
-
-    def principals(self) -> frozenset[str]:
-        return principals_of(self.name, self.groups)
-
-
-PEOPLE = {name: Person(name, tuple(groups)) for name, groups in GROUPS.items()}
+PEOPLE = {name: User(name, frozenset(groups), admin=False) for name, groups in GROUPS.items()}
 
 
 def write_docs(folder: Path, policy: str | None = POLICY) -> Path:

@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecycle.documents import restricted
+from lifecycle.identity import User
 from search.access import Policy, Rule
 from search.retrieval import weighted
-from tests.access.conftest import DOCS, Person
+from tests.access.conftest import DOCS
 
 PATHS = ["hr", "hr/payroll", "finance", "it", "**/board", "*.md", "it/secret-*.md", "sales"]
 PRINCIPALS = ["everyone", "user:ann", "user:bea", "group:hr", "group:board", "group:finance"]
@@ -29,9 +30,10 @@ policies = st.builds(
     rules,
 )
 readers = st.builds(
-    Person,
+    User,
     st.sampled_from(["ann", "bea", "carl"]),
-    st.lists(st.sampled_from(["hr", "board", "finance", "sales"]), max_size=2).map(tuple),
+    st.frozensets(st.sampled_from(["hr", "board", "finance", "sales"]), max_size=2),
+    st.just(False),
 )
 queries = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
 
