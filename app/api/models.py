@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.api.limits import MAX_MESSAGE_CHARS
 from search.index import SearchResult
+
+STRICT = ConfigDict(extra="forbid")  # request bodies: an unknown field is a mistake, said so
+
+
+def _not_a_bool(value):
+    if isinstance(value, bool):  # JSON `false` is not the number 0
+        raise ValueError("a number is needed, not true or false")
+    return value
+
+
+MAX_ID = 2**53  # ids beyond this are no JSON client's exact integers (and no row of ours)
+Whole = Annotated[int, BeforeValidator(_not_a_bool)]  # 3 or 3.0, never false
 
 
 class Result(BaseModel):
@@ -41,36 +53,51 @@ class SearchResponse(BaseModel):
     results: list[Result]
 
 
-class Feedback(BaseModel):
-    """A click or a vote on a result this token's search returned (its query_id and doc_id),
-    or a vote on a chat answer (answer_id)."""
+class ResultClick(BaseModel):
+    """A click on a result this token's search returned."""
 
-    kind: Literal["click", "vote"]
-    query_id: int | None = Field(None, ge=1)
-    doc_id: str | None = Field(None, min_length=1, max_length=1000)
-    answer_id: int | None = Field(None, ge=1)
-    value: Literal[-1, 0, 1] | None = Field(None, description="a vote: +1, -1, or 0 to withdraw")
+    model_config = STRICT
+
+    kind: Literal["click"]
+    query_id: Whole = Field(ge=1, le=MAX_ID)
+    doc_id: str = Field(min_length=1, max_length=1000)
     click: Literal["open", "preview", "download", "citation"] = "open"
+
+
+class ResultVote(BaseModel):
+    """A thumbs-up (+1), thumbs-down (-1) or withdrawn vote (0) on a result this token's
+    search returned."""
+
+    model_config = STRICT
+
+    kind: Literal["vote"]
+    query_id: Whole = Field(ge=1, le=MAX_ID)
+    doc_id: str = Field(min_length=1, max_length=1000)
+    value: Whole = Field(ge=-1, le=1, description="+1, -1, or 0 to withdraw")
     comment: str | None = Field(None, max_length=2000)
 
-    @model_validator(mode="after")
-    def _target(self) -> Feedback:
-        if self.kind == "vote" and self.value is None:
-            raise ValueError("a vote needs `value` (+1, -1 or 0)")
-        if self.answer_id is not None:
-            if self.kind != "vote" or self.query_id is not None:
-                raise ValueError("an answer_id takes a vote alone (no query_id)")
-        elif self.query_id is None or self.doc_id is None:
-            raise ValueError("give query_id and doc_id of a result (or answer_id of an answer)")
-        return self
+
+class AnswerVote(BaseModel):
+    """A vote on a chat answer this token got (its ``answer_id``)."""
+
+    model_config = STRICT
+
+    kind: Literal["answer_vote"]
+    answer_id: Whole = Field(ge=1, le=MAX_ID)
+    value: Whole = Field(ge=-1, le=1, description="+1, -1, or 0 to withdraw")
+    comment: str | None = Field(None, max_length=2000)
+
+
+Feedback = Annotated[ResultClick | ResultVote | AnswerVote, Field(discriminator="kind")]
 
 
 class FeedbackResponse(BaseModel):
     id: int
-    kind: Literal["click", "vote"]
+    kind: Literal["click", "vote", "answer_vote"]
 
 
 class ChatRequest(BaseModel):
+    model_config = STRICT
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     conversation_id: str | None = Field(None, max_length=64)
 
@@ -121,8 +148,9 @@ class IndexInfo(BaseModel):
 
 
 class PromoteRequest(BaseModel):
+    model_config = STRICT
     version: str = Field(min_length=1, max_length=32, description="3, v3 or an alias")
-    force: bool = False
+    force: bool = Field(False, strict=True)
 
 
 class IndexChange(BaseModel):

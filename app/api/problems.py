@@ -82,9 +82,12 @@ def install(app: FastAPI) -> None:
         return problem(500, "internal error; the server log has the details")
 
 
+BODY = (400, 413, 422)  # what any operation with a JSON body may answer about the body
+
+
 def errors(*statuses: int) -> dict[int | str, dict]:
     """The ``responses=`` of an operation that may answer these error statuses."""
-    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
+    return {status: {"description": HTTPStatus(status).phrase} for status in sorted(statuses)}
 
 
 def document_problems(schema: dict) -> dict:

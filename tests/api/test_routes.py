@@ -113,7 +113,7 @@ def test_chat_cites_only_readable_documents_and_keeps_conversations_apart(api):
         headers=auth(tokens["ann"]),
     )
     assert stolen.status_code == 404
-    vote = {"kind": "vote", "answer_id": body["answer_id"], "value": 1}
+    vote = {"kind": "answer_vote", "answer_id": body["answer_id"], "value": 1}
     assert client.post("/v1/feedback", json=vote, headers=auth(tokens["ann"])).status_code == 404
     assert client.post("/v1/feedback", json=vote, headers=auth(tokens["paula"])).status_code == 201
 

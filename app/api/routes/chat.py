@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from app.api.auth import reader, services
 from app.api.models import ChatRequest, ChatResponse, Citation
-from app.api.problems import errors
+from app.api.problems import BODY, errors
 from app.api.state import Services
 from lifecycle.conversation import ask
 from lifecycle.readers import Reader, new_session
@@ -14,7 +14,7 @@ from lifecycle.readers import Reader, new_session
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-@router.post("/chat", response_model=ChatResponse, responses=errors(401, 404, 413, 422, 429, 503))
+@router.post("/chat", response_model=ChatResponse, responses=errors(*BODY, 401, 404, 429, 503))
 def chat(
     body: ChatRequest, caller: Reader = Depends(reader), services: Services = Depends(services)
 ) -> ChatResponse:

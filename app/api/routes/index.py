@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from app.api.auth import admin, reader, services
 from app.api.models import IndexChange, IndexInfo, PromoteRequest
-from app.api.problems import errors
+from app.api.problems import BODY, ApiError, errors
 from app.api.state import Services
 from lifecycle.access import index_summary
 from lifecycle.personal import traffic
@@ -32,7 +32,7 @@ def monitoring_figures(
 
 
 @router.post(
-    "/index/promote", response_model=IndexChange, responses=errors(400, 401, 403, 422, 429)
+    "/index/promote", response_model=IndexChange, responses=errors(*BODY, 401, 403, 409, 429)
 )
 def promote(
     body: PromoteRequest, caller: Reader = Depends(admin), services: Services = Depends(services)
@@ -40,9 +40,12 @@ def promote(
     """Move the champion to a registered version if the gate passes (or ``force``)."""
     from lifecycle.registry import Registry
 
-    decision, promoted = Registry.from_settings(services.settings).promote(
-        body.version, force=body.force
-    )
+    try:
+        decision, promoted = Registry.from_settings(services.settings).promote(
+            body.version, force=body.force
+        )
+    except ValueError as exc:  # no such version, or it is the champion already
+        raise ApiError(409, str(exc)) from None
     services.forget_serving()
     verb = "promoted" if promoted else "not promoted"
     return IndexChange(
@@ -50,13 +53,16 @@ def promote(
     )
 
 
-@router.post("/index/rollback", response_model=IndexChange, responses=errors(400, 401, 403, 429))
+@router.post("/index/rollback", response_model=IndexChange, responses=errors(401, 403, 409, 429))
 def rollback(
     caller: Reader = Depends(admin), services: Services = Depends(services)
 ) -> IndexChange:
     """Point the champion back at the previous champion."""
     from lifecycle.registry import Registry
 
-    previous = Registry.from_settings(services.settings).rollback()
+    try:
+        previous = Registry.from_settings(services.settings).rollback()
+    except ValueError as exc:  # no earlier champion
+        raise ApiError(409, str(exc)) from None
     services.forget_serving()
     return IndexChange(champion=str(previous.version), detail=f"rolled back to v{previous.version}")

@@ -9,8 +9,15 @@ from fastapi import APIRouter, Depends, Query
 
 from app.api.auth import reader, services
 from app.api.limits import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS
-from app.api.models import Feedback, FeedbackResponse, Result, SearchResponse
-from app.api.problems import ApiError, errors
+from app.api.models import (
+    AnswerVote,
+    Feedback,
+    FeedbackResponse,
+    Result,
+    ResultClick,
+    SearchResponse,
+)
+from app.api.problems import BODY, ApiError, errors
 from app.api.state import Services
 from lifecycle.documents import search_as
 from lifecycle.personal import record_click, record_vote
@@ -68,7 +75,7 @@ def search(
     "/feedback",
     response_model=FeedbackResponse,
     status_code=201,
-    responses=errors(401, 404, 413, 422, 429),
+    responses=errors(*BODY, 401, 404, 429),
 )
 def feedback(
     body: Feedback, caller: Reader = Depends(reader), services: Services = Depends(services)
@@ -76,11 +83,11 @@ def feedback(
     """A click or vote on a result the caller was shown (or a vote on the caller's chat
     answer): into the same feedback store and learning loop as the app's."""
     store = services.store
-    if body.answer_id is not None:
+    if isinstance(body, AnswerVote):
         if not services.conversations.owns_answer(caller, body.answer_id):
             raise ApiError(404, f"no answer {body.answer_id} of yours; vote on an answer you got")
         made = store.log_vote(body.value, answer_id=body.answer_id, comment=body.comment)
-    elif body.kind == "click":
+    elif isinstance(body, ResultClick):
         made = record_click(store, caller, body.query_id, body.doc_id, kind=body.click)
     else:
         made = record_vote(store, caller, body.value, body.query_id, body.doc_id, body.comment)
