@@ -128,6 +128,25 @@ def add_commands(sub, settings: Settings) -> None:
     p.add_argument("--json", action="store_true", help="print the summary on one line")
     p.set_defaults(func=cmd_build)
 
+    _add_search(sub, settings)
+
+    p = sub.add_parser("eval", help="evaluate retrieval on a BEIR-layout dataset")
+    p.add_argument(
+        "--dataset",
+        type=existing_dir,
+        required=True,
+        help="folder with corpus.jsonl (or docs/), queries.jsonl, qrels/",
+    )
+    p.add_argument("--split", default="test")
+    p.add_argument("--method", choices=methods, default=Method.HYBRID.value)
+    p.add_argument("--fusion", choices=[f.value for f in Fusion])
+    p.add_argument("--model", default=settings.model, help="encoder (default: %(default)s)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+
+def _add_search(sub, settings: Settings) -> None:
+    methods = [m.value for m in Method]
     p = sub.add_parser("search", help="search an index")
     p.add_argument("query")
     p.add_argument(
@@ -158,17 +177,3 @@ def add_commands(sub, settings: Settings) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
-
-    p = sub.add_parser("eval", help="evaluate retrieval on a BEIR-layout dataset")
-    p.add_argument(
-        "--dataset",
-        type=existing_dir,
-        required=True,
-        help="folder with corpus.jsonl (or docs/), queries.jsonl, qrels/",
-    )
-    p.add_argument("--split", default="test")
-    p.add_argument("--method", choices=methods, default=Method.HYBRID.value)
-    p.add_argument("--fusion", choices=[f.value for f in Fusion])
-    p.add_argument("--model", default=settings.model, help="encoder (default: %(default)s)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_eval)
