@@ -1,20 +1,28 @@
-"""What every page shares: the settings, the served index (looked up again every 30 s), the
-feedback store, the session. Streamlit caching around the lifecycle layer's services."""
+"""What every page shares: who is signed in, the settings, the served index under the access
+policy in force (the version looked up again every 30 s), the feedback store, the session.
+Streamlit caching around the lifecycle layer's services.
+
+Sign-in is Streamlit's own OpenID Connect (``st.login`` / ``st.user``, Authlib), configured in
+the ``[auth]`` section of ``.streamlit/secrets.toml``; groups come from the token's
+``DOCSEARCH_GROUPS_CLAIM`` claim. Without an ``[auth]`` section the app runs for one local
+user, an admin, and says so on every page."""
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 import streamlit as st
 
+from app.render import md
+from lifecycle.access import PolicyStatus, current_policy
 from lifecycle.feedback import FeedbackStore
-from lifecycle.serving import LoadedIndexes, Serving, original_file, resolve_serving
+from lifecycle.readers import Reader, claimed_identity, new_session, with_admin_group
+from lifecycle.serving import LoadedIndexes, Serving, resolve_serving
 from search.chat import LLMConfig
 from search.index import SearchIndex
 from search.settings import Settings
 
 CHAMPION_TTL_S = 30  # how often a new MLflow champion is looked for
+LOCAL_NAME = "local"
+LOCAL_NOTE = "Signed in as the local user: no identity provider is configured."
 
 
 def settings() -> Settings:
@@ -44,8 +52,13 @@ def serving() -> Serving | None:
     return _serving(str(s.home), str(s.index_root()))
 
 
+def policy() -> PolicyStatus:
+    return current_policy(settings())
+
+
 def current_index() -> tuple[Serving, SearchIndex]:
-    """The served version and its index; stops the page with an explanation when there is none."""
+    """The served version and its index carrying the access policy in force; stops the page
+    with an explanation when there is none."""
     served = serving()
     if served is None:
         st.warning(
@@ -54,7 +67,7 @@ def current_index() -> tuple[Serving, SearchIndex]:
         )
         st.stop()
     with st.spinner("Loading the index…"):
-        return served, _loaded().index(served)
+        return served, _loaded().index(served, policy().policy)
 
 
 def store() -> FeedbackStore:
@@ -67,17 +80,78 @@ def llm() -> LLMConfig | None:
 
 
 def session_id() -> str:
+    """This browser session's id, owned by the signed-in reader."""
     if "session_id" not in st.session_state:
-        st.session_state.session_id = uuid.uuid4().hex
+        st.session_state.session_id = new_session(reader())
     return st.session_state.session_id
 
 
-def document_file(doc_id: str, metadata: dict) -> Path | None:
-    return original_file(settings().docs, doc_id, metadata)
+@st.cache_resource
+def _identities(url: str):
+    from lifecycle.identity import Identities
+
+    return Identities(url)
 
 
-def sidebar(served: Serving | None) -> None:
+def auth_provider() -> str | None:
+    """The provider to sign in with: "" for the single one at the top of ``[auth]``, its name
+    for a ``[auth.NAME]`` section; None when no provider is configured."""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # noqa: BLE001 - no secrets file, or one Streamlit cannot read
+        return None
+    if not auth:
+        return None
+    if "server_metadata_url" in auth:
+        return ""
+    return next((name for name, value in auth.items() if hasattr(value, "keys")), None)
+
+
+def reader() -> Reader:
+    """Who is using the app: the signed-in person (the sign-in page and a stop when nobody
+    is), or the local user when no provider is configured."""
+    from lifecycle.identity import User
+
+    s = settings()
+    provider = auth_provider()
+    if provider is None:
+        return User(LOCAL_NAME, frozenset(), admin=True)
+    if not st.user.is_logged_in:
+        _sign_in_page(provider)
+    name, groups = claimed_identity(st.user.to_dict(), s.name_claim, s.groups_claim)
+    key = (name, tuple(sorted(groups)))
+    if st.session_state.get("signed_in_as") != key:
+        # a new person in this browser session: nothing of the previous one's stays
+        for item in list(st.session_state.keys()):
+            del st.session_state[item]
+        st.session_state.signed_in_as = key
+        st.session_state.reader = with_admin_group(
+            _identities(s.feedback_url).sign_in(name, groups), s.admin_group
+        )
+    return st.session_state.reader
+
+
+def _sign_in_page(provider: str) -> None:
+    st.title("docsearch")
+    st.write("Sign in to search the documents you may read.")
+    if st.button("Sign in", type="primary"):
+        st.login(provider) if provider else st.login()
+    st.stop()
+
+
+def sidebar(served: Serving | None, who: Reader) -> None:
     with st.sidebar:
+        if auth_provider() is None:
+            st.info(LOCAL_NOTE)
+        else:
+            groups = ", ".join(sorted(getattr(who, "groups", ()))) or "no groups"
+            admin = " · admin" if who.admin else ""
+            st.caption(f"Signed in as {md(who.name)} ({md(groups)}){admin}")
+            if st.button("Sign out"):
+                st.logout()
+        status = policy()
+        if status.error and who.admin:
+            st.error(status.error)
         if served is None:
             st.caption("No index is being served yet.")
             return

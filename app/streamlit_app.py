@@ -19,18 +19,21 @@ for _name, _value in LIBRARY_ENVIRONMENT.items():  # before any model library is
     os.environ.setdefault(_name, _value)
 
 st.set_page_config(page_title="docsearch", page_icon=":material/search:", layout="wide")
-runtime.sidebar(runtime.serving())
-page = st.navigation(
-    [
-        st.Page("views/search.py", title="Search", icon=":material/search:", default=True),
-        st.Page("views/chat.py", title="Chat", icon=":material/chat:", url_path="chat"),
+reader = runtime.reader()  # the sign-in page, and a stop, when nobody is signed in
+runtime.sidebar(runtime.serving(), reader)
+pages = [
+    st.Page("views/search.py", title="Search", icon=":material/search:", default=True),
+    st.Page("views/chat.py", title="Chat", icon=":material/chat:", url_path="chat"),
+    st.Page("views/document.py", title="Document", url_path="document", visibility="hidden"),
+]
+if reader.admin:  # everyone's traffic is personal data: admins only
+    pages.insert(
+        2,
         st.Page(
             "views/monitoring.py",
             title="Monitoring",
             icon=":material/monitoring:",
             url_path="monitoring",
         ),
-        st.Page("views/document.py", title="Document", url_path="document", visibility="hidden"),
-    ]
-)
-page.run()
+    )
+st.navigation(pages).run()

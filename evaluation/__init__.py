@@ -4,12 +4,21 @@ metrics under one naming scheme, paired comparison, and query latency."""
 from evaluation.beir import LabeledSet, load_labeled_set
 from evaluation.compare import MetricDelta, compare
 from evaluation.datasets import index_for_labeled_set, index_name_for, labeled_set_store
-from evaluation.latency import LATENCY_P50, LATENCY_P95, query_latency
+from evaluation.latency import (
+    FILTERED_P50,
+    FILTERED_P95,
+    LATENCY_P50,
+    LATENCY_P95,
+    filtered_query_latency,
+    query_latency,
+)
 from evaluation.metrics import METRICS, Evaluation, evaluate, flat_metrics
 from evaluation.runner import VersionEvaluation, evaluate_index, evaluate_version
 
 __all__ = [
     "METRICS",
+    "FILTERED_P50",
+    "FILTERED_P95",
     "LATENCY_P50",
     "LATENCY_P95",
     "Evaluation",
@@ -25,5 +34,6 @@ __all__ = [
     "index_name_for",
     "labeled_set_store",
     "load_labeled_set",
+    "filtered_query_latency",
     "query_latency",
 ]

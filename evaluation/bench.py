@@ -13,7 +13,7 @@ from pathlib import Path
 
 from evaluation.beir import load_labeled_set
 from evaluation.datasets import index_for_labeled_set
-from evaluation.latency import query_latency
+from evaluation.latency import filtered_query_latency, query_latency
 from evaluation.runner import evaluate_index
 from search.config import Method
 from search.progress import ProgressPrinter
@@ -58,6 +58,7 @@ def run_bench(dataset: Path, split: str, anchors: Path | None, latency_queries: 
     out.update(_encode_speed(index, config))
     # one query at a time, as the app does
     latency = query_latency(index, labeled.queries.values(), k=10, limit=latency_queries)
+    latency |= filtered_query_latency(index, labeled.queries.values(), k=10, limit=latency_queries)
     out.update({key: round(ms, 1) for key, ms in latency.items()})
     out["latency_queries"] = min(latency_queries, len(labeled.queries))
     if anchors and anchors.is_file():

@@ -1,14 +1,21 @@
-"""One chat turn: the question rewritten only when it refers back, searched and logged,
-answered from the passages with citations, and the answer logged. The app's chat page, the
-command line and the REST API all call ``ask``."""
+"""One chat turn: the question rewritten only when it refers back, searched and logged as the
+reader who asked (so only passages they may read are retrieved and cited), answered from the
+passages with citations, and the answer logged. The app's chat page, the command line and the
+REST API all call ``ask``; ``Conversations`` keeps the API's conversations, each owned by the
+reader who started it."""
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from lifecycle.documents import restricted
 from lifecycle.feedback import FeedbackStore, search_and_log
+from lifecycle.readers import NotFound, Reader, owner_key
 from search.chat import Answer, LLMConfig, build_answer, passages_for, rewrite_question
 from search.index import SearchIndex
 
@@ -31,16 +38,25 @@ def ask(
     store: FeedbackStore,
     question: str,
     *,
+    reader: Reader,
     session_id: str,
     version: str,
     history: Sequence[Turn] = (),
     llm: LLMConfig | None = None,
 ) -> Turn:
-    """Answer ``question`` in a conversation whose earlier turns are ``history``."""
+    """Answer ``question`` for ``reader`` in a conversation whose earlier turns are
+    ``history``: retrieval is restricted to what the reader may read, so are the citations."""
     started = time.perf_counter()
     searched_for = rewrite_question(question, [t.searched_for for t in history])
     query_id, results = search_and_log(
-        index, store, searched_for, session_id, version, k=PASSAGES_PER_ANSWER, source="chat"
+        index,
+        store,
+        searched_for,
+        session_id,
+        version,
+        k=PASSAGES_PER_ANSWER,
+        filters=restricted(None, reader),
+        source="chat",
     )
     chunks = {c.id: c for r in results for c in index.chunks_of(r.doc_id)}
     passages = passages_for(results, chunks, n=PASSAGES_PER_ANSWER)
@@ -59,3 +75,55 @@ def ask(
         latency_ms=(time.perf_counter() - started) * 1000,
     )
     return Turn(question, searched_for, answer, query_id, answer_id)
+
+
+@dataclass
+class Conversation:
+    """The turns of one conversation and the reader it belongs to (by ``owner_key``)."""
+
+    id: str
+    owner: str
+    session_id: str
+    turns: list[Turn] = field(default_factory=list)
+
+
+class Conversations:
+    """Conversations held in memory for the REST API, the most recent ``keep`` kept, each
+    with at most ``max_turns`` turns of history. Another reader's conversation id is answered
+    like an unknown one (NotFound). Thread-safe."""
+
+    def __init__(self, keep: int = 1000, max_turns: int = 20) -> None:
+        self.keep, self.max_turns = keep, max_turns
+        self._items: OrderedDict[str, Conversation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def start(self, reader: Reader, session_id: str) -> Conversation:
+        conversation = Conversation(uuid.uuid4().hex, owner_key(reader), session_id)
+        with self._lock:
+            self._items[conversation.id] = conversation
+            while len(self._items) > self.keep:
+                self._items.popitem(last=False)
+        return conversation
+
+    def get(self, reader: Reader, conversation_id: str) -> Conversation:
+        with self._lock:
+            found = self._items.get(conversation_id)
+            if found is None or found.owner != owner_key(reader):
+                raise NotFound(
+                    f"no conversation {conversation_id!r}; leave conversation_id out to start one"
+                )
+            self._items.move_to_end(conversation_id)
+            return found
+
+    def add(self, conversation: Conversation, turn: Turn) -> None:
+        with self._lock:
+            conversation.turns = [*conversation.turns, turn][-self.max_turns :]
+
+    def owns_answer(self, reader: Reader, answer_id: int) -> bool:
+        """Whether ``answer_id`` was given in one of the reader's conversations."""
+        key = owner_key(reader)
+        with self._lock:
+            return any(
+                c.owner == key and any(t.answer_id == answer_id for t in c.turns)
+                for c in self._items.values()
+            )

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from search.access import Policy
 from search.encoding import Encoder, load_encoder
 from search.index import VERSIONS, IndexStore, SearchIndex, read_manifest
 from search.settings import Settings
@@ -62,11 +63,14 @@ def resolve_serving(settings: Settings) -> Serving | None:
 
 class LoadedIndexes:
     """Indexes loaded once per process and shared by every request, the newest few kept;
-    one encoder per model id. Thread-safe: web servers answer from several threads."""
+    one encoder per model id. Thread-safe: web servers answer from several threads.
+
+    Asked with a policy, the index carries that policy's readers (``lifecycle.access.enforce``:
+    a version built before the policy changed answers under the new one at once)."""
 
     def __init__(self, keep: int = 3) -> None:
         self.keep = keep
-        self._indexes: OrderedDict[str, SearchIndex] = OrderedDict()
+        self._indexes: OrderedDict[tuple, SearchIndex] = OrderedDict()
         self._encoders: dict[str, Encoder] = {}
         self._lock = threading.Lock()
 
@@ -76,15 +80,20 @@ class LoadedIndexes:
                 self._encoders[model_id] = load_encoder(model_id)
             return self._encoders[model_id]
 
-    def index(self, serving: Serving) -> SearchIndex:
+    def index(self, serving: Serving, policy: Policy | None = None) -> SearchIndex:
+        key = (serving.path, policy.hash if policy is not None else None)
         with self._lock:
-            if serving.path in self._indexes:
-                self._indexes.move_to_end(serving.path)
-                return self._indexes[serving.path]
+            if key in self._indexes:
+                self._indexes.move_to_end(key)
+                return self._indexes[key]
         encoder = self.encoder(read_manifest(serving.path)["model"]["id"])
         index = SearchIndex.load(serving.path, encoder)
+        if policy is not None:
+            from lifecycle.access import enforce
+
+            index = enforce(index, policy)
         with self._lock:
-            self._indexes[serving.path] = index
+            self._indexes[key] = index
             while len(self._indexes) > self.keep:
                 self._indexes.popitem(last=False)
         return index

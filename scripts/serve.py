@@ -1,8 +1,8 @@
 """`make run`: build and promote the default index if nothing serves yet, then start the Dagster
-UI, the MLflow UI and (when present) the Streamlit app on 127.0.0.1; Ctrl-C stops them all.
+UI, the MLflow UI, the Streamlit app and the REST API on 127.0.0.1; Ctrl-C stops them all.
 
 Ports and address come from the settings (DOCSEARCH_DAGSTER_PORT, DOCSEARCH_MLFLOW_PORT,
-DOCSEARCH_APP_PORT, DOCSEARCH_HOST; see the README's configuration table). Dagster keeps its runs,
+DOCSEARCH_APP_PORT, DOCSEARCH_API_PORT, DOCSEARCH_HOST; see the README's configuration table). Dagster keeps its runs,
 schedules and sensor state in SQLite under <DOCSEARCH_HOME>/dagster.
 """
 
@@ -104,10 +104,14 @@ def services(settings: Settings) -> dict[str, tuple[list[str], str, str]]:
     app = [str(BIN / "streamlit"), "run", "app/streamlit_app.py", "--server.address", host]
     app += ["--server.port", str(settings.app_port), "--server.headless", "true"]
     app += ["--browser.gatherUsageStats", "false"]
+    if settings.auth_secrets.is_file():  # the [auth] section: sign-in through OpenID Connect
+        app += ["--secrets.files", str(settings.auth_secrets)]
+    api = [str(BIN / "docsearch"), "api", "--host", host, "--port", str(settings.api_port)]
     return {
         "Dagster UI": (dagster, f"http://{host}:{settings.dagster_port}", "/server_info"),
         "MLflow UI": (mlflow, f"http://{host}:{settings.mlflow_port}", "/health"),
         "Search app": (app, f"http://{host}:{settings.app_port}", "/_stcore/health"),
+        "REST API": (api, f"http://{host}:{settings.api_port}", "/healthz"),
     }
 
 

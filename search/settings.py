@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from search.access import POLICY_FILE
 from search.config import DEFAULT_ENCODER_BACKEND, DEFAULT_MODEL, IndexConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,8 +62,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "DOCSEARCH_MLFLOW_URI"),
         description="MLflow tracking and registry store (empty: SQLite under the home)",
     )
-    feedback_url: str = Field(
-        "", description="feedback store, any SQLAlchemy URL (empty: SQLite under the home)"
+    # ---- the product's own SQL store (feedback, users and tokens, monitoring)
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("DOCSEARCH_DATABASE_URL", "DOCSEARCH_FEEDBACK_URL"),
+        description="the product's store (feedback, users, tokens): a SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db` (empty: SQLite `feedback.sqlite` under the home); `DOCSEARCH_FEEDBACK_URL` is its old name and still works",
     )
     sample_set: Path = Field(
         SAMPLE_SET, description="labeled queries every build is evaluated and gated on"
@@ -81,8 +85,33 @@ class Settings(BaseSettings):
     llm_url: str = Field("", description="OpenAI-compatible base URL for generated chat answers")
     llm_model: str = Field("", description="model name sent to that endpoint (both must be set)")
     llm_api_key: str = Field("", description="bearer token for that endpoint, if it needs one")
+    # ---- who may see what: the access policy, sign-in, the REST API
+    access: Path | None = Field(
+        None,
+        description="the access policy file (YAML; unset: `access.yaml` at the root of the documents folder, never indexed)",
+    )
+    api_port: int = Field(8000, description="port of the REST API (`make run`, `docsearch api`)")
+    auth_secrets: Path = Field(
+        Path(".streamlit/secrets.toml"),
+        description="Streamlit secrets file whose `[auth]` section configures OpenID Connect sign-in (the API accepts the same provider's access tokens)",
+    )
+    groups_claim: str = Field(
+        "groups", description="OIDC claim that lists a signed-in person's groups"
+    )
+    name_claim: str = Field(
+        "email", description="OIDC claim that names a signed-in person (`sub` when absent)"
+    )
+    admin_group: str = Field(
+        "docsearch-admins",
+        description="members of this group (from the claim or `docsearch users add --groups`) are admins",
+    )
+    api_rate_limit: int = Field(
+        120, description="API requests per minute per token (then 429 with Retry-After)", ge=1
+    )
 
-    @field_validator("home", "docs", "sample_set", "eval_scifact", mode="after")
+    @field_validator(
+        "home", "docs", "sample_set", "eval_scifact", "access", "auth_secrets", mode="after"
+    )
     @classmethod
     def _absolute(cls, path: Path | None) -> Path | None:
         return None if path is None else path.expanduser().resolve()
@@ -94,7 +123,7 @@ class Settings(BaseSettings):
 
         return parse_backend(value).value
 
-    @field_validator("eval_scifact", mode="before")
+    @field_validator("eval_scifact", "access", mode="before")
     @classmethod
     def _empty_is_none(cls, value):
         return value or None
@@ -104,8 +133,8 @@ class Settings(BaseSettings):
             object.__setattr__(
                 self, "mlflow_uri", f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
             )
-        if not self.feedback_url:
-            object.__setattr__(self, "feedback_url", f"sqlite:///{self.home / 'feedback.sqlite'}")
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'feedback.sqlite'}")
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -117,6 +146,11 @@ class Settings(BaseSettings):
             raise SettingsError(_explain(exc)) from None
 
     # ------------------------------------------------------------------ derived paths
+    @property
+    def feedback_url(self) -> str:
+        """The feedback store's URL: the product's store (``database_url``), its old name."""
+        return self.database_url
+
     @property
     def cache_path(self) -> Path:
         return self.home / "cache" / "embeddings.sqlite"
@@ -150,6 +184,16 @@ class Settings(BaseSettings):
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def access_policy(self) -> Path:
+        """The access policy file: DOCSEARCH_ACCESS, else access.yaml in the documents folder."""
+        return self.access if self.access is not None else self.docs / POLICY_FILE
+
+    @property
+    def access_dir(self) -> Path:
+        """Where the last good access policy is kept (it stays in force while the file is bad)."""
+        return self.home / "access"
 
     def labeled_sets(self) -> dict[str, Path]:
         """Evaluation sets by name: the sample's own queries always, SciFact when configured."""

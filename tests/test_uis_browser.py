@@ -34,6 +34,7 @@ def launcher(home, tmp_path):
         "DOCSEARCH_DAGSTER_PORT": helpers.free_port(),
         "DOCSEARCH_MLFLOW_PORT": helpers.free_port(),
         "DOCSEARCH_APP_PORT": helpers.free_port(),
+        "DOCSEARCH_API_PORT": helpers.free_port(),
     }
     env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "DAGSTER_HOME")}
     env |= {k: str(v) for k, v in ports.items()}

@@ -57,6 +57,10 @@ def cmd_search(args, settings: Settings) -> int:
     filters = Filters.of(
         args.format or (), args.path_prefix or "", args.after or "", args.before or ""
     )
+    if args.as_user:
+        from lifecycle.documents import as_user
+
+        index, filters = as_user(settings, index, args.as_user, filters)
     started = time.perf_counter()
     results = index.search(
         args.query, k=args.k, method=args.method, filters=filters, fusion=args.fusion
@@ -123,6 +127,25 @@ def add_commands(sub, settings: Settings) -> None:
     p.add_argument("--json", action="store_true", help="print the summary on one line")
     p.set_defaults(func=cmd_build)
 
+    _add_search(sub, settings)
+
+    p = sub.add_parser("eval", help="evaluate retrieval on a BEIR-layout dataset")
+    p.add_argument(
+        "--dataset",
+        type=existing_dir,
+        required=True,
+        help="folder with corpus.jsonl (or docs/), queries.jsonl, qrels/",
+    )
+    p.add_argument("--split", default="test")
+    p.add_argument("--method", choices=methods, default=Method.HYBRID.value)
+    p.add_argument("--fusion", choices=[f.value for f in Fusion])
+    p.add_argument("--model", default=settings.model, help="encoder (default: %(default)s)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+
+def _add_search(sub, settings: Settings) -> None:
+    methods = [m.value for m in Method]
     p = sub.add_parser("search", help="search an index")
     p.add_argument("query")
     p.add_argument(
@@ -145,19 +168,11 @@ def add_commands(sub, settings: Settings) -> None:
     p.add_argument("--path-prefix", help="only documents under this folder")
     p.add_argument("--after", type=iso_date, help="modified on or after this date (YYYY-MM-DD)")
     p.add_argument("--before", type=iso_date, help="modified before this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--as-user",
+        metavar="NAME",
+        help="only what user NAME may read, under the access policy in force "
+        "(without it the command shows every document: it is an operator's tool)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
-
-    p = sub.add_parser("eval", help="evaluate retrieval on a BEIR-layout dataset")
-    p.add_argument(
-        "--dataset",
-        type=existing_dir,
-        required=True,
-        help="folder with corpus.jsonl (or docs/), queries.jsonl, qrels/",
-    )
-    p.add_argument("--split", default="test")
-    p.add_argument("--method", choices=methods, default=Method.HYBRID.value)
-    p.add_argument("--fusion", choices=[f.value for f in Fusion])
-    p.add_argument("--model", default=settings.model, help="encoder (default: %(default)s)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_eval)

@@ -9,10 +9,16 @@ import argparse
 import os
 import sys
 
-from app.cli import index_commands, loop_commands, registry_commands
+from app.cli import (
+    api_commands,
+    index_commands,
+    loop_commands,
+    registry_commands,
+    users_commands,
+)
 from search.settings import LIBRARY_ENVIRONMENT, Settings, SettingsError
 
-COMMAND_GROUPS = (index_commands, registry_commands, loop_commands)
+COMMAND_GROUPS = (index_commands, registry_commands, loop_commands, users_commands, api_commands)
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:

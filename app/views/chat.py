@@ -10,6 +10,7 @@ from lifecycle.conversation import ask
 
 served, index = runtime.current_index()
 store = runtime.store()
+reader = runtime.reader()
 session = runtime.session_id()
 llm = runtime.llm()
 turns: list = st.session_state.setdefault("chat_turns", [])  # lifecycle.conversation.Turn
@@ -54,6 +55,7 @@ if question:
             index,
             store,
             question,
+            reader=reader,
             session_id=session,
             version=served.version,
             history=turns,

@@ -1,5 +1,6 @@
 """Document page: one document's text and its original file; a visit from a result or a
-citation (``?doc=…&qid=…&rank=…``) is logged as a click."""
+citation (``?doc=…&qid=…&rank=…``) is logged as a click. A document the reader may not read
+gets the same answer as one that is not indexed."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import streamlit as st
 
 from app import runtime
 from app.render import md
+from lifecycle.documents import document_file, read_document
+from lifecycle.personal import record_click
+from lifecycle.readers import NotFound
 
 served, index = runtime.current_index()
+reader = runtime.reader()
 params = st.query_params
 doc_id = params.get("doc", "")
-info = index.documents.get(doc_id)
-if info is None:
+try:
+    view = read_document(index, reader, doc_id)
+except NotFound:
     st.title("Document")
     st.warning(
         "This document is not in the index being served. It may have been removed; search again."
@@ -24,11 +30,16 @@ logged_key = f"opened-{qid}-{doc_id}"
 if qid.isdigit() and not st.session_state.get(logged_key):
     rank = params.get("rank", "")
     kind = params.get("kind", "open") if params.get("kind") in ("open", "citation") else "open"
-    runtime.store().log_click(int(qid), doc_id, int(rank) if rank.isdigit() else None, kind=kind)
+    try:
+        record_click(
+            runtime.store(), reader, int(qid), doc_id, kind, int(rank) if rank.isdigit() else None
+        )
+    except NotFound:
+        pass  # a link from someone else's results: the visit is not their click to log
     st.session_state[logged_key] = True
 
-meta = info["metadata"]
-st.title(md(info["title"] or doc_id))
+meta = view.metadata
+st.title(md(view.title or doc_id))
 st.caption(
     " · ".join(
         md(x)
@@ -36,7 +47,9 @@ st.caption(
         if x
     )
 )
-path = runtime.document_file(doc_id, meta)
-if path:
+try:
+    path = document_file(index, reader, doc_id, runtime.settings().docs)
     st.download_button("Download the original", data=path.read_bytes, file_name=path.name)
-st.text(index.document_text(doc_id))
+except NotFound:
+    pass  # indexed from a corpus file or no longer in the folder: the text below is all there is
+st.text(view.text)

@@ -10,6 +10,11 @@ from app import runtime
 from lifecycle import monitoring
 
 st.title("Monitoring")
+if (
+    not runtime.reader().admin
+):  # the page is not in a non-admin's navigation; a typed URL lands here
+    st.warning("Monitoring shows everyone's traffic, so it is for admins only.")
+    st.stop()
 served = runtime.serving()
 frames = monitoring.load_frames(runtime.store())
 sources = sorted(set(frames["queries"]["source"])) if not frames["queries"].empty else []

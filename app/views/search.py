@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from app import runtime
 from app.render import empty_message, md, result_html
-from lifecycle.feedback import search_and_log
+from lifecycle.documents import document_file, facets, read_document, search_as
+from lifecycle.personal import record_click, record_vote
+from lifecycle.readers import NotFound
 from search.retrieval import Filters
 
 served, index = runtime.current_index()
 store = runtime.store()
+reader = runtime.reader()
 session = runtime.session_id()
 
-formats = sorted({d["metadata"].get("format", "") for d in index.documents.values()} - {""})
-folders = sorted(
-    {
-        p.rsplit("/", 1)[0] + "/"
-        for d in index.documents.values()
-        if "/" in (p := str(d["metadata"].get("path", "")))
-    }
-)
+formats, folders = facets(index, reader)  # of the documents this reader may read
 
 st.title("Search")
 with st.form("search", border=False):
@@ -43,15 +37,22 @@ if submitted:
         modified_before=before.isoformat() if before else "",
     )
     if query.strip():
-        started = time.perf_counter()
-        query_id, results = search_and_log(
-            index, store, query, session, served.version, k=10, method=method, filters=filters
+        page = search_as(
+            index,
+            store,
+            reader,
+            query,
+            session_id=session,
+            version=served.version,
+            k=10,
+            method=method,
+            filters=filters,
         )
         st.session_state.last_search = {
-            "latency_ms": (time.perf_counter() - started) * 1000,
-            "query_id": query_id,
+            "latency_ms": page.took_ms,
+            "query_id": page.query_id,
             "query": query,
-            "results": results,
+            "results": page.results,
             "filtered": not filters.is_empty(),
             "method": method,
             "version": served.version,
@@ -66,19 +67,24 @@ if submitted:
 
 
 def _click(query_id: int, doc_id: str, rank: int, kind: str) -> None:
-    store.log_click(query_id, doc_id, rank, kind=kind)
+    record_click(store, reader, query_id, doc_id, kind=kind, rank=rank)
 
 
 def _preview(key: str, query_id: int, doc_id: str, rank: int) -> None:
     if st.session_state.get(key):  # opened, not closed
-        store.log_click(query_id, doc_id, rank, kind="preview")
+        record_click(store, reader, query_id, doc_id, kind="preview", rank=rank)
 
 
 def _vote(key: str, query_id: int, doc_id: str) -> None:
     value = st.session_state.get(key)  # 1 thumbs-up, 0 thumbs-down, None withdrawn
-    store.log_vote(
-        {1: 1, 0: -1}.get(value, 0), query_id=query_id, doc_id=doc_id, session_id=session
-    )
+    record_vote(store, reader, {1: 1, 0: -1}.get(value, 0), query_id, doc_id)
+
+
+def _original(doc_id: str):
+    try:
+        return document_file(index, reader, doc_id, runtime.settings().docs)
+    except NotFound:
+        return None
 
 
 last = st.session_state.get("last_search")
@@ -102,12 +108,12 @@ if last:
                         "thumbs", key=vote_key, on_change=_vote, args=(vote_key, qid, r.doc_id)
                     )
                 with cols[1]:
-                    path = runtime.document_file(r.doc_id, r.metadata)
+                    path = _original(r.doc_id)
                     st.download_button(
                         "Download",
                         data=path.read_bytes
                         if path
-                        else (lambda d=r.doc_id: index.document_text(d)),
+                        else (lambda d=r.doc_id: read_document(index, reader, d).text),
                         file_name=path.name if path else f"{r.doc_id.replace('/', '_')}.txt",
                         key=f"download-{qid}-{r.rank}",
                         on_click=_click,
@@ -128,4 +134,4 @@ if last:
                     args=(preview_key, qid, r.doc_id, r.rank),
                 ) as preview:
                     if preview.open:
-                        st.text(index.document_text(r.doc_id))
+                        st.text(read_document(index, reader, r.doc_id).text)

@@ -1,6 +1,6 @@
-"""The feedback store's tables and how a database is opened: one SQLAlchemy Core schema for
-SQLite (the default, a WAL file under ``DOCSEARCH_HOME``) and any other database SQLAlchemy
-speaks (PostgreSQL for shared deployments).
+"""The feedback store's tables (SQLAlchemy Core), in the product's one store
+(``lifecycle.database``): SQLite by default, PostgreSQL for shared deployments. The tables
+change only through migrations (``lifecycle.migrations``), applied when a store is opened.
 
 Tables (all timestamps UTC):
 
@@ -13,15 +13,9 @@ Tables (all timestamps UTC):
 - ``votes``: id, query_id or answer_id, doc_id (null for an answer), value (+1, -1, or 0 when
   a vote is withdrawn), comment, session_id, created_at. Votes are events: the latest one per
   (query or answer, doc_id) is the one in force.
-
-Stores written by earlier versions keep working: the tables, columns and constraints here are
-the ones they were created with, and missing tables are created on open.
 """
 
 from __future__ import annotations
-
-import time
-from pathlib import Path
 
 from sqlalchemy import (
     JSON,
@@ -31,18 +25,12 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
-    create_engine,
-    event,
 )
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import StaticPool
 
-metadata = MetaData()
+from lifecycle.database import metadata
 
 queries = Table(
     "queries",
@@ -109,49 +97,3 @@ votes = Table(
     CheckConstraint("value IN (-1, 0, 1)", name="vote_value"),
     CheckConstraint("query_id IS NOT NULL OR answer_id IS NOT NULL", name="vote_target"),
 )
-
-
-def open_database(url: str) -> Engine:
-    """An engine for ``url`` with every table created. SQLite gets WAL mode and a busy timeout,
-    so a Streamlit thread and a simulator in another process can write at the same time."""
-    engine = _engine(url)
-    _create_tables(engine)
-    return engine
-
-
-def _engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    database = parsed.database or ""
-    if database in ("", ":memory:"):
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record) -> None:
-        cursor = dbapi_connection.cursor()
-        # busy_timeout first: switching to WAL itself needs a lock another process may hold
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL mode
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    return engine
-
-
-def _create_tables(engine: Engine, attempts: int = 5) -> None:
-    """Create missing tables; two processes starting at once may race, so retry."""
-    for attempt in range(attempts):
-        try:
-            metadata.create_all(engine)
-            return
-        except OperationalError as exc:
-            if "already exists" not in str(exc) and "locked" not in str(exc):
-                raise
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))

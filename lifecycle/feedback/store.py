@@ -12,25 +12,19 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.engine import Engine
 
+from lifecycle.database import open_database
 from lifecycle.feedback.labels import Click, Impression, Labels, Shown, Vote, labels_from
-from lifecycle.feedback.schema import (
-    answers,
-    clicks,
-    metadata,
-    open_database,
-    queries,
-    shown,
-    votes,
-)
+from lifecycle.feedback.schema import answers, clicks, metadata, queries, shown, votes
 from search.index import SearchResult
 
 
 class FeedbackStore:
     """Durable record of what people searched, saw, clicked and voted on."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str | Engine) -> None:
+        self.url = url if isinstance(url, str) else url.url.render_as_string(hide_password=True)
         self.engine = open_database(url)
 
     def close(self) -> None:
@@ -183,6 +177,15 @@ class FeedbackStore:
             for head in heads:
                 yield _impression(head, events)
             last = heads[-1]["id"]
+
+    def impression(self, query_id: int) -> Impression | None:
+        """One logged query with its shown results, clicks and votes (None when unknown)."""
+        with self.engine.connect() as conn:
+            head = conn.execute(select(queries).where(queries.c.id == query_id)).first()
+            if head is None:
+                return None
+            events = _events_of(conn, [query_id])
+        return _impression(dict(head._mapping), events)
 
     def export_labels(
         self, *, index_version: str | None = None, sources: Sequence[str] | None = None

@@ -7,6 +7,7 @@ One module per seam: ``manifest`` (the folder's names and what its manifest reco
 ``changes`` (what changed since the newest version).
 """
 
+from search.index.access import EVERYONE, AccessTable
 from search.index.build import build_index, chunk_for_index
 from search.index.changes import (
     DocumentChanges,
@@ -16,6 +17,7 @@ from search.index.changes import (
     indexed_hashes,
 )
 from search.index.manifest import (
+    ACCESS,
     CHUNKS,
     DENSE,
     DOCUMENTS,
@@ -37,6 +39,8 @@ from search.index.store import CURRENT, VERSIONS, IndexStore
 from search.index.versions import BuiltIndex, build_and_store, build_or_reuse, encoder_for
 
 __all__ = [
+    "ACCESS",
+    "AccessTable",
     "BuildStats",
     "BuiltIndex",
     "CHUNKS",
@@ -44,6 +48,7 @@ __all__ = [
     "DENSE",
     "DOCUMENTS",
     "DocumentChanges",
+    "EVERYONE",
     "Embeddings",
     "FORMAT_VERSION",
     "IndexLoadError",

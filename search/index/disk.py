@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, NamedTuple
 from search.chunking import Chunk
 from search.config import IndexConfig
 from search.encoding import Encoder, document_encoder, load_encoder
+from search.index.access import AccessTable
 from search.index.manifest import (
+    ACCESS,
     CHUNKS,
     DENSE,
     DOCUMENTS,
@@ -43,6 +45,7 @@ class StoredIndex(NamedTuple):
     sparse: SparseIndex
     manifest: dict
     memory: ChoiceMemory | None
+    access: AccessTable | None
 
 
 def write_index(index: SearchIndex, folder: Path) -> dict:
@@ -59,6 +62,8 @@ def write_index(index: SearchIndex, folder: Path) -> dict:
     if index.memory is not None:
         index.memory.save(folder / MEMORY)
     _copy_export(index.encoder, folder / ENCODER)
+    if index.access is not None:
+        index.access.save(folder / ACCESS)
     stats = index.build_stats
     manifest = new_manifest(
         config=index.config,
@@ -68,6 +73,7 @@ def write_index(index: SearchIndex, folder: Path) -> dict:
         chunks=len(index.chunks),
         build=stats.__dict__ if stats else {},
         memory=index.memory.describe() if index.memory is not None else None,
+        access=index.access.describe() if index.access is not None else None,
         files=checksums(folder),  # before the manifest exists: it lists every other file
     )
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
@@ -97,8 +103,29 @@ def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
     memory = None
     if manifest.get("memory"):
         memory = ChoiceMemory.load(folder / MEMORY).for_encoder(encoder)
+    access = _read_access(folder, manifest, len(documents))
     config = IndexConfig.from_dict(manifest["config"])
-    return StoredIndex(config, encoder, chunks, documents, dense, sparse, manifest, memory)
+    return StoredIndex(config, encoder, chunks, documents, dense, sparse, manifest, memory, access)
+
+
+def _read_access(folder: Path, manifest: dict, documents: int) -> AccessTable | None:
+    """The version's access table; None (everyone reads everything) when it records none."""
+    recorded = manifest.get("access")
+    if not recorded:
+        return None
+    try:
+        access = AccessTable.load(folder / ACCESS)
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexLoadError(
+            f"Index {folder}: {ACCESS}/ cannot be read ({exc}). Rebuild it or apply the access "
+            "policy again."
+        ) from exc
+    if access.documents != documents or access.describe() != recorded:
+        raise IndexLoadError(
+            f"Index {folder}: {ACCESS}/ does not match the manifest's access entry {recorded}. "
+            "Apply the access policy again or roll back to another version."
+        )
+    return access
 
 
 def _copy_export(encoder: Encoder, target: Path) -> None:

@@ -9,6 +9,7 @@ Layout of one index folder (format 1)::
     dense.faiss        the FAISS index over chunk vectors
     sparse/            the BM25 index over documents (bm25s files)
     memory/            the feedback memory, when the index has one
+    access/            who may read each document, when the version carries an access policy
 
 Every name in the folder is a constant here (the store's ``versions/`` and ``CURRENT`` are in
 ``search.index.store``); no other module spells them.
@@ -40,6 +41,7 @@ DENSE = "dense.faiss"
 SPARSE = "sparse"
 MEMORY = "memory"  # sub-folder holding the choice memory, when the index has one
 ENCODER = "encoder"  # sub-folder holding the exported encoder, when an exported backend made it
+ACCESS = "access"  # sub-folder holding the per-principal read bitmaps (search.index.access)
 
 
 class IndexLoadError(Exception):
@@ -78,6 +80,7 @@ def new_manifest(
     build: Mapping,
     memory: Mapping | None,
     files: Mapping[str, str],
+    access: Mapping | None = None,
 ) -> dict:
     """The manifest of an index folder whose other files are written (``files``: checksums)."""
     return {
@@ -91,6 +94,7 @@ def new_manifest(
         "corpus_fingerprint": corpus_fingerprint(documents),
         "build": dict(build),
         "memory": dict(memory) if memory is not None else None,
+        "access": dict(access) if access is not None else None,
         "files": dict(files),
     }
 

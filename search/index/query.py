@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,8 +59,8 @@ def search_many(
     weight = index.config.dense_weight if dense_weight is None else dense_weight
     qids = list(queries)
     texts = [queries[q] or "" for q in qids]
-    allowed_docs, allowed_chunks = _allowed_rows(index, filters)
-    if allowed_docs is not None and len(allowed_docs) == 0:
+    allowed_docs, allowed_chunks = index.selections.masks(filters)
+    if allowed_docs is not None and not allowed_docs.any():
         return {q: [] for q in qids}
     depth = max(index.config.candidates, 3 * k)
     found = _candidates(index, texts, method, depth, allowed_docs, allowed_chunks)
@@ -94,7 +96,7 @@ def _candidates(
         scores, rows = index.dense.search(vectors, depth, allowed_chunks)
         dense_hits = [_hits(r, s) for r, s in zip(rows, scores, strict=True)]
         if method == Method.HYBRID and index.memory and index.config.memory_weight > 0:
-            allowed = None if allowed_docs is None else {index.doc_ids[r] for r in allowed_docs}
+            allowed = None if allowed_docs is None else _AllowedIds(index, allowed_docs)
             recalled = index.memory.recall(
                 vectors,
                 index.config.memory_threshold,
@@ -106,8 +108,8 @@ def _candidates(
         dense_docs, best = _by_document(index, dense)
         out.append(
             _Candidates(
-                sparse={index.doc_ids[row]: score for row, score in sparse.items()},
-                dense=dense_docs,
+                sparse=_ordered({index.doc_ids[row]: score for row, score in sparse.items()}),
+                dense=_ordered(dense_docs),
                 best_chunk=best,
                 remembered={d: s for d, s in memory.items() if d in index.documents},
             )
@@ -166,17 +168,67 @@ def _result(
     )
 
 
-def _allowed_rows(
-    index: SearchIndex, filters: Filters | None
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(BM25 document rows, dense chunk rows) that the filters allow; None = everything."""
-    if filters is None or filters.is_empty():
-        return None, None
-    docs = [
-        i for i, d in enumerate(index.doc_ids) if filters.matches(index.documents[d]["metadata"])
-    ]
-    chunks = [r for i in docs for r in index.rows_of(index.doc_ids[i])]
-    return np.array(docs, dtype=np.int64), np.array(chunks, dtype=np.int64)
+class Selections:
+    """The rows a ``Filters`` value allows, as boolean masks over documents and over chunks.
+
+    Access comes from the index's per-principal bitmaps; the chunk mask is the document mask
+    gathered through each chunk's document row. The last few selections are kept, so a user's
+    repeated searches reuse their masks instead of deriving them again."""
+
+    KEEP = 16
+
+    def __init__(self, index: SearchIndex) -> None:
+        self._index = index
+        self._kept: OrderedDict[Filters, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def masks(self, filters: Filters | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(document mask, chunk mask) that ``filters`` allows; (None, None) = everything."""
+        if filters is None or filters.is_empty():
+            return None, None
+        with self._lock:
+            if filters in self._kept:
+                self._kept.move_to_end(filters)
+                return self._kept[filters]
+        docs = self.documents(filters)
+        found = docs, docs[self._index.chunk_doc_rows]
+        with self._lock:
+            self._kept[filters] = found
+            while len(self._kept) > self.KEEP:
+                self._kept.popitem(last=False)
+        return found
+
+    def documents(self, filters: Filters) -> np.ndarray:
+        """Boolean mask over document rows: readable by the principals and matching metadata."""
+        index = self._index
+        allowed = np.ones(len(index.doc_ids), dtype=bool)
+        if filters.principals is not None and index.access is not None:
+            allowed &= index.access.mask(filters.principals)
+        if filters.restricts_metadata():
+            allowed &= np.fromiter(
+                (filters.matches(index.documents[d]["metadata"]) for d in index.doc_ids),
+                dtype=bool,
+                count=len(index.doc_ids),
+            )
+        return allowed
+
+
+class _AllowedIds(Collection):
+    """Document ids a mask over document rows allows, without listing them (for the memory)."""
+
+    def __init__(self, index: SearchIndex, mask: np.ndarray) -> None:
+        self._index = index
+        self._mask = mask
+
+    def __contains__(self, doc_id: object) -> bool:
+        row = self._index.row_of(doc_id) if isinstance(doc_id, str) else None
+        return row is not None and bool(self._mask[row])
+
+    def __iter__(self):
+        return (self._index.doc_ids[r] for r in np.flatnonzero(self._mask))
+
+    def __len__(self) -> int:
+        return int(self._mask.sum())
 
 
 def _by_document(
@@ -206,6 +258,12 @@ def _snippet(index: SearchIndex, text: str, terms: set[str]) -> Snippet:
     stemmer = index.sparse._stemmer
     normalise = stemmer.stemWord if stemmer else (lambda w: w)
     return make_snippet(text, terms, normalise)
+
+
+def _ordered(scores: dict[str, float]) -> dict[str, float]:
+    """Best first, ties by document id: rank fusion then never depends on the order in which
+    a retriever happened to return equal scores."""
+    return dict(sorted(scores.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _hits(rows: np.ndarray, scores: np.ndarray) -> dict[int, float]:

@@ -8,13 +8,16 @@ query path), ``disk`` (the folder), ``manifest`` (what the folder records).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from search.chunking import Chunk
 from search.config import Fusion, IndexConfig, Method
 from search.encoding import EmbeddingCache, Encoder
 from search.index import query as query_path
+from search.index.access import AccessTable
 from search.index.disk import read_index, write_index
 from search.index.manifest import recorded_config
 from search.index.parts import BuildStats, bm25_index, dense_index, embed_chunks
@@ -37,6 +40,7 @@ class SearchIndex:
         sparse: SparseIndex,
         manifest: dict | None = None,
         memory: ChoiceMemory | None = None,
+        access: AccessTable | None = None,
     ) -> None:
         self.config = config
         self.encoder = encoder
@@ -46,11 +50,16 @@ class SearchIndex:
         self.sparse = sparse
         self.manifest = manifest or {}
         self.memory = memory  # documents users chose for earlier questions (hybrid search only)
+        self.access = access  # who may read what; None: everyone reads everything
         self.build_stats: BuildStats | None = None
         self.doc_ids = list(documents)  # row order of the BM25 index
+        self._doc_row = {d: i for i, d in enumerate(self.doc_ids)}
         self._doc_chunks: dict[str, list[int]] = {}
         for row, chunk in enumerate(chunks):
             self._doc_chunks.setdefault(chunk.doc_id, []).append(row)
+        # document row of every chunk row: turns a mask over documents into one over chunks
+        self.chunk_doc_rows = np.array([self._doc_row[c.doc_id] for c in chunks], dtype=np.int64)
+        self.selections = query_path.Selections(self)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -90,7 +99,14 @@ class SearchIndex:
         config = recorded_config(self.config.replace(model=encoder.model_id), encoder)
         memory = self.memory.for_encoder(encoder) if self.memory else None
         index = SearchIndex(
-            config, encoder, self.chunks, self.documents, dense, self.sparse, memory=memory
+            config,
+            encoder,
+            self.chunks,
+            self.documents,
+            dense,
+            self.sparse,
+            memory=memory,
+            access=self.access,
         )
         index.build_stats = BuildStats(
             len(self.documents),
@@ -125,9 +141,43 @@ class SearchIndex:
             self.dense,
             sparse,
             memory=memory,
+            access=self.access,
         )
         index.build_stats = self.build_stats
         return index
+
+    def with_access(self, readers: Mapping[str, Iterable[str]], policy_hash: str) -> SearchIndex:
+        """This index enforcing an access policy's outcome: ``readers`` maps each document id to
+        the principals that may read it ("everyone", "user:alice", "group:hr"); a document
+        missing from it is readable by nobody. Chunks, vectors, BM25 and the memory are shared
+        as they are (nothing is re-embedded); ``policy_hash`` is recorded in the manifest."""
+        index = SearchIndex(
+            self.config,
+            self.encoder,
+            self.chunks,
+            self.documents,
+            self.dense,
+            self.sparse,
+            memory=self.memory,
+            access=AccessTable.build(readers, self.doc_ids, policy_hash),
+        )
+        index.build_stats = self.build_stats
+        return index
+
+    def is_readable(self, doc_id: str, principals: Iterable[str] | None) -> bool:
+        """Whether ``doc_id`` is in this index and readable by one of ``principals`` (None: no
+        restriction). Every caller that shows a document outside search (its text, its chunks,
+        its file) asks this first."""
+        row = self._doc_row.get(doc_id)
+        if row is None:
+            return False
+        if principals is None or self.access is None:
+            return True
+        return self.access.readable(row, principals)
+
+    def row_of(self, doc_id: str) -> int | None:
+        """The document's row in the index (BM25 order), None when it is not indexed."""
+        return self._doc_row.get(doc_id)
 
     # -------------------------------------------------------------- contents
     def document_text(self, doc_id: str) -> str:

@@ -18,6 +18,7 @@ import stat as st
 from collections import deque
 from dataclasses import dataclass
 
+from search.access import POLICY_FILE  # the access policy at the root is never a document
 from search.ingest.files import special_file_reason
 
 
@@ -74,7 +75,7 @@ class _Walk:
                 continue
             subfolders: list[tuple[str, str]] = []
             for child in children:  # sorted, so links queue up in path order
-                if not child.name.startswith("."):
+                if not child.name.startswith(".") and (prefix or child.name != POLICY_FILE):
                     self.child(child, prefix + child.name, subfolders)
             stack.extend(reversed(subfolders))  # popped in sorted order
 

@@ -41,7 +41,8 @@ class DenseIndex:
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, ids) per query; ``allowed`` restricts the search to those row ids."""
+        """Top-k (scores, ids) per query; ``allowed`` (a boolean mask over rows, or row ids)
+        restricts the search to those rows inside FAISS, before the top k are chosen."""
         k = min(k, len(self))
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if k == 0:
@@ -49,7 +50,8 @@ class DenseIndex:
             return empty.astype(np.float32), empty.astype(np.int64)
         params = None
         if allowed is not None:
-            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            bitmap = _bitmap(np.asarray(allowed), len(self))
+            selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap))
             if self.kind == HNSW:
                 params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.hnsw.efSearch)
             else:
@@ -67,3 +69,12 @@ class DenseIndex:
     @classmethod
     def load(cls, path: Path, kind: str) -> DenseIndex:
         return cls(faiss.read_index(str(path)), kind)
+
+
+def _bitmap(allowed: np.ndarray, n: int) -> np.ndarray:
+    """FAISS's bitmap (bit i of byte i // 8, little-endian) from a boolean mask or row ids."""
+    if allowed.dtype != bool:
+        mask = np.zeros(n, dtype=bool)
+        mask[allowed.astype(np.int64)] = True
+        allowed = mask
+    return np.packbits(allowed, bitorder="little")

@@ -59,7 +59,10 @@ class SparseIndex:
     def search(
         self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, ids) per query; ids are -1 where fewer than k rows scored above zero."""
+        """Top-k (scores, ids) per query; ids are -1 where fewer than k rows scored above zero.
+
+        ``allowed`` (a boolean mask over rows, or row ids) zeroes every other row's score
+        before the top k are chosen."""
         n = len(self)
         k = min(k, n)
         if k == 0 or not queries:
@@ -67,8 +70,12 @@ class SparseIndex:
             return empty.astype(np.float32), empty.astype(np.int64)
         mask = None
         if allowed is not None:
-            mask = np.zeros(n, dtype=np.float32)
-            mask[np.asarray(allowed, dtype=np.int64)] = 1.0
+            allowed = np.asarray(allowed)
+            if allowed.dtype == bool:
+                mask = allowed.astype(np.float32)
+            else:
+                mask = np.zeros(n, dtype=np.float32)
+                mask[allowed.astype(np.int64)] = 1.0
         ids, scores = self.retriever.retrieve(
             self.tokenize(queries), k=k, show_progress=False, n_threads=1, weight_mask=mask
         )

@@ -45,3 +45,19 @@ def test_the_bench_prints_the_same_latency_keys(home, monkeypatch, capsys):
     assert (out["documents"], out["chunks"], out["n_queries"]) == (6, 6, 5)
     assert set(out["methods"]) == {"bm25", "dense", "hybrid"}
     assert out["methods"]["bm25"]["mrr_at_10"] == 1.0  # every tiny query's answer is BM25's top
+
+
+def test_filtered_latency_times_a_reader_allowed_a_share_of_the_documents(index):
+    from evaluation import FILTERED_P50, FILTERED_P95, filtered_query_latency
+    from evaluation.latency import BENCH_PRINCIPAL
+    from search.retrieval import Filters
+
+    latency = filtered_query_latency(index, ["robot", "", "manual"], share=0.5, k=3)
+    assert set(latency) == {FILTERED_P50, FILTERED_P95}
+    assert latency[FILTERED_P95] >= latency[FILTERED_P50] >= 0
+    assert index.access is None  # measured on a restricted copy; the index is left as it was
+    # share 0.5 of 6 documents: every 2nd in index order (rows 0, 2, 4) is readable
+    restricted = index.with_access({d: [BENCH_PRINCIPAL] for d in index.doc_ids[::2]}, "b")
+    found = restricted.search("robot manual", k=6, filters=Filters.of(principals=[BENCH_PRINCIPAL]))
+    assert {r.doc_id for r in found} <= set(index.doc_ids[::2])
+    assert filtered_query_latency(index, ["", ""]) == {}

@@ -1,0 +1,162 @@
+"""The API's request and response bodies (what /openapi.json publishes)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from app.api.limits import MAX_MESSAGE_CHARS
+from search.index import SearchResult
+
+STRICT = ConfigDict(extra="forbid")  # request bodies: an unknown field is a mistake, said so
+
+
+def _not_a_bool(value):
+    if isinstance(value, bool):  # JSON `false` is not the number 0
+        raise ValueError("a number is needed, not true or false")
+    return value
+
+
+MAX_ID = 2**53  # ids beyond this are no JSON client's exact integers (and no row of ours)
+Whole = Annotated[int, BeforeValidator(_not_a_bool)]  # 3 or 3.0, never false
+
+
+class Result(BaseModel):
+    doc_id: str
+    title: str
+    score: float
+    rank: int
+    snippet: str
+    highlights: list[tuple[int, int]] = Field(
+        description="character spans of the query's terms within `snippet`"
+    )
+    metadata: dict
+
+    @classmethod
+    def of(cls, r: SearchResult) -> Result:
+        return cls(
+            doc_id=r.doc_id,
+            title=r.title,
+            score=r.score,
+            rank=r.rank,
+            snippet=r.snippet.text,
+            highlights=[tuple(h) for h in r.snippet.highlights],
+            metadata=r.metadata,
+        )
+
+
+class SearchResponse(BaseModel):
+    query_id: int
+    index_version: str
+    took_ms: float
+    results: list[Result]
+
+
+class ResultClick(BaseModel):
+    """A click on a result this token's search returned."""
+
+    model_config = STRICT
+
+    kind: Literal["click"]
+    query_id: Whole = Field(ge=1, le=MAX_ID)
+    doc_id: str = Field(min_length=1, max_length=1000)
+    click: Literal["open", "preview", "download", "citation"] = "open"
+
+
+class ResultVote(BaseModel):
+    """A thumbs-up (+1), thumbs-down (-1) or withdrawn vote (0) on a result this token's
+    search returned."""
+
+    model_config = STRICT
+
+    kind: Literal["vote"]
+    query_id: Whole = Field(ge=1, le=MAX_ID)
+    doc_id: str = Field(min_length=1, max_length=1000)
+    value: Whole = Field(ge=-1, le=1, description="+1, -1, or 0 to withdraw")
+    comment: str | None = Field(None, max_length=2000)
+
+
+class AnswerVote(BaseModel):
+    """A vote on a chat answer this token got (its ``answer_id``)."""
+
+    model_config = STRICT
+
+    kind: Literal["answer_vote"]
+    answer_id: Whole = Field(ge=1, le=MAX_ID)
+    value: Whole = Field(ge=-1, le=1, description="+1, -1, or 0 to withdraw")
+    comment: str | None = Field(None, max_length=2000)
+
+
+Feedback = Annotated[ResultClick | ResultVote | AnswerVote, Field(discriminator="kind")]
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+    kind: Literal["click", "vote", "answer_vote"]
+
+
+class ChatRequest(BaseModel):
+    model_config = STRICT
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    conversation_id: str | None = Field(None, max_length=64)
+
+
+class Citation(BaseModel):
+    number: int
+    doc_id: str
+    title: str
+    path: str
+    text: str
+
+
+class ChatResponse(BaseModel):
+    answer: str
+    citations: list[Citation] = Field(description="the passages the answer cites, by [n]")
+    conversation_id: str
+    query_id: int
+    answer_id: int
+    searched_for: str
+    mode: str
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    metadata: dict
+    text: str
+
+
+class SimilarResponse(BaseModel):
+    doc_id: str
+    results: list[Result]
+
+
+class IndexInfo(BaseModel):
+    index_version: str
+    source: str
+    label: str
+    documents: int
+    chunks: int
+    model: str
+    policy_hash: str = Field(description="the access policy this service enforces now")
+    version_policy_hash: str | None = Field(
+        description="the policy the serving version records (differs until the pipeline "
+        "has applied a policy change)"
+    )
+    policy_error: str = Field("", description="why the policy file is not in force (admins)")
+
+
+class PromoteRequest(BaseModel):
+    model_config = STRICT
+    version: str = Field(min_length=1, max_length=32, description="3, v3 or an alias")
+    force: bool = Field(False, strict=True)
+
+
+class IndexChange(BaseModel):
+    champion: str
+    detail: str
+
+
+class Health(BaseModel):
+    status: str

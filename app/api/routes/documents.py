@@ -1,0 +1,56 @@
+"""``/v1/documents/{doc_id}``: its text, its original file, similar documents. A document the
+caller may not read is 404, exactly like one that does not exist.
+
+Document ids are paths (``hr/leave.pdf``), so the routes that end in ``/file`` and
+``/similar`` are matched before the plain one."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
+
+from app.api.auth import reader, services
+from app.api.limits import MAX_SIMILAR
+from app.api.models import DocumentOut, Result, SimilarResponse
+from app.api.problems import errors
+from app.api.state import Services
+from lifecycle.documents import document_file, read_document, similar_documents
+from lifecycle.readers import Reader
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+ERRORS = errors(401, 404, 422, 429, 503)
+
+
+@router.get(
+    "/{doc_id:path}/file",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
+)
+def original(
+    doc_id: str, caller: Reader = Depends(reader), services: Services = Depends(services)
+) -> FileResponse:
+    """The document's original file, as it is in the documents folder."""
+    current = services.current()
+    path = document_file(current.index, caller, doc_id, services.settings.docs)
+    return FileResponse(path, filename=path.name, media_type="application/octet-stream")
+
+
+@router.get("/{doc_id:path}/similar", response_model=SimilarResponse, responses=ERRORS)
+def similar(
+    doc_id: str,
+    k: int = Query(5, ge=1, le=MAX_SIMILAR),
+    caller: Reader = Depends(reader),
+    services: Services = Depends(services),
+) -> SimilarResponse:
+    """Documents nearest to this one by meaning, among those the caller may read."""
+    found = similar_documents(services.current().index, caller, doc_id, k)
+    return SimilarResponse(doc_id=doc_id, results=[Result.of(r) for r in found])
+
+
+@router.get("/{doc_id:path}", response_model=DocumentOut, responses=ERRORS)
+def document(
+    doc_id: str, caller: Reader = Depends(reader), services: Services = Depends(services)
+) -> DocumentOut:
+    """The document's title, metadata and text."""
+    view = read_document(services.current().index, caller, doc_id)
+    return DocumentOut(doc_id=view.doc_id, title=view.title, metadata=view.metadata, text=view.text)

@@ -1,0 +1,84 @@
+"""What every request shares: settings, the served index under the policy in force, the
+feedback store, the identities, the API's conversations and its rate limiter."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from app.api.limits import RateLimiter
+from app.api.oidc import OidcVerifier
+from app.api.problems import ApiError
+from lifecycle.access import PolicyStatus, current_policy
+from lifecycle.conversation import Conversations
+from lifecycle.feedback import FeedbackStore
+from lifecycle.serving import LoadedIndexes, Serving, resolve_serving
+from search.chat import LLMConfig
+from search.index import SearchIndex
+from search.settings import Settings
+
+CHAMPION_TTL_S = 30  # how often a new MLflow champion is looked for (as the app does)
+
+
+@dataclass(frozen=True)
+class Current:
+    """The served version, its index carrying the policy in force, and that policy."""
+
+    served: Serving
+    index: SearchIndex
+    policy: PolicyStatus
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: FeedbackStore
+    identities: object  # lifecycle.identity.Identities
+    oidc: OidcVerifier | None
+    limiter: RateLimiter
+    loaded: LoadedIndexes = field(default_factory=LoadedIndexes)
+    conversations: Conversations = field(default_factory=Conversations)
+    _serving: tuple[float, Serving | None] = (0.0, None)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        from lifecycle.identity import Identities
+
+        return cls(
+            settings=settings,
+            store=FeedbackStore(settings.feedback_url),
+            identities=Identities(settings.feedback_url),
+            oidc=OidcVerifier.from_secrets(settings.auth_secrets),
+            limiter=RateLimiter(settings.api_rate_limit),
+        )
+
+    def serving(self) -> Serving | None:
+        """The served version, looked up again every CHAMPION_TTL_S seconds."""
+        with self._lock:
+            at, served = self._serving
+            if served is not None and time.monotonic() - at < CHAMPION_TTL_S:
+                return served
+        served = resolve_serving(self.settings)
+        with self._lock:
+            self._serving = (time.monotonic(), served)
+        return served
+
+    def forget_serving(self) -> None:
+        """Look the served version up again on the next request (after a promotion)."""
+        with self._lock:
+            self._serving = (0.0, None)
+
+    def current(self) -> Current:
+        served = self.serving()
+        if served is None:
+            raise ApiError(
+                503, "no index has been built yet; run `make run` or `docsearch build` first"
+            )
+        policy = current_policy(self.settings)
+        return Current(served, self.loaded.index(served, policy.policy), policy)
+
+    def llm(self) -> LLMConfig | None:
+        s = self.settings
+        return LLMConfig.configured(s.llm_url, s.llm_model, s.llm_api_key)

@@ -1,0 +1,150 @@
+"""What a reader may see: search results, a document's text and file, similar documents.
+
+Every interface (the app's pages, the REST API, ``docsearch search --as-user``) calls these,
+so one rule holds everywhere: retrieval is restricted to the reader's principals inside the
+index, before ranking (``Filters.principals``), and a document the reader may not read is
+``NotFound``, worded exactly like one that is not indexed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lifecycle.feedback import FeedbackStore, search_and_log
+from lifecycle.readers import NotFound, Reader
+from lifecycle.serving import original_file
+from search.config import Method
+from search.index import SearchIndex, SearchResult
+from search.retrieval import Filters
+from search.settings import Settings
+
+SIMILAR_QUERY_CHARS = 2000  # of a document's title and first passage, to find its neighbours
+
+
+def restricted(filters: Filters | None, reader: Reader) -> Filters:
+    """``filters`` narrowed to what ``reader`` may read."""
+    return dataclasses.replace(filters or Filters(), principals=reader.principals())
+
+
+def as_user(
+    settings: Settings, index: SearchIndex, name: str, filters: Filters | None = None
+) -> tuple[SearchIndex, Filters]:
+    """(the index under the policy in force, ``filters`` narrowed to user ``name``): how the
+    command line searches as someone (``docsearch search --as-user NAME``)."""
+    from lifecycle.access import current_policy, enforce
+    from lifecycle.identity import Identities
+
+    identities = Identities(settings.feedback_url)
+    try:
+        user = identities.user(name)
+    finally:
+        identities.close()
+    if user is None:
+        raise ValueError(f"no user {name!r}; `docsearch users list` shows them")
+    return enforce(index, current_policy(settings).policy), restricted(filters, user)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results for a logged query (ranks count from the first page)."""
+
+    query_id: int
+    index_version: str
+    took_ms: float
+    results: list[SearchResult]
+
+
+def search_as(
+    index: SearchIndex,
+    store: FeedbackStore,
+    reader: Reader,
+    query: str,
+    *,
+    session_id: str,
+    version: str,
+    k: int = 10,
+    offset: int = 0,
+    method: Method | str | None = None,
+    filters: Filters | None = None,
+    source: str = "search",
+) -> Page:
+    """Results ``offset+1 .. offset+k`` of ``query`` among what ``reader`` may read, logged in
+    the feedback store as the reader's session."""
+    started = time.perf_counter()
+    query_id, results = search_and_log(
+        index,
+        store,
+        query,
+        session_id,
+        version,
+        k=offset + k,
+        method=method,
+        filters=restricted(filters, reader),
+        source=source,
+    )
+    took_ms = (time.perf_counter() - started) * 1000
+    return Page(query_id, version, took_ms, results[offset:])
+
+
+def facets(index: SearchIndex, reader: Reader) -> tuple[list[str], list[str]]:
+    """(formats, folders) of the documents ``reader`` may read: the search page's filter
+    choices, which must not name a folder the reader cannot see into."""
+    mask = index.selections.masks(restricted(None, reader))[0]
+    rows = range(len(index.doc_ids)) if mask is None else mask.nonzero()[0]
+    formats, folders = set(), set()
+    for row in rows:
+        metadata = index.documents[index.doc_ids[row]]["metadata"]
+        formats.add(metadata.get("format", ""))
+        path = str(metadata.get("path", ""))
+        if "/" in path:
+            folders.add(path.rsplit("/", 1)[0] + "/")
+    return sorted(formats - {""}), sorted(folders)
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document as its page shows it."""
+
+    doc_id: str
+    title: str
+    metadata: dict
+    text: str
+
+
+def _readable(index: SearchIndex, reader: Reader, doc_id: str) -> dict:
+    if not index.is_readable(doc_id, reader.principals()):
+        raise NotFound(f"no document {doc_id!r} in the index being served; search again")
+    return index.documents[doc_id]
+
+
+def read_document(index: SearchIndex, reader: Reader, doc_id: str) -> DocumentView:
+    """The document's title, metadata and indexed text; NotFound unless the reader may read it."""
+    info = _readable(index, reader, doc_id)
+    return DocumentView(doc_id, info["title"], info["metadata"], index.document_text(doc_id))
+
+
+def document_file(index: SearchIndex, reader: Reader, doc_id: str, docs_root: Path) -> Path:
+    """The document's original file; NotFound unless the reader may read the document and its
+    file is inside the documents folder."""
+    info = _readable(index, reader, doc_id)
+    path = original_file(docs_root, doc_id, info["metadata"])
+    if path is None:
+        raise NotFound(f"the original file of {doc_id!r} is not in the documents folder")
+    return path
+
+
+def similar_documents(
+    index: SearchIndex, reader: Reader, doc_id: str, k: int = 5
+) -> list[SearchResult]:
+    """Up to ``k`` documents nearest to ``doc_id`` by meaning (its title and first passage as
+    the query, dense retrieval), among what the reader may read; NotFound unless the reader may
+    read ``doc_id`` itself."""
+    info = _readable(index, reader, doc_id)
+    chunks = index.chunks_of(doc_id)
+    query = f"{info['title']}\n{chunks[0].text if chunks else ''}"[:SIMILAR_QUERY_CHARS]
+    found = index.search(query, k=k + 1, method=Method.DENSE, filters=restricted(None, reader))
+    others = [r for r in found if r.doc_id != doc_id][:k]
+    return [dataclasses.replace(r, rank=rank) for rank, r in enumerate(others, start=1)]
