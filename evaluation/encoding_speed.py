@@ -96,12 +96,7 @@ def measure(
         **{name: encoder.encode for name, encoder in encoders.items()},
     }
     texts = list(passages)
-    reference = contenders[PLAIN](texts)  # also the warm-up of plain
-    cosines = {}
-    for name in encoders:
-        vectors = contenders[name](texts)  # warm-up, and how close the vectors stay to fp32
-        if vectors.shape == reference.shape:  # another model (a test's) has nothing to match
-            cosines[name] = np.sum(vectors * reference, axis=1)
+    cosines = _cosines_to_plain(contenders, texts)  # also the warm-up of every contender
     rates = _interleaved_rates(contenders, texts, repeats, block=2 * batch_size)
     figures = {}
     for name in encoders:
@@ -128,6 +123,20 @@ def measure(
         "threads": cpu_threads(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def _cosines_to_plain(contenders: dict, texts: list[str]) -> dict[str, np.ndarray]:
+    """Per contender, the cosine of each of its vectors to plain fp32's (another model, a
+    test's, has nothing to match and is left out)."""
+    reference = contenders[PLAIN](texts)
+    cosines = {}
+    for name, encode in contenders.items():
+        if name == PLAIN:
+            continue
+        vectors = encode(texts)
+        if vectors.shape == reference.shape:
+            cosines[name] = np.sum(vectors * reference, axis=1)
+    return cosines
 
 
 def _rounded(values, summary, digits: int) -> float | None:
