@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         64, description="documents per chunking batch and chunks per embedding batch in Dagster"
     )
+    mlflow_backend_uri: str = Field(
+        "",
+        description="the MLflow server's own store, e.g. `postgresql://...` (empty: the "
+        "tracking URI when it is a database, else SQLite under the home)",
+    )
     artifact_store: str = Field(
         "",
         description="where the MLflow server keeps artifacts: `s3://BUCKET/PREFIX` (empty: "
