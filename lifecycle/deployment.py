@@ -57,7 +57,7 @@ def dagster_yaml(settings: Settings) -> str:
         lines += [
             "storage:",
             "  postgres:",
-            f"    postgres_url: {_q(settings.dagster_database_url)}",
+            f"    postgres_url: {_q(_psycopg2(settings.dagster_database_url))}",
         ]
     lines += [
         "run_coordinator:",
@@ -180,6 +180,15 @@ def search_app(settings: Settings, bin_dir: Path) -> Process:
         "the tracking server (it fetches and verifies the champion) and the feedback store",
         f"http://{settings.host}:{settings.app_port}/_stcore/health",
     )
+
+
+def _psycopg2(url: str) -> str:
+    """dagster-postgres speaks psycopg2's parameter style (``NOTIFY channel, %s``), and
+    SQLAlchemy 2.1 gives a bare ``postgresql://`` to psycopg 3: name the driver."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg2://" + url.removeprefix(scheme)
+    return url
 
 
 def _q(value: str) -> str:

@@ -196,3 +196,7 @@ def tracking(request, tmp_path_factory, postgres_database):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# the Dagster fixtures (a labeled folder, resources wired to it) are the asset tests' own
+from tests.dagster_project.conftest import docsearch, labeled_folder, resources  # noqa: E402,F401
