@@ -27,8 +27,8 @@ class DocsearchSettings(dg.ConfigurableResource):
     mlflow_uri: str = ""
     sample_set: str = ""  # BEIR-layout labeled set; empty: data/sample
     scifact: str = ""  # SciFact in BEIR layout; empty: not evaluated
-    ndcg_floor: float = GatePolicy.floor
-    regression_tolerance: float = GatePolicy.tolerance
+    ndcg_floor: float | None = None  # None: the environment's gate (settings), else the default
+    regression_tolerance: float | None = None
 
     def settings(self) -> Settings:
         return Settings.from_env(
@@ -53,14 +53,22 @@ class DocsearchSettings(dg.ConfigurableResource):
         return self.settings().labeled_sets()
 
     def policy(self) -> GatePolicy:
-        return GatePolicy(floor=self.ndcg_floor, tolerance=self.regression_tolerance)
+        """The environment's gate (``gate_floor``, ``gate_tolerance``) unless set here."""
+        settings = self.settings()
+        floor = _first(self.ndcg_floor, settings.gate_floor, GatePolicy.floor)
+        tolerance = _first(self.regression_tolerance, settings.gate_tolerance, GatePolicy.tolerance)
+        return GatePolicy(floor=floor, tolerance=tolerance)
+
+
+def _first(*values):
+    return next(v for v in values if v is not None)
 
 
 @functools.lru_cache(maxsize=2)
 def _encoder(model: str) -> Encoder:
-    return load_encoder(
-        model
-    )  # loaded once per process: all steps run in one (in-process executor)
+    # loaded once per process: every step of the in-process executor, every task of a
+    # Celery worker's process
+    return load_encoder(model)
 
 
 class EncoderResource(dg.ConfigurableResource):
@@ -68,8 +76,9 @@ class EncoderResource(dg.ConfigurableResource):
 
     docsearch: dg.ResourceDependency[DocsearchSettings]
 
-    def load(self) -> Encoder:
-        return _encoder(self.docsearch.index_config().model)
+    def load(self, model: str | None = None) -> Encoder:
+        """The serving encoder, or the one ``model`` names (what a batch was cut for)."""
+        return _encoder(model or self.docsearch.index_config().model)
 
 
 class MlflowTracker(dg.ConfigurableResource):
@@ -81,11 +90,25 @@ class MlflowTracker(dg.ConfigurableResource):
         return Registry.from_settings(self.docsearch.settings())
 
 
-def make_resources(docsearch: DocsearchSettings, storage: str | Path) -> dict:
-    """All resources wired to one settings resource; ``storage`` holds pickled asset values."""
+def make_resources(
+    docsearch: DocsearchSettings, storage: str | Path, s3_endpoint_url: str = ""
+) -> dict:
+    """All resources wired to one settings resource. ``storage`` holds pickled asset values
+    between steps: a folder (every step on this machine), or ``s3://BUCKET/PREFIX`` so Celery
+    workers on other machines read and write them too."""
     return {
         "docsearch": docsearch,
         "encoder": EncoderResource(docsearch=docsearch),
         "mlflow": MlflowTracker(docsearch=docsearch),
-        "io_manager": dg.FilesystemIOManager(base_dir=str(storage)),
+        "io_manager": io_manager(str(storage), s3_endpoint_url),
     }
+
+
+def io_manager(storage: str, s3_endpoint_url: str = "") -> dg.ConfigurableIOManager:
+    if not storage.startswith("s3://"):
+        return dg.FilesystemIOManager(base_dir=storage)
+    from dagster_aws.s3 import S3PickleIOManager, S3Resource
+
+    bucket, _, prefix = storage.removeprefix("s3://").partition("/")
+    s3 = S3Resource(endpoint_url=s3_endpoint_url or None)
+    return S3PickleIOManager(s3_resource=s3, s3_bucket=bucket, s3_prefix=prefix or "dagster")

@@ -4,6 +4,7 @@ import time
 
 import dagster as dg
 
+from dagster_project.assets.batches import BUILDER
 from dagster_project.resources import DocsearchSettings, EncoderResource, MlflowTracker
 from evaluation import evaluate_version, flat_metrics
 from search.index import SearchIndex
@@ -16,6 +17,7 @@ NO_REGRESSION = "no_regression"
 
 @dg.asset(
     group_name=GROUP,
+    op_tags=BUILDER,
     check_specs=[
         dg.AssetCheckSpec(
             MEETS_FLOOR,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.assets.batches import BUILDER
 from dagster_project.resources import DocsearchSettings, MlflowTracker
 
 GROUP = "registry"
@@ -31,7 +32,7 @@ def code_version() -> str:
     return f"docsearch=={metadata.version('docsearch')}"
 
 
-@dg.asset(group_name=GROUP)
+@dg.asset(group_name=GROUP, op_tags=BUILDER)
 def mlflow_run(
     context: dg.AssetExecutionContext,
     mlflow: MlflowTracker,
@@ -60,7 +61,7 @@ def mlflow_run(
     )
 
 
-@dg.asset(group_name=GROUP)
+@dg.asset(group_name=GROUP, op_tags=BUILDER)
 def registered_version(
     context: dg.AssetExecutionContext,
     mlflow: MlflowTracker,
@@ -85,7 +86,7 @@ def registered_version(
     )
 
 
-@dg.asset(group_name=GROUP)
+@dg.asset(group_name=GROUP, op_tags=BUILDER)
 def champion_alias(
     context: dg.AssetExecutionContext,
     docsearch: DocsearchSettings,
