@@ -20,7 +20,9 @@ def executor_for(settings: Settings) -> dg.ExecutorDefinition:
     if settings.executor == "in_process":
         return dg.in_process_executor
     if settings.executor == "multiprocess":
-        return dg.multiprocess_executor
+        # forked from a server that imported this code location once: a step costs a fork,
+        # not a fresh interpreter importing torch, MLflow and Dagster (seconds each)
+        return dg.multiprocess_executor.configured({"start_method": {"forkserver": {}}})
     if settings.executor == "celery":
         from dagster_celery import celery_executor
 
