@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from lifecycle.builds import serving_model
+from lifecycle.environments import policy_for
 from lifecycle.gate import GatePolicy
 from lifecycle.registry import Registry
 from search.config import IndexConfig
@@ -54,14 +55,9 @@ class DocsearchSettings(dg.ConfigurableResource):
 
     def policy(self) -> GatePolicy:
         """The environment's gate (``gate_floor``, ``gate_tolerance``) unless set here."""
-        settings = self.settings()
-        floor = _first(self.ndcg_floor, settings.gate_floor, GatePolicy.floor)
-        tolerance = _first(self.regression_tolerance, settings.gate_tolerance, GatePolicy.tolerance)
-        return GatePolicy(floor=floor, tolerance=tolerance)
-
-
-def _first(*values):
-    return next(v for v in values if v is not None)
+        return policy_for(
+            self.settings(), floor=self.ndcg_floor, tolerance=self.regression_tolerance
+        )
 
 
 @functools.lru_cache(maxsize=2)

@@ -33,6 +33,8 @@ LIBRARY_ENVIRONMENT = {
     "HF_HUB_OFFLINE": "1",  # models come from local folders or the packaged weights
     "TOKENIZERS_PARALLELISM": "false",  # no tokenizer threads forked into worker processes
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",  # no progress bars in logs
+    # a client of a tracking server writes "View run ... at" to stdout: JSON output stays JSON
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
     "WANDB_DISABLED": "true",  # fine-tuning reports to nobody
 }
 

@@ -9,10 +9,11 @@ import argparse
 import os
 import sys
 
-from app.cli import index_commands, loop_commands, registry_commands
+from app.cli import deploy_commands, index_commands, loop_commands, registry_commands
 from search.settings import LIBRARY_ENVIRONMENT, Settings, SettingsError
 
-COMMAND_GROUPS = (index_commands, registry_commands, loop_commands)
+# deploy_commands after registry_commands: it adds --to to the promote command
+COMMAND_GROUPS = (index_commands, registry_commands, loop_commands, deploy_commands)
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:

@@ -163,23 +163,36 @@ def start_mlflow(settings, env, log_path: Path) -> subprocess.Popen:
     return proc
 
 
-@pytest.fixture(scope="session", params=["embedded", "services"])
-def tracking(request, tmp_path_factory, postgres_database):
-    """An MLflow tracking server per engine, for the session: the embedded one keeps SQLite
-    and a folder; the services one PostgreSQL and the S3 bucket (``--artifacts-destination``).
-    Clients (builders, serving homes) reach either only over HTTP."""
+@pytest.fixture(scope="session")
+def tracking_server(request, tmp_path_factory, postgres_database):
+    """A factory of MLflow tracking servers, one per engine for the session (started on first
+    use): "embedded" keeps SQLite and a folder; "services" PostgreSQL and the S3 bucket
+    (``--artifacts-destination``). Clients (builders, serving homes) reach either over HTTP."""
+    started: dict[str, tuple[Tracking, subprocess.Popen]] = {}
+
+    def get(engine: str) -> Tracking:
+        if engine == "services" and postgres_database is None:
+            not_tested("MLflow on PostgreSQL + S3: PostgreSQL 127.0.0.1:5432 is not reachable")
+            engine = "embedded"
+        if engine not in started:
+            started[engine] = _start_tracking(engine, tmp_path_factory, postgres_database, request)
+        return started[engine][0]
+
+    yield get
+    for _, proc in started.values():
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _start_tracking(engine, tmp_path_factory, postgres_database, request):
     from search.settings import Settings
 
-    root = tmp_path_factory.mktemp(f"mlflow-{request.param}")
-    s3 = None
-    if request.param == "services" and postgres_database is None:
-        not_tested("MLflow on PostgreSQL + S3: PostgreSQL 127.0.0.1:5432 is not reachable")
-    if request.param == "services" and postgres_database is not None:
-        s3 = request.getfixturevalue("s3")
+    root = tmp_path_factory.mktemp(f"mlflow-{engine}")
+    s3 = request.getfixturevalue("s3") if engine == "services" else None
+    if s3 is not None:
         backend, artifacts = postgres_database("mlflow"), f"s3://{s3.bucket}/mlflow"
     else:
-        backend = f"sqlite:///{root / 'mlflow.db'}"
-        artifacts = (root / "artifacts").as_uri()
+        backend, artifacts = f"sqlite:///{root / 'mlflow.db'}", (root / "artifacts").as_uri()
     port = free_port()
     server = Settings.from_profile(
         "dev",
@@ -190,12 +203,13 @@ def tracking(request, tmp_path_factory, postgres_database):
         s3_endpoint_url=s3.endpoint if s3 else "",
     )
     proc = start_mlflow(server, service_environment(s3), root / "mlflow.log")
-    engine = "services" if s3 is not None else "embedded"
-    try:
-        yield Tracking(f"http://127.0.0.1:{port}", engine, backend, artifacts)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    return Tracking(f"http://127.0.0.1:{port}", engine, backend, artifacts), proc
+
+
+@pytest.fixture(params=["embedded", "services"])
+def tracking(request, tracking_server) -> Tracking:
+    """The tracking server of each engine in turn."""
+    return tracking_server(request.param)
 
 
 # the Dagster fixtures (a labeled folder, resources wired to it) are the asset tests' own
