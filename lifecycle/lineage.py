@@ -28,7 +28,7 @@ from search.settings import Settings
 DAGSTER_RUN_TAG = "dagster.run_id"  # what the registry's runs record of the Dagster run
 
 
-class LineageError(LookupError):
+class LineageError(ValueError):
     """A query id the feedback store does not hold."""
 
 
@@ -79,6 +79,9 @@ def trace(settings: Settings, query_id: int) -> Lineage:
 def version_links(settings: Settings, index_version: str) -> dict[str, str]:
     """``{"MLflow run": url, "Dagster run": url}`` of the build of an index version (the
     source environment's build for a promoted one); empty when the registry has none."""
+    uri = settings.mlflow_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return {}  # no store yet; asking would create one
     try:
         runs = _runs(Registry.from_settings(settings), index_version)
     except Exception:  # noqa: BLE001 - links are a convenience: no registry, no links
@@ -199,7 +202,8 @@ def _run_record(run: Run, uri: str, registry: Registry) -> dict:
     registered = ""
     if uri == registry.tracking_uri:
         version = registry.version_for_run(run.info.run_id)
-        if version is not None:
+        if version is not None:  # a search leaves the aliases out: read the version itself
+            version = registry.client.get_model_version(registry.model_name, version.version)
             aliases = f" ({', '.join(version.aliases)})" if version.aliases else ""
             registered = f"{registry.model_name} v{version.version}{aliases}"
     return {
