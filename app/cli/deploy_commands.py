@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from pathlib import Path
 
 from app.cli.arguments import non_negative_float
 from search.settings import Settings
@@ -121,7 +122,7 @@ def cmd_gate(args, settings: Settings) -> int:
     run = run_gate(
         settings,
         policy_for(settings, floor=args.floor, tolerance=args.tolerance),
-        args.baseline or BASELINE,
+        Path(args.baseline) if args.baseline else BASELINE,
         update=args.update_baseline,
         log=lambda line: print(line, file=sys.stderr),
     )
