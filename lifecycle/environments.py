@@ -83,7 +83,14 @@ def promote_to(
         evaluated = _evaluate(folder, target, log)
         evidence = _evidence(source, src, version, evaluated, by, proved)
         tags = _run_tags(evidence)
-        run_id = tgt.log_build(folder, read_manifest(folder), evaluated.evaluations, {}, tags)
+        run_id = tgt.log_build(
+            folder,
+            read_manifest(folder),
+            evaluated.evaluations,
+            {},
+            tags,
+            run_name=f"promotion of {evidence['from_version']} from {source.env}",
+        )
         tgt.client.log_dict(run_id, evidence, PROMOTION_ARTIFACT)
         registered = tgt.register(run_id, folder)
     decision, promoted = tgt.promote(str(registered.version), policy or policy_for(target), force)

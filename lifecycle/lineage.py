@@ -26,6 +26,7 @@ from search.index import DOCUMENTS, MANIFEST, IndexStore, read_manifest
 from search.settings import Settings
 
 DAGSTER_RUN_TAG = "dagster.run_id"  # what the registry's runs record of the Dagster run
+DAGSTER_URL_TAG = "docsearch.dagster_url"  # and its address in that environment's Dagster UI
 
 
 class LineageError(ValueError):
@@ -60,8 +61,9 @@ def trace(settings: Settings, query_id: int) -> Lineage:
     registry = Registry.from_settings(settings)
     runs = _runs(registry, query["index_version"])
     encoder = _encoder(runs)
-    dagster_id = _dagster_run(runs)
-    dagster = {"run_id": dagster_id, "url": dagster_url(settings, dagster_id)} if dagster_id else {}
+    dagster_id, address = _dagster_run(runs)
+    dagster = {"run_id": dagster_id, "url": address or dagster_url(settings, dagster_id)}
+    dagster = dagster if dagster_id else {}
     for run in runs:
         run["url"] = mlflow_url(settings, run["experiment_id"], run["run_id"], run["tracking_uri"])
     index = {
@@ -92,9 +94,9 @@ def version_links(settings: Settings, index_version: str) -> dict[str, str]:
         links["MLflow run"] = mlflow_url(
             settings, first["experiment_id"], first["run_id"], first["tracking_uri"]
         )
-    dagster = _dagster_run(runs)
+    dagster, address = _dagster_run(runs)
     if dagster:
-        links["Dagster run"] = dagster_url(settings, dagster)
+        links["Dagster run"] = address or dagster_url(settings, dagster)
     return links
 
 
@@ -219,9 +221,13 @@ def _run_record(run: Run, uri: str, registry: Registry) -> dict:
     }
 
 
-def _dagster_run(runs: list[dict]) -> str:
-    """The Dagster run that built the version (a promotion run has none: its source has)."""
-    return next((r["tags"][DAGSTER_RUN_TAG] for r in runs if r["tags"].get(DAGSTER_RUN_TAG)), "")
+def _dagster_run(runs: list[dict]) -> tuple[str, str]:
+    """The Dagster run that built the version (a promotion run has none: its source has), and
+    its address as the building environment recorded it ("" when it did not)."""
+    for run in runs:
+        if run["tags"].get(DAGSTER_RUN_TAG):
+            return run["tags"][DAGSTER_RUN_TAG], run["tags"].get(DAGSTER_URL_TAG, "")
+    return "", ""
 
 
 def _encoder(runs: list[dict]) -> dict:

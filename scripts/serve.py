@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -89,7 +90,8 @@ def ensure_champion(settings: Settings, env: dict[str, str]) -> None:
         return
     if settings.env != DEFAULT_PROFILE:
         print(
-            f"no champion in {settings.env} yet: promote a version proved in dev with "
+            f"no champion in {settings.env} yet: the daemon's documents_sensor builds one "
+            f"through {settings.env}'s gate, or promote a version proved in dev with "
             f"`docsearch promote VERSION --to {settings.env}`",
             flush=True,
         )
@@ -149,7 +151,7 @@ def run(services: dict[str, Process], env: dict[str, str]) -> int:
                 _wait(spec.name, spec.health, procs[name], timeout=180)
         print("\ndocsearch is running:", flush=True)
         for spec in services.values():
-            where = spec.health.rsplit("/", 1)[0] if spec.health else f"({spec.needs})"
+            where = _base(spec.health) if spec.health else f"({spec.needs})"
             print(f"  {spec.name:<28} {where}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while True:
@@ -166,6 +168,11 @@ def run(services: dict[str, Process], env: dict[str, str]) -> int:
     finally:
         _stop(procs)
         print("stopped.", flush=True)
+
+
+def _base(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def print_layout(settings: Settings) -> None:
@@ -190,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     services = selected(settings, args.process)
     if not args.process:
         ensure_champion(settings, env)
-    settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
+    if "mlflow" in services and not settings.artifact_store:
+        settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
     return run(services, env)
 
 

@@ -9,6 +9,7 @@ import dagster as dg
 
 from dagster_project.assets.batches import BUILDER
 from dagster_project.resources import DocsearchSettings, MlflowTracker
+from lifecycle.lineage import DAGSTER_URL_TAG, dagster_url
 
 GROUP = "registry"
 
@@ -35,6 +36,7 @@ def code_version() -> str:
 @dg.asset(group_name=GROUP, op_tags=BUILDER)
 def mlflow_run(
     context: dg.AssetExecutionContext,
+    docsearch: DocsearchSettings,
     mlflow: MlflowTracker,
     index_version: dict,
     retrieval_evaluation: dict,
@@ -46,7 +48,12 @@ def mlflow_run(
         index_version["path"],
         retrieval_evaluation["evaluations"],
         retrieval_evaluation["latency"],
-        tags={"dagster.run_id": context.run_id, "code_version": code_version()},
+        tags={
+            "dagster.run_id": context.run_id,
+            # the address in this environment's Dagster UI, for lineage read elsewhere
+            DAGSTER_URL_TAG: dagster_url(docsearch.settings(), context.run_id),
+            "code_version": code_version(),
+        },
         reused=index_version["reused"],
     )
     context.log.info(f"MLflow run {run_id} ({'existing' if reused else 'new'})")
