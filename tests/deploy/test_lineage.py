@@ -107,7 +107,7 @@ def test_a_prod_answer_traces_back_through_the_promotion_to_the_dev_build(
     assert lineage.dagster_run["run_id"] == dagster_run  # the build that made it, in dev
     # at dev's Dagster UI, as the build recorded it (prod's UI does not know dev's runs)
     assert build["tags"]["docsearch.dagster_url"] == lineage.dagster_run["url"]
-    assert promotion["name"] == f"promotion of docsearch-index v1 from dev"
+    assert promotion["name"] == "promotion of docsearch-index v1 from dev"
 
 
 def test_result_details_link_to_the_runs_escaped():
