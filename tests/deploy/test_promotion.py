@@ -31,14 +31,19 @@ def _profiles(tmp_path: Path, labeled: Path, mlflow_uri: str = "") -> Path:
     rows = [f"q{i}\td{i % 5 + 1}.txt\t1" for i in range(1, 6)]
     (wrong / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "\n".join(rows))
     (wrong / "docs").symlink_to(labeled / "docs")
-    shared = f'mlflow_uri = "{mlflow_uri}"\n' if mlflow_uri else ""
-    common = f'model = "hashing-128"\ndocs = "{labeled / "docs"}"\n{shared}'
+    common = f'model = "hashing-128"\ndocs = "{labeled / "docs"}"\n'
+    if mlflow_uri:  # one server for the session's tests: each test's models of its own
+        common += f'mlflow_uri = "{mlflow_uri}"\n'
+    tables = [("dev", labeled, ""), ("prod", labeled, "gate_floor = 0.9\n")]
+    tables.append(("strict", wrong, "gate_floor = 0.9\n"))
     path = tmp_path / "docsearch.toml"
-    path.write_text(
-        f'[profiles.dev]\nhome = "dev"\nsample_set = "{labeled}"\n{common}\n'
-        f'[profiles.prod]\nhome = "prod"\nsample_set = "{labeled}"\ngate_floor = 0.9\n{common}\n'
-        f'[profiles.strict]\nhome = "strict"\nsample_set = "{wrong}"\ngate_floor = 0.9\n{common}'
-    )
+    text = ""
+    for env, labels, extra in tables:
+        model = f'registry_model = "{env}-{tmp_path.name[-20:]}"\n' if mlflow_uri else ""
+        text += (
+            f'[profiles.{env}]\nhome = "{env}"\nsample_set = "{labels}"\n{extra}{common}{model}\n'
+        )
+    path.write_text(text)
     return path
 
 
@@ -74,23 +79,24 @@ def test_a_version_proved_in_dev_is_promoted_to_prod_with_its_evidence(envs):
     assert done.promoted and done.decision.value == pytest.approx(1.0)
     assert done.decision.floor == 0.9  # prod's gate, from its profile
     target = Registry.from_settings(prod)
-    assert target.model_name == "docsearch-index-prod"
-    assert done.target == "docsearch-index-prod v1"
+    # prod's own model: docsearch-index-prod, or the one its profile names
+    assert target.model_name == (prod.registry_model or "docsearch-index-prod")
+    assert done.target == f"{target.model_name} v1"
     assert str(target.alias(CHAMPION).version) == "1"
     run = target.client.get_run(done.run_id)
     tags = run.data.tags
     assert tags["docsearch.promotion.by"] == "alice"
     assert tags["docsearch.promotion.from_env"] == "dev"
-    assert tags["docsearch.promotion.from_version"] == f"docsearch-index v{v}"
+    source = Registry.from_settings(dev)
+    assert tags["docsearch.promotion.from_version"] == f"{source.model_name} v{v}"
     assert tags["gate.decision"] == "promote" and tags["gate.floor"] == "0.9000"
     assert json.loads(tags["docsearch.promotion.source_metrics"])["sample/ndcg_at_10"] == 0.95
     assert run.data.metrics["sample/ndcg_at_10"] == pytest.approx(1.0)  # prod's own figure
     evidence = target.client.download_artifacts(done.run_id, PROMOTION_ARTIFACT)
     recorded = json.loads(Path(evidence).read_text())
     assert recorded["at"] == tags["docsearch.promotion.at"] and recorded["gate"]["promoted"]
-    source = Registry.from_settings(dev)
     dev_run = source.client.get_run(source.version(v).run_id)
-    assert dev_run.data.tags["docsearch.promoted_to.prod"] == "docsearch-index-prod v1 promote"
+    assert dev_run.data.tags["docsearch.promoted_to.prod"] == f"{target.model_name} v1 promote"
     # dev's champion is untouched; prod's serving home fetches prod's own copy
     assert str(source.alias(CHAMPION).version) == v
 

@@ -18,11 +18,22 @@ POLICY = GatePolicy(floor=0.5, tolerance=0.01)
 
 
 def _homes(tmp_path, tracking) -> tuple[Settings, Settings]:
+    """A builder and a serving home on one tracking server, with a registered model of
+    their own (the server is shared by the session's tests)."""
+    model = f"docsearch-index-{tmp_path.name[-20:]}"
     builder = Settings.from_profile(
-        "dev", home=str(tmp_path / "builder"), mlflow_uri=tracking.uri, model="hashing-128"
+        "dev",
+        home=str(tmp_path / "builder"),
+        mlflow_uri=tracking.uri,
+        model="hashing-128",
+        registry_model=model,
     )
     server = Settings.from_profile(
-        "dev", home=str(tmp_path / "server"), mlflow_uri=tracking.uri, serve_poll_seconds=0
+        "dev",
+        home=str(tmp_path / "server"),
+        mlflow_uri=tracking.uri,
+        serve_poll_seconds=0,
+        registry_model=model,
     )
     return builder, server
 
@@ -35,7 +46,7 @@ def test_a_second_home_serves_the_champion_it_fetched_and_verified(tmp_path, tra
     assert registry.promote(v1, POLICY)[1]
 
     served = resolve_serving(server)
-    assert served.source == FROM_REGISTRY and served.label == f"docsearch-index v{v1}"
+    assert served.source == FROM_REGISTRY and served.label == f"{registry.model_name} v{v1}"
     assert served.version == first.name  # the builder's index id, so feedback lines up
     assert served.path.startswith(str(server.models_dir))  # a copy, not the builder's folder
     assert str(builder.home) not in served.path
@@ -53,28 +64,28 @@ def test_the_server_follows_the_alias_and_refuses_a_damaged_version(tmp_path, tr
     v1 = register(builder, build_version(builder), 0.9)
     registry.promote(v1, POLICY)
     follower = ServingFollower(server)
-    assert follower.current().label == f"docsearch-index v{v1}"
+    assert follower.current().label == f"{registry.model_name} v{v1}"
 
     second = build_version(builder, dense_weight=0.3)
     v2 = register(builder, second, 0.95)
     registry.promote(v2, POLICY)
     now = follower.current()  # poll: the alias moved, the new version is fetched and served
-    assert (now.label, now.version) == (f"docsearch-index v{v2}", second.name)
+    assert (now.label, now.version) == (f"{registry.model_name} v{v2}", second.name)
 
     # v3's uploaded files do not match its manifest (damaged in store or in transit)
     v3 = register(builder, damaged_copy(build_version(builder, dense_weight=0.4), tmp_path), 0.99)
     registry.promote(v3, POLICY)
     assert str(registry.alias(CHAMPION).version) == v3
     kept = follower.current()
-    assert kept.label == f"docsearch-index v{v2}" and kept.path == now.path
-    assert resolve_serving(server).note.startswith(f"docsearch-index v{v3} was not served")
+    assert kept.label == f"{registry.model_name} v{v2}" and kept.path == now.path
+    assert resolve_serving(server).note.startswith(f"{registry.model_name} v{v3} was not served")
     assert "does not match the sha256" in resolve_serving(server).note
     # nothing of the failed fetch is left behind, and a later good version is served
     fetched = sorted(p.name for p in server.models_dir.iterdir() if p.is_dir())
-    assert fetched == [f"docsearch-index-v{v1}", f"docsearch-index-v{v2}"]
+    assert fetched == [f"{registry.model_name}-v{v1}", f"{registry.model_name}-v{v2}"]
     v4 = register(builder, build_version(builder, dense_weight=0.6), 0.99)
     registry.promote(v4, POLICY)
-    assert follower.current().label == f"docsearch-index v{v4}"
+    assert follower.current().label == f"{registry.model_name} v{v4}"
 
 
 @pytest.fixture
