@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format bench bench-gpu bench-loop browser-deps clean
+.PHONY: help setup run test gate lint format bench bench-gpu bench-loop browser-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ test: setup browser-deps ## lint, check the layer contracts (import-linter), run
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+gate: setup ## CI for data and models: build the sample index, fail below the floor or a regression against data/gate_baseline.json (UPDATE=1 records a new baseline)
+	$(BIN)/docsearch gate $(if $(UPDATE),--update-baseline,)
 
 lint: setup ## ruff lint and format check, layer contracts
 	$(BIN)/ruff check .

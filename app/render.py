@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from search.chat import Answer
@@ -43,8 +44,12 @@ def document_href(
     return "document?" + urlencode(params)
 
 
-def result_html(result: SearchResult) -> str:
-    """Title, path, highlighted snippet and the score with its parts."""
+def result_html(
+    result: SearchResult, lineage: Mapping[str, str] | None = None, query_id: int | None = None
+) -> str:
+    """Title, path, highlighted snippet and the score with its parts; with ``lineage`` (label
+    -> address: the MLflow run and the Dagster run that built the serving index) the details
+    link to them, and name the query id `docsearch lineage` traces."""
     meta = result.metadata
     snippet = " ".join(result.snippet.html().split())  # Snippet.html() escapes the text
     details = " · ".join(
@@ -68,8 +73,20 @@ def result_html(result: SearchResult) -> str:
         f'<div style="margin:0.3rem 0">{snippet}</div>'
         f'<div style="color:#5f6368;font-size:0.8rem">score {fmt_score(result.score)} · '
         f"BM25 {fmt_score(result.bm25_score)} · dense {fmt_score(result.dense_score)}"
-        f"{remembered}</div></div>"
+        f"{remembered}</div>{lineage_html(lineage, query_id)}</div>"
     )
+
+
+def lineage_html(lineage: Mapping[str, str] | None, query_id: int | None = None) -> str:
+    """Links to the runs behind the serving index (escaped; opened in a new tab)."""
+    if not lineage:
+        return ""
+    links = " · ".join(
+        f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">{esc(label)}</a>'
+        for label, url in lineage.items()
+    )
+    asked = f"query {int(query_id)} · " if query_id is not None else ""
+    return f'<div class="ds-lineage" style="color:#5f6368;font-size:0.75rem">{asked}{links}</div>'
 
 
 def answer_html(answer: Answer, query_id: int | None = None) -> str:

@@ -36,6 +36,14 @@ def _serving(home: str, index_root: str) -> Serving | None:
     return resolve_serving(settings())
 
 
+@st.cache_data(ttl=CHAMPION_TTL_S, show_spinner=False)
+def version_links(index_version: str) -> dict[str, str]:
+    """The MLflow run and Dagster run that built an index version (result details)."""
+    from lifecycle.lineage import version_links as links
+
+    return links(settings(), index_version)
+
+
 @st.cache_resource
 def _loaded() -> LoadedIndexes:
     """Indexes and encoders, loaded once per server process and shared by every session."""

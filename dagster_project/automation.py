@@ -1,18 +1,44 @@
 """Jobs, the documents-folder and feedback sensors, and the nightly evaluation schedule."""
 
+import json
+
 import dagster as dg
 
+from dagster_project.assets.feedback import count_feedback, observation
 from dagster_project.resources import DocsearchSettings
-from lifecycle.feedback import FeedbackStore
+from lifecycle.deployment import celery_config
 from search.index import folder_signature
+from search.settings import Settings
 
-# Every step in one process: the encoder is loaded once, and 2-core machines are not swamped.
-index_job = dg.define_asset_job(
-    "index_job",
-    selection=dg.AssetSelection.groups("ingestion", "indexing", "evaluation", "registry"),
-    executor_def=dg.in_process_executor,
-    description="Documents to a registered, evaluated and (if the gate passes) promoted index.",
-)
+EXECUTORS = ("in_process", "multiprocess", "celery")
+
+
+def executor_for(settings: Settings) -> dg.ExecutorDefinition:
+    """``index_job``'s executor (DOCSEARCH_EXECUTOR): every step in this process (the default:
+    the encoder loaded once, a 2-core machine not swamped); the batches side by side in
+    processes of this machine; or on Celery workers, on this machine or others."""
+    if settings.executor == "in_process":
+        return dg.in_process_executor
+    if settings.executor == "multiprocess":
+        # forked from a server that imported this code location once: a step costs a fork,
+        # not a fresh interpreter importing torch, MLflow and Dagster (seconds each)
+        return dg.multiprocess_executor.configured({"start_method": {"forkserver": {}}})
+    if settings.executor == "celery":
+        from dagster_celery import celery_executor
+
+        return celery_executor.configured(celery_config(settings))
+    raise ValueError(f"DOCSEARCH_EXECUTOR={settings.executor!r}; use one of {', '.join(EXECUTORS)}")
+
+
+def make_index_job(settings: Settings):
+    return dg.define_asset_job(
+        "index_job",
+        selection=dg.AssetSelection.groups("ingestion", "indexing", "evaluation", "registry"),
+        executor_def=executor_for(settings),
+        description="Documents to a registered, evaluated and (if the gate passes) promoted "
+        "index; chunking and embedding run in batches.",
+    )
+
 
 evaluation_job = dg.define_asset_job(
     "evaluation_job",
@@ -31,7 +57,7 @@ nightly_evaluation = dg.ScheduleDefinition(
 
 
 @dg.sensor(
-    job=index_job,
+    job_name="index_job",
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests an incremental index_job when a file in DOCSEARCH_DOCS is added, "
@@ -59,7 +85,7 @@ def documents_sensor(context: dg.SensorEvaluationContext, docsearch: DocsearchSe
 
 retrain_job = dg.define_asset_job(
     "retrain_job",
-    selection=dg.AssetSelection.groups("training"),
+    selection=dg.AssetSelection.groups("training"),  # observes feedback_events first
     executor_def=dg.in_process_executor,
     description="Feedback to training pairs, a fine-tuned encoder, a challenger index and the "
     "gate's decision.",
@@ -70,29 +96,53 @@ retrain_job = dg.define_asset_job(
     job=retrain_job,
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts retrain_job when at least DOCSEARCH_RETRAIN_MIN_FEEDBACK (default 200) "
-    "new clicks and votes on the served index's versions have arrived since the last request.",
+    description="Observes the feedback store (feedback_events) and starts retrain_job when at "
+    "least DOCSEARCH_RETRAIN_MIN_FEEDBACK (default 200) new clicks and votes on the served "
+    "index's versions have arrived since the last request.",
 )
 def feedback_sensor(context: dg.SensorEvaluationContext, docsearch: DocsearchSettings):
     threshold = docsearch.settings().retrain_min_feedback
-    versions = docsearch.store().versions()
-    if not versions:
-        return dg.SkipReason("no index has been built yet")
-    store = FeedbackStore(docsearch.settings().feedback_url)
-    try:
-        total = store.count_events(versions)
-    finally:
-        store.close()
-    try:
-        seen = int(context.cursor or 0)
-    except ValueError:  # a cursor written by another version of this sensor: count afresh
-        context.update_cursor(str(total))
-        return dg.SkipReason(f"feedback counter reset at {total} events")
-    new = total - seen
+    total = count_feedback(docsearch)
+    if total is None:
+        return dg.SensorResult(skip_reason="no index has been built yet")
+    cursor = _read_cursor(context.cursor)
+    if cursor is None:  # a cursor written by another version of this sensor: count afresh
+        return dg.SensorResult(
+            skip_reason=f"feedback counter reset at {total} events", cursor=_cursor(total, total)
+        )
+    requested, observed = cursor
+    new = total - requested
+    events = [observation(total, new)] if total != observed else []
     if new < threshold:
-        return dg.SkipReason(f"{new} new feedback events; retraining starts at {threshold}")
-    context.update_cursor(str(total))
-    return dg.RunRequest(
+        return dg.SensorResult(
+            skip_reason=f"{new} new feedback events; retraining starts at {threshold}",
+            asset_events=events,
+            cursor=_cursor(requested, total),
+        )
+    request = dg.RunRequest(
         run_key=f"feedback-{total}",
         tags={"docsearch/trigger": "feedback_sensor", "docsearch/new_feedback": str(new)},
     )
+    return dg.SensorResult(
+        run_requests=[request], asset_events=events, cursor=_cursor(total, total)
+    )
+
+
+def _cursor(requested: int, observed: int) -> str:
+    return json.dumps({"requested": requested, "observed": observed})
+
+
+def _read_cursor(cursor: str | None) -> tuple[int, int] | None:
+    """(events at the last run request, events at the last observation); a plain count (the
+    previous release's cursor) is both; None for anything else."""
+    if not cursor:
+        return 0, -1
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        return None
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, dict) and {"requested", "observed"} <= set(value):
+        return int(value["requested"]), int(value["observed"])
+    return None

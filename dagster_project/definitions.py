@@ -9,7 +9,7 @@ from dagster_project.automation import (
     documents_sensor,
     evaluation_job,
     feedback_sensor,
-    index_job,
+    make_index_job,
     nightly_evaluation,
     retrain_job,
 )
@@ -21,13 +21,19 @@ from search.settings import LIBRARY_ENVIRONMENT, Settings
 for _name, _value in LIBRARY_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)
 
+settings = Settings.from_env()  # the environment (DOCSEARCH_ENV) this code location serves
 docsearch = DocsearchSettings()  # every field from the product's settings (the environment)
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[index_job, evaluation_job, retrain_job],
+    jobs=[make_index_job(settings), evaluation_job, retrain_job],
     schedules=[nightly_evaluation],
     sensors=[documents_sensor, feedback_sensor],
-    # pickled asset values: <DOCSEARCH_HOME>/dagster/storage
-    resources=make_resources(docsearch, Settings.from_env().dagster_home / "storage"),
+    # asset values between steps: <DOCSEARCH_HOME>/dagster/storage, or s3:// for workers
+    # on other machines (DOCSEARCH_DAGSTER_STORAGE)
+    resources=make_resources(
+        docsearch,
+        settings.dagster_storage or settings.dagster_home / "storage",
+        settings.s3_endpoint_url,
+    ),
 )

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from lifecycle.builds import serving_model
+from lifecycle.environments import policy_for
 from lifecycle.gate import GatePolicy
 from lifecycle.registry import Registry
 from search.config import IndexConfig
@@ -28,8 +29,8 @@ class DocsearchSettings(dg.ConfigurableResource):
     mlflow_uri: str = ""
     sample_set: str = ""  # BEIR-layout labeled set; empty: data/sample
     scifact: str = ""  # SciFact in BEIR layout; empty: not evaluated
-    ndcg_floor: float = GatePolicy.floor
-    regression_tolerance: float = GatePolicy.tolerance
+    ndcg_floor: float | None = None  # None: the environment's gate (settings), else the default
+    regression_tolerance: float | None = None
 
     def settings(self) -> Settings:
         return Settings.from_env(
@@ -55,7 +56,10 @@ class DocsearchSettings(dg.ConfigurableResource):
         return self.settings().labeled_sets()
 
     def policy(self) -> GatePolicy:
-        return GatePolicy(floor=self.ndcg_floor, tolerance=self.regression_tolerance)
+        """The environment's gate (``gate_floor``, ``gate_tolerance``) unless set here."""
+        return policy_for(
+            self.settings(), floor=self.ndcg_floor, tolerance=self.regression_tolerance
+        )
 
 
 _ENCODERS: dict[tuple, Encoder] = {}  # loaded once per process and shared by its steps
@@ -67,11 +71,15 @@ class EncoderResource(dg.ConfigurableResource):
 
     docsearch: dg.ResourceDependency[DocsearchSettings]
 
-    def load(self, documents: Sequence[Document] = ()) -> Encoder:
+    def load(self, documents: Sequence[Document] = (), model: str | None = None) -> Encoder:
+        """The serving encoder, or the one ``model`` names (what a batch was cut for), run by
+        the configured backend; an int8 export calibrates on ``documents`` the first time."""
         settings = self.docsearch.settings()
         config = self.docsearch.index_config()
+        if model:
+            config = config.replace(model=model)
         key = (config.model, config.encoder_backend, str(settings.exported_models_dir))
-        if key not in _ENCODERS:
+        if key not in _ENCODERS:  # once per process: every step in-process, every Celery task
             _ENCODERS[key] = encoder_for(config, settings, documents)
         return _ENCODERS[key]
 
@@ -85,11 +93,25 @@ class MlflowTracker(dg.ConfigurableResource):
         return Registry.from_settings(self.docsearch.settings())
 
 
-def make_resources(docsearch: DocsearchSettings, storage: str | Path) -> dict:
-    """All resources wired to one settings resource; ``storage`` holds pickled asset values."""
+def make_resources(
+    docsearch: DocsearchSettings, storage: str | Path, s3_endpoint_url: str = ""
+) -> dict:
+    """All resources wired to one settings resource. ``storage`` holds pickled asset values
+    between steps: a folder (every step on this machine), or ``s3://BUCKET/PREFIX`` so Celery
+    workers on other machines read and write them too."""
     return {
         "docsearch": docsearch,
         "encoder": EncoderResource(docsearch=docsearch),
         "mlflow": MlflowTracker(docsearch=docsearch),
-        "io_manager": dg.FilesystemIOManager(base_dir=str(storage)),
+        "io_manager": io_manager(str(storage), s3_endpoint_url),
     }
+
+
+def io_manager(storage: str, s3_endpoint_url: str = "") -> dg.ConfigurableIOManager:
+    if not storage.startswith("s3://"):
+        return dg.FilesystemIOManager(base_dir=storage)
+    from dagster_aws.s3 import S3PickleIOManager, S3Resource
+
+    bucket, _, prefix = storage.removeprefix("s3://").partition("/")
+    s3 = S3Resource(endpoint_url=s3_endpoint_url or None)
+    return S3PickleIOManager(s3_resource=s3, s3_bucket=bucket, s3_prefix=prefix or "dagster")

@@ -69,9 +69,12 @@ def keep_learned_state(index: SearchIndex, store: IndexStore) -> SearchIndex:
 class PipelineVersion(NamedTuple):
     version: str
     reused: bool  # True when a stored version was built from the same corpus, config, encoder
+    policy_hash: str = ""  # the access policy the version enforces
+    policy_error: str = ""  # why the policy file is not in force (the last good one is)
 
 
 def version_for_pipeline(
+    settings: Settings,
     store: IndexStore,
     documents: Sequence[Document],
     chunks: Sequence[Chunk],
@@ -82,10 +85,21 @@ def version_for_pipeline(
     """The index version the pipeline's steps make: the stored one built from the same corpus,
     config and encoder when there is one, else a new one assembled from the chunks and vectors
     the steps handed over (nothing chunked or read from the cache again), keeping what the
-    serving version learned. A new version is not made current: the registry's gate decides."""
+    serving version learned; then made to enforce the access policy in force (a new version
+    beside it when the policy changed, nothing re-embedded). It is not made current: the
+    registry's gate decides."""
+    from lifecycle.access import current_policy, enforce, with_policy  # access uses this module
+
     version = store.find_reusable(corpus_fingerprint(documents), config, encoder)
-    if version is not None:
-        return PipelineVersion(version, reused=True)
-    index = build_index(documents, chunks, embeddings, config, encoder)
-    index = keep_learned_state(index, store)
-    return PipelineVersion(store.write(index, activate=False), reused=False)
+    reused = version is not None
+    if version is None:  # a new version carries the policy from the start: one version, not two
+        index = build_index(documents, chunks, embeddings, config, encoder)
+        index = enforce(keep_learned_state(index, store), current_policy(settings).policy)
+        version = store.write(index, activate=False)
+    enforced = with_policy(settings, store, version)
+    return PipelineVersion(
+        enforced.version,
+        reused=reused and not enforced.made,
+        policy_hash=enforced.status.hash,
+        policy_error=enforced.status.error or "",
+    )

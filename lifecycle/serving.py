@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,12 +45,13 @@ def resolve_serving(settings: Settings) -> Serving | None:
 
         champion = resolve_champion(settings)
         if champion:
-            label, path = champion
-            path = Path(path)
-            # a champion still in its IndexStore keeps its folder name, so feedback logged
-            # under it lines up with the same index served as the local fallback
-            version = path.name if path.parent.name == VERSIONS else str(label)
-            return Serving(version, str(path), FROM_REGISTRY, str(label))
+            path = Path(champion.path)
+            # the index folder's own id (as the builder named it, also in a fetched copy),
+            # so feedback logged under it lines up with the same index wherever it serves
+            version = champion.index_version or (
+                path.name if path.parent.name == VERSIONS else str(champion.label)
+            )
+            return Serving(version, str(path), FROM_REGISTRY, str(champion.label), champion.note)
         note = "no MLflow champion yet"
     except Exception as exc:  # noqa: BLE001 - the local store still serves
         logger.warning("champion lookup failed: %s", exc)
@@ -59,6 +61,36 @@ def resolve_serving(settings: Settings) -> Serving | None:
     if version is None:
         return None
     return Serving(version, str(store.path(version)), FROM_LOCAL_STORE, note=note)
+
+
+class ServingFollower:
+    """The served version for a long-running process (an API worker, a serving machine):
+    looked up again at most every ``settings.serve_poll_seconds``, so a moved champion alias
+    is followed without a restart. The switch is one assignment under a lock (a request sees
+    the old version or the new one, never a mix), and a lookup that fails keeps serving what
+    served before."""
+
+    def __init__(self, settings: Settings, clock=time.monotonic) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._serving: Serving | None = None
+        self._checked: float | None = None
+
+    def current(self) -> Serving | None:
+        now = self._clock()
+        with self._lock:
+            due = self._checked is None or now - self._checked >= self.settings.serve_poll_seconds
+            if not due:
+                return self._serving
+            self._checked = now
+        found = resolve_serving(self.settings)
+        with self._lock:
+            if found is not None and (found.source == FROM_REGISTRY or self._serving is None):
+                if self._serving is None or found.path != self._serving.path:
+                    logger.info("serving %s (%s)", found.label or found.version, found.path)
+                self._serving = found
+            return self._serving
 
 
 class LoadedIndexes:

@@ -1,18 +1,27 @@
-"""`make run`: build and promote the default index if nothing serves yet, then start the Dagster
-UI, the MLflow UI, the Streamlit app and the REST API on 127.0.0.1; Ctrl-C stops them all.
+"""Start docsearch's processes; Ctrl-C stops them all.
 
-Ports and address come from the settings (DOCSEARCH_DAGSTER_PORT, DOCSEARCH_MLFLOW_PORT,
-DOCSEARCH_APP_PORT, DOCSEARCH_API_PORT, DOCSEARCH_HOST; see the README's configuration table). Dagster keeps its runs,
-schedules and sensor state in SQLite under <DOCSEARCH_HOME>/dagster.
+``make run`` (``python scripts/serve.py``) in the dev environment: build and promote the default
+index if nothing serves yet, then the Dagster UI (``dagster dev``: webserver and daemon), the
+MLflow UI, the search app and the REST API on 127.0.0.1.
+
+The production layout runs one process per role, each where it belongs (README, "Production
+layout"): ``python scripts/serve.py PROCESS ...`` starts the named ones of
+``lifecycle.deployment.processes`` (mlflow, code-server, webserver, daemon, worker,
+builder-worker, app) with the environment's settings (``DOCSEARCH_ENV``); in an environment other
+than dev, no names start them all on this machine. ``--list`` prints the layout. Dagster's
+``dagster.yaml`` (SQLite, or PostgreSQL when DOCSEARCH_DAGSTER_DATABASE_URL is set),
+``workspace.yaml`` and ``celery.yaml`` are written into DAGSTER_HOME from the settings each time.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -20,25 +29,17 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from search.settings import LIBRARY_ENVIRONMENT, Settings, SettingsError  # noqa: E402
+from lifecycle.deployment import Process, environment, processes, write_instance  # noqa: E402
+from search.settings import DEFAULT_PROFILE, LIBRARY_ENVIRONMENT, Settings, SettingsError  # noqa: E402
 
-DAGSTER_YAML = """\
-# Dagster instance for docsearch: the default SQLite storage under this folder.
-telemetry:
-  enabled: false
-"""
+ALL_IN_ONE = ("code-server", "webserver", "daemon", "mlflow", "app", "api")
 
 
 def _environment(settings: Settings) -> dict[str, str]:
-    env = {**LIBRARY_ENVIRONMENT, **os.environ}
-    env["DOCSEARCH_HOME"] = str(settings.home)
-    dagster_home = settings.dagster_home
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    if not (dagster_home / "dagster.yaml").exists():
-        (dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
-    env["DAGSTER_HOME"] = str(dagster_home)
-    env["MLFLOW_TRACKING_URI"] = settings.mlflow_uri
+    env = {**LIBRARY_ENVIRONMENT, **os.environ, **environment(settings)}
+    write_instance(settings)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    env["PATH"] = os.pathsep.join(filter(None, [str(BIN), env.get("PATH", "")]))
     return env
 
 
@@ -79,11 +80,21 @@ def _stop(procs: dict[str, subprocess.Popen]) -> None:
 
 
 def ensure_champion(settings: Settings, env: dict[str, str]) -> None:
+    """In dev, build, evaluate and promote the sample index when nothing serves yet. Other
+    environments get versions only through ``docsearch promote VERSION --to ENV``."""
     from lifecycle.registry import resolve_champion
 
     champion = resolve_champion(settings)
     if champion is not None:
         print(f"serving {champion.label} from {champion.path}", flush=True)
+        return
+    if settings.env != DEFAULT_PROFILE:
+        print(
+            f"no champion in {settings.env} yet: the daemon's documents_sensor builds one "
+            f"through {settings.env}'s gate, or promote a version proved in dev with "
+            f"`docsearch promote VERSION --to {settings.env}`",
+            flush=True,
+        )
         return
     print("no champion yet: running index_job (build, evaluate, register, promote)", flush=True)
     cmd = [str(BIN / "dagster"), "job", "execute", "-m", "dagster_project", "-j", "index_job"]
@@ -93,29 +104,35 @@ def ensure_champion(settings: Settings, env: dict[str, str]) -> None:
     print(f"serving {champion.label}" if champion else "index_job ran; the gate promoted nothing")
 
 
-def services(settings: Settings) -> dict[str, tuple[list[str], str, str]]:
-    """Each UI as (command, base URL, health path), bound to the configured host and ports."""
-    host = settings.host
+def dev_services(settings: Settings) -> dict[str, Process]:
+    """``make run``: ``dagster dev`` (webserver and daemon in one), MLflow, the app, the API."""
+    layout = processes(settings, BIN)
     dagster = [str(BIN / "dagster"), "dev", "-m", "dagster_project"]
-    dagster += ["-h", host, "-p", str(settings.dagster_port)]
-    mlflow = [str(BIN / "mlflow"), "server", "--backend-store-uri", settings.mlflow_uri]
-    mlflow += ["--default-artifact-root", settings.mlflow_artifacts.resolve().as_uri()]
-    mlflow += ["--host", host, "--port", str(settings.mlflow_port), "--workers", "1"]
-    app = [str(BIN / "streamlit"), "run", "app/streamlit_app.py", "--server.address", host]
-    app += ["--server.port", str(settings.app_port), "--server.headless", "true"]
-    app += ["--browser.gatherUsageStats", "false"]
-    if settings.auth_secrets.is_file():  # the [auth] section: sign-in through OpenID Connect
-        app += ["--secrets.files", str(settings.auth_secrets)]
-    api = [str(BIN / "docsearch"), "api", "--host", host, "--port", str(settings.api_port)]
+    dagster += ["-h", settings.host, "-p", str(settings.dagster_port)]
+    ui = layout["webserver"]
     return {
-        "Dagster UI": (dagster, f"http://{host}:{settings.dagster_port}", "/server_info"),
-        "MLflow UI": (mlflow, f"http://{host}:{settings.mlflow_port}", "/health"),
-        "Search app": (app, f"http://{host}:{settings.app_port}", "/_stcore/health"),
-        "REST API": (api, f"http://{host}:{settings.api_port}", "/healthz"),
+        "dagster": Process("Dagster UI", dagster, ui.needs, ui.health),
+        "mlflow": layout["mlflow"],
+        "app": layout["app"],
+        "api": layout["api"],
     }
 
 
-def run(services: dict, env: dict[str, str]) -> int:
+def selected(settings: Settings, names: list[str]) -> dict[str, Process]:
+    """The named processes of the layout; none named: the dev set, or in another environment
+    every process this machine needs to run it alone (a builder worker when Celery runs)."""
+    layout = processes(settings, BIN)
+    if not names:
+        if settings.env == DEFAULT_PROFILE:
+            return dev_services(settings)
+        names = list(ALL_IN_ONE) + (["builder-worker"] if settings.executor == "celery" else [])
+    unknown = [n for n in names if n not in layout]
+    if unknown:
+        raise SystemExit(f"unknown process {', '.join(unknown)}; choose from {', '.join(layout)}")
+    return {name: layout[name] for name in names}
+
+
+def run(services: dict[str, Process], env: dict[str, str]) -> int:
     """Start every service, wait until each answers, print the URLs; stop them all on Ctrl-C,
     SIGTERM, or when one of them exits."""
     procs: dict[str, subprocess.Popen] = {}
@@ -127,19 +144,21 @@ def run(services: dict, env: dict[str, str]) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        for name, (cmd, _url, _health) in services.items():
+        for name, spec in services.items():
             # each service in its own process group, so stopping it stops its children too
-            procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-        for name, (_cmd, url, health) in services.items():
-            _wait(name, url + health, procs[name], timeout=180)
+            procs[name] = subprocess.Popen(spec.command, cwd=ROOT, env=env, start_new_session=True)
+        for name, spec in services.items():
+            if spec.health:
+                _wait(spec.name, spec.health, procs[name], timeout=180)
         print("\ndocsearch is running:", flush=True)
-        for name, (_cmd, url, _health) in services.items():
-            print(f"  {name:<11} {url}", flush=True)
+        for spec in services.values():
+            where = _base(spec.health) if spec.health else f"({spec.needs})"
+            print(f"  {spec.name:<28} {where}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while True:
             for name, proc in procs.items():
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with code {proc.returncode}")
+                    raise RuntimeError(f"{services[name].name} exited with code {proc.returncode}")
             time.sleep(1)
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
@@ -152,16 +171,36 @@ def run(services: dict, env: dict[str, str]) -> int:
         print("stopped.", flush=True)
 
 
-def main() -> int:
+def _base(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def print_layout(settings: Settings) -> None:
+    for name, spec in processes(settings, BIN).items():
+        print(f"{name}: {spec.name}\n  needs: {spec.needs}\n  runs:  {' '.join(spec.command)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("process", nargs="*", help="processes of the layout to start")
+    parser.add_argument("--list", action="store_true", help="print the layout and exit")
+    args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.list:
+        print_layout(settings)
+        return 0
     env = _environment(settings)
-    ensure_champion(settings, env)
-    settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
-    return run(services(settings), env)
+    services = selected(settings, args.process)
+    if not args.process:
+        ensure_champion(settings, env)
+    if "mlflow" in services and not settings.artifact_store:
+        settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
+    return run(services, env)
 
 
 if __name__ == "__main__":

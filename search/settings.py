@@ -9,16 +9,23 @@ checks that the two agree.
 
 from __future__ import annotations
 
+import contextvars
+import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from search.access import POLICY_FILE
 from search.config import DEFAULT_ENCODER_BACKEND, DEFAULT_MODEL, IndexConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SET = PROJECT_ROOT / "data" / "sample"
+PROFILES_FILE = PROJECT_ROOT / "docsearch.toml"  # the profiles table shipped with the product
+DEFAULT_PROFILE = "dev"
+PATH_FIELDS = ("home", "docs", "sample_set", "eval_scifact")  # relative to the profiles file
 
 # What the libraries underneath read from the environment. The interfaces apply these (without
 # overriding what the user set) before those libraries are imported: Hugging Face reads
@@ -27,6 +34,8 @@ LIBRARY_ENVIRONMENT = {
     "HF_HUB_OFFLINE": "1",  # models come from local folders or the packaged weights
     "TOKENIZERS_PARALLELISM": "false",  # no tokenizer threads forked into worker processes
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",  # no progress bars in logs
+    # a client of a tracking server writes "View run ... at" to stdout: JSON output stays JSON
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
     "WANDB_DISABLED": "true",  # fine-tuning reports to nobody
 }
 
@@ -109,8 +118,88 @@ class Settings(BaseSettings):
         120, description="API requests per minute per token (then 429 with Retry-After)", ge=1
     )
 
+    # -------------------------------------------------- environments and the deployment
+    env: str = Field(
+        DEFAULT_PROFILE,
+        description="the environment (profile): its table `[profiles.NAME]` in the profiles "
+        "file supplies every setting the environment does not set",
+    )
+    config_file: Path = Field(
+        PROFILES_FILE,
+        validation_alias=AliasChoices("DOCSEARCH_CONFIG", "config_file"),
+        description="the profiles file (TOML, one `[profiles.NAME]` table each)",
+    )
+    registry_model: str = Field(
+        "",
+        description="registered model of this environment's index versions and champion "
+        "(empty: `docsearch-index` in dev, `docsearch-index-ENV` elsewhere)",
+    )
+    gate_floor: float | None = Field(
+        None, description="minimum sample nDCG@10 a version needs to serve (empty: the gate's 0.5)"
+    )
+    gate_tolerance: float | None = Field(
+        None,
+        description="largest drop of a quality metric against the champion (empty: the gate's 0.01)",
+    )
+    dagster_database_url: str = Field(
+        "",
+        description="PostgreSQL URL of Dagster's runs, events and schedules (empty: SQLite "
+        "under `$DOCSEARCH_HOME/dagster`)",
+    )
+    dagster_storage: str = Field(
+        "",
+        description="where Dagster keeps asset values between steps: `s3://BUCKET/PREFIX` for "
+        "workers on other machines (empty: `$DOCSEARCH_HOME/dagster/storage`)",
+    )
+    executor: str = Field(
+        "in_process",
+        description="how `index_job` runs its steps: `in_process`, `multiprocess` (batches "
+        "side by side) or `celery` (batches on Celery workers)",
+    )
+    celery_broker: str = Field(
+        "pyamqp://guest:guest@127.0.0.1:5672//",
+        description="broker the Celery executor and its workers share (RabbitMQ or Redis URL)",
+    )
+    batch_size: int = Field(
+        64, description="documents per chunking batch and chunks per embedding batch in Dagster"
+    )
+    mlflow_backend_uri: str = Field(
+        "",
+        description="the MLflow server's own store, e.g. `postgresql://...` (empty: the "
+        "tracking URI when it is a database, else SQLite under the home)",
+    )
+    artifact_store: str = Field(
+        "",
+        description="where the MLflow server keeps artifacts: `s3://BUCKET/PREFIX` (empty: "
+        "`$DOCSEARCH_HOME/mlflow/artifacts`)",
+    )
+    s3_endpoint_url: str = Field(
+        "",
+        description="S3-compatible endpoint (MinIO, ...) of the artifact store and Dagster "
+        "storage (empty: AWS); credentials come from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`",
+    )
+    code_server_port: int = Field(4000, description="port of the Dagster code server (gRPC)")
+    dagster_ui_url: str = Field(
+        "", description="Dagster UI address for links (empty: `http://HOST:DAGSTER_PORT`)"
+    )
+    mlflow_ui_url: str = Field(
+        "",
+        description="MLflow UI address for links (empty: the tracking URI when it is http, "
+        "else `http://HOST:MLFLOW_PORT`)",
+    )
+    serve_poll_seconds: float = Field(
+        30.0, description="how often a serving process looks whether the champion alias moved"
+    )
+
     @field_validator(
-        "home", "docs", "sample_set", "eval_scifact", "access", "auth_secrets", mode="after"
+        "home",
+        "docs",
+        "sample_set",
+        "eval_scifact",
+        "access",
+        "auth_secrets",
+        "config_file",
+        mode="after",
     )
     @classmethod
     def _absolute(cls, path: Path | None) -> Path | None:
@@ -138,12 +227,34 @@ class Settings(BaseSettings):
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
-        """Settings from the environment, ``overrides`` (field names) taking precedence.
+        """Settings from the environment over the active profile (``DOCSEARCH_ENV``, default
+        dev) over the defaults, ``overrides`` (field names) taking precedence over all.
         A malformed value raises SettingsError naming the variable and what it must be."""
         try:
             return cls(**{k: v for k, v in overrides.items() if v not in (None, "")})
         except ValidationError as exc:
             raise SettingsError(_explain(exc)) from None
+
+    @classmethod
+    def from_profile(
+        cls, name: str, config_file: str | Path | None = None, **overrides
+    ) -> Settings:
+        """The settings of another environment: its profile over the defaults, the
+        environment variables of this process left out (they configure this environment)."""
+        token = _READ_ENVIRONMENT.set(False)
+        try:
+            return cls.from_env(env=name, config_file=config_file, **overrides)
+        finally:
+            _READ_ENVIRONMENT.reset(token)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # arguments > environment variables > the active profile's table > field defaults
+        if not _READ_ENVIRONMENT.get():
+            return init_settings, ProfileSource(settings_cls)
+        return init_settings, env_settings, ProfileSource(settings_cls)
 
     # ------------------------------------------------------------------ derived paths
     @property
@@ -201,6 +312,57 @@ class Settings(BaseSettings):
         if self.eval_scifact is not None:
             sets["scifact"] = self.eval_scifact
         return sets
+
+
+_READ_ENVIRONMENT = contextvars.ContextVar("docsearch_read_environment", default=True)
+
+
+class ProfileSource(PydanticBaseSettingsSource):
+    """The active profile's table of the profiles file: ``[profiles.NAME]`` with field names
+    as keys (``home = "/srv/docsearch"``). The profile and the file come from the sources
+    before it (arguments, then environment variables). ``dev`` needs no table; any other name
+    must have one. Relative paths are taken from the file's folder."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # the whole table is read at once in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        name = str(self.current_state.get("env") or DEFAULT_PROFILE)
+        chosen = self.current_state.get("config_file") or self.current_state.get("DOCSEARCH_CONFIG")
+        path = Path(chosen or PROFILES_FILE).expanduser()
+        profiles = _read_profiles(path)
+        if name not in profiles:
+            if name == DEFAULT_PROFILE:
+                return {}
+            known = ", ".join(sorted(profiles) or [DEFAULT_PROFILE])
+            raise SettingsError(
+                f"DOCSEARCH_ENV: no profile {name!r} in {path} (profiles: {known}); add a "
+                f"[profiles.{name}] table there or pick another name"
+            )
+        table = dict(profiles[name])
+        unknown = sorted(set(table) - set(self.settings_cls.model_fields))
+        if unknown:
+            raise SettingsError(
+                f"{path} [profiles.{name}]: unknown setting(s) {', '.join(unknown)}; use the "
+                "field names of the README's configuration table (home, mlflow_uri, ...)"
+            )
+        for key in PATH_FIELDS:
+            if table.get(key):
+                table[key] = str((path.parent / Path(table[key]).expanduser()).resolve())
+        return table
+
+
+def _read_profiles(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"DOCSEARCH_CONFIG: {path} is not readable TOML ({exc})") from None
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise SettingsError(f"{path}: `profiles` must be a table of [profiles.NAME] tables")
+    return profiles
 
 
 def env_name(field: str) -> str:

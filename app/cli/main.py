@@ -11,6 +11,7 @@ import sys
 
 from app.cli import (
     api_commands,
+    deploy_commands,
     index_commands,
     loop_commands,
     registry_commands,
@@ -18,7 +19,15 @@ from app.cli import (
 )
 from search.settings import LIBRARY_ENVIRONMENT, Settings, SettingsError
 
-COMMAND_GROUPS = (index_commands, registry_commands, loop_commands, users_commands, api_commands)
+# deploy_commands after registry_commands: it adds --to to the promote command
+COMMAND_GROUPS = (
+    index_commands,
+    registry_commands,
+    loop_commands,
+    users_commands,
+    api_commands,
+    deploy_commands,
+)
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:

@@ -98,9 +98,11 @@ if last:
             f"{len(results)} results for “{md(last['query'])}” · "
             f"{last['latency_ms']:.0f} ms · index {last['version']}"
         )
+        lineage = runtime.version_links(last["version"])
         for r in results:
             with st.container(border=True, key=f"result-{qid}-{r.rank}"):
-                st.markdown(result_html(r), unsafe_allow_html=True)  # escaped in result_html
+                details = result_html(r, lineage, qid)  # escaped in result_html
+                st.markdown(details, unsafe_allow_html=True)
                 cols = st.columns([1, 1, 1, 5], vertical_alignment="center")
                 with cols[0]:
                     vote_key = f"vote-{qid}-{r.rank}"

@@ -1,7 +1,9 @@
 """The asset graph, one module per group: ingestion, indexing, evaluation, registry, training."""
 
+from dagster_project.assets.batches import chunks, embeddings
 from dagster_project.assets.evaluation import retrieval_evaluation
-from dagster_project.assets.indexing import chunks, embeddings, index_version
+from dagster_project.assets.feedback import feedback_events
+from dagster_project.assets.indexing import index_version
 from dagster_project.assets.ingestion import source_documents
 from dagster_project.assets.registry import champion_alias, mlflow_run, registered_version
 from dagster_project.assets.training import (
@@ -22,6 +24,7 @@ INDEX_ASSETS = [
     champion_alias,
 ]
 TRAINING_ASSETS = [
+    feedback_events,
     training_pairs,
     fine_tuned_encoder,
     challenger_index,

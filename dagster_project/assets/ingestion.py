@@ -5,6 +5,7 @@ import time
 
 import dagster as dg
 
+from dagster_project.assets.batches import BUILDER
 from dagster_project.resources import DocsearchSettings
 from search.index import diff_documents, folder_signature
 from search.ingest import load_folder
@@ -23,6 +24,7 @@ def _listing(ids) -> str:
 
 @dg.multi_asset(
     group_name=GROUP,
+    op_tags=BUILDER,  # reads the builder's documents folder and index store
     outs={
         "source_documents": dg.AssetOut(
             description="Every parsed document of the documents folder (DOCSEARCH_DOCS), with "

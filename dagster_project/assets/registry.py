@@ -7,7 +7,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.assets.batches import BUILDER
 from dagster_project.resources import DocsearchSettings, MlflowTracker
+from lifecycle.lineage import DAGSTER_URL_TAG, dagster_url
 
 GROUP = "registry"
 
@@ -31,9 +33,10 @@ def code_version() -> str:
     return f"docsearch=={metadata.version('docsearch')}"
 
 
-@dg.asset(group_name=GROUP)
+@dg.asset(group_name=GROUP, op_tags=BUILDER)
 def mlflow_run(
     context: dg.AssetExecutionContext,
+    docsearch: DocsearchSettings,
     mlflow: MlflowTracker,
     index_version: dict,
     retrieval_evaluation: dict,
@@ -45,7 +48,12 @@ def mlflow_run(
         index_version["path"],
         retrieval_evaluation["evaluations"],
         retrieval_evaluation["latency"],
-        tags={"dagster.run_id": context.run_id, "code_version": code_version()},
+        tags={
+            "dagster.run_id": context.run_id,
+            # the address in this environment's Dagster UI, for lineage read elsewhere
+            DAGSTER_URL_TAG: dagster_url(docsearch.settings(), context.run_id),
+            "code_version": code_version(),
+        },
         reused=index_version["reused"],
     )
     context.log.info(f"MLflow run {run_id} ({'existing' if reused else 'new'})")
@@ -60,7 +68,7 @@ def mlflow_run(
     )
 
 
-@dg.asset(group_name=GROUP)
+@dg.asset(group_name=GROUP, op_tags=BUILDER)
 def registered_version(
     context: dg.AssetExecutionContext,
     mlflow: MlflowTracker,
@@ -85,7 +93,7 @@ def registered_version(
     )
 
 
-@dg.asset(group_name=GROUP)
+@dg.asset(group_name=GROUP, op_tags=BUILDER)
 def champion_alias(
     context: dg.AssetExecutionContext,
     docsearch: DocsearchSettings,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.assets.feedback import FEEDBACK_EVENTS
 from dagster_project.assets.registry import code_version
 from dagster_project.resources import DocsearchSettings, MlflowTracker
 from evaluation import flat_metrics
@@ -55,6 +56,8 @@ class TrainingConfig(dg.Config):
 
 @dg.asset(
     group_name=GROUP,
+    # what the pairs come from: the feedback events, shown on the serving index version
+    deps=[FEEDBACK_EVENTS, "champion_alias"],
     check_specs=[
         dg.AssetCheckSpec(
             HAS_PAIRS, asset="training_pairs", description="At least one training pair."
@@ -183,12 +186,13 @@ def challenger_decision(
         challenger_index,
         TrainingData.load(Path(training_pairs["path"])),
         gate_sets=[eval_set_of(s) for s in labeled],
-        tolerance=docsearch.regression_tolerance,
+        tolerance=docsearch.policy().tolerance,
         registry=mlflow.registry(),
         encoder=fine_tuned_encoder,
         tags={"dagster.run_id": context.run_id, "code_version": code_version()},
         log=context.log.info,
     )
+    _show_next_version(context, champion.version, challenger_index.version, judged)
     return dg.MaterializeResult(
         value={"promoted": judged.promoted, "version": judged.mlflow["challenger_version"]},
         metadata={
@@ -196,6 +200,7 @@ def challenger_decision(
             "reason": judged.reason,
             "challenger": f"v{judged.mlflow['challenger_version']}",
             "champion_before": f"v{judged.mlflow['champion_version_before']}",
+            "parent_index_version": champion.version,
             "skipped_sets": ", ".join(judged.skipped),
             **{f"before {k}": v for k, v in flat_metrics(judged.before).items()},
             **{f"after {k}": v for k, v in flat_metrics(judged.after).items()},
@@ -208,3 +213,25 @@ def _trained_from(docsearch: DocsearchSettings, training_pairs: dict) -> Champio
     """The champion the pairs were built on: every step of one run uses the same version, even
     if the champion alias moves while the run is going."""
     return ChampionIndex.load(docsearch.store(), training_pairs["champion_version"])
+
+
+def _show_next_version(context, parent: str, version: str, judged) -> None:
+    """The challenger as the next materialization of ``index_version`` (and, when the gate
+    promotes it, of ``champion_alias``), naming the index version it came from: the graph
+    shows one line of index versions, whichever job made each."""
+    registered = f"v{judged.mlflow['challenger_version']}"
+    context.log_event(
+        dg.AssetMaterialization(
+            "index_version",
+            metadata={"version": version, "parent_index_version": parent},
+            tags={"docsearch/made_by": "retrain_job"},
+        )
+    )
+    if judged.promoted:
+        context.log_event(
+            dg.AssetMaterialization(
+                "champion_alias",
+                metadata={"decision": "promote", "champion": registered, "parent": parent},
+                tags={"docsearch/made_by": "retrain_job"},
+            )
+        )

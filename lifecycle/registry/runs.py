@@ -18,6 +18,9 @@ from lifecycle.registry.names import (
     INDEX_ROOT_TAG,
     INDEX_VERSION_TAG,
     MODEL_NAME,
+    artifact_root_for,
+    experiment_for,
+    model_name_for,
 )
 from search.index import MANIFEST, IndexStore, folder_bytes, read_manifest
 from search.settings import Settings
@@ -31,21 +34,27 @@ class RunLog:
     def __init__(
         self,
         tracking_uri: str,
-        artifact_root: str | Path | None = None,
+        artifact_root: str | Path | None = None,  # a folder or a URI (s3://...)
         model_name: str = MODEL_NAME,
         experiment: str = EXPERIMENT,
     ) -> None:
         if tracking_uri.startswith("sqlite:///"):
             Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.tracking_uri = tracking_uri
-        self.artifact_root = Path(artifact_root) if artifact_root else None
+        self.artifact_root = artifact_root or None
         self.model_name = model_name
         self.experiment = experiment
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls(settings.mlflow_uri, settings.mlflow_artifacts)
+        """The environment's registry: its tracking store, artifact root, model, experiment."""
+        return cls(
+            settings.mlflow_uri,
+            artifact_root_for(settings),
+            model_name=model_name_for(settings),
+            experiment=experiment_for(settings),
+        )
 
     def experiment_id(self) -> str:
         found = self.client.get_experiment_by_name(self.experiment)
@@ -53,8 +62,12 @@ class RunLog:
             return found.experiment_id
         location = None
         if self.artifact_root is not None:
-            self.artifact_root.mkdir(parents=True, exist_ok=True)
-            location = self.artifact_root.resolve().as_uri()
+            location = str(self.artifact_root)
+            if "://" not in location:  # a folder
+                Path(location).mkdir(parents=True, exist_ok=True)
+                location = Path(location).resolve().as_uri()
+            elif location.startswith("file://"):
+                Path(location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
         return self.client.create_experiment(self.experiment, artifact_location=location)
 
     def log_build(

@@ -1,14 +1,33 @@
-"""What serves: ``models:/docsearch-index@champion`` as a local index folder."""
+"""What serves: the environment's champion (``models:/<model>@champion``) as a local folder.
+
+On the machine that built it, the index folder the build wrote serves as it is. Anywhere else
+(a serving machine with a home of its own, sharing no folder with the builder) the version is
+fetched from the artifact store through the tracking server, every file checked against the
+sha256 its manifest records, and only then renamed into place: a fetch is atomic, and one that
+fails or does not verify never replaces the version being served (the ``SERVED`` record).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
+from mlflow.entities.model_registry import ModelVersion
+
 from lifecycle.registry.models import Registry
-from lifecycle.registry.names import CHAMPION, INDEX_PATH_TAG, MODEL_DIR
-from search.index import MANIFEST
+from lifecycle.registry.names import CHAMPION, INDEX_PATH_TAG, INDEX_VERSION_TAG, MODEL_DIR
+from search.index import MANIFEST, IndexLoadError, read_manifest
 from search.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SERVED = "SERVED.json"  # under the models folder: the last champion fetched and verified
 
 
 class Champion(NamedTuple):
@@ -16,29 +35,119 @@ class Champion(NamedTuple):
 
     label: str
     path: Path
+    index_version: str = ""  # the index folder's id, as the builder named it
+    note: str = ""  # why this is not the registry's champion of the moment, when it is not
+
+
+class FetchError(RuntimeError):
+    """A registered version could not be fetched, or its files did not match its manifest."""
 
 
 def resolve_champion(settings: Settings) -> Champion | None:
-    """The index that serves: ``models:/docsearch-index@champion`` as a local folder.
+    """The index that serves in this environment, or None when there is no registry store or
+    no champion yet (the caller falls back to the newest local index).
 
-    Returns None when there is no MLflow store or no champion yet (the caller falls back to
-    the newest local index). The index folder the build wrote is used when it is still on
-    disk; otherwise the model's artifacts are downloaded once under ``settings.models_dir``.
-    """
+    When the champion cannot be fetched or verified, the last champion this home fetched and
+    verified keeps serving, with a note saying why."""
     uri = settings.mlflow_uri
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
         return None
-    registry = Registry(uri)
+    registry = Registry.from_settings(settings)
     champion = registry.alias(CHAMPION)
     if champion is None:
         return None
     label = f"{registry.model_name} v{champion.version}"
+    index_version = champion.tags.get(INDEX_VERSION_TAG, "")
     local = champion.tags.get(INDEX_PATH_TAG)
-    if local and (Path(local) / MANIFEST).is_file():
-        return Champion(label, Path(local))
-    target = settings.models_dir / f"{registry.model_name}-v{champion.version}"
-    artifacts = target / MODEL_DIR / "artifacts"  # pyfunc keeps the index folder's own name
-    if not any(artifacts.glob(f"*/{MANIFEST}")):
-        target.mkdir(parents=True, exist_ok=True)
-        registry.client.download_artifacts(champion.run_id, MODEL_DIR, str(target))
-    return Champion(label, next(artifacts.glob(f"*/{MANIFEST}")).parent)
+    if local and _is_inside(Path(local), settings.home) and (Path(local) / MANIFEST).is_file():
+        return Champion(label, Path(local), index_version)
+    try:
+        folder = fetch_version(registry, champion, settings.models_dir)
+    except FetchError as exc:
+        previous = last_served(settings.models_dir)
+        if previous is None:
+            raise
+        logger.warning("%s; still serving %s", exc, previous.label)
+        return previous._replace(note=f"{label} was not served: {exc}")
+    served = Champion(label, folder, index_version or folder.name)
+    _record_served(settings.models_dir, served)
+    return served
+
+
+def fetch_version(registry: Registry, version: ModelVersion, models_dir: Path) -> Path:
+    """The index folder of a registered version under ``models_dir``, downloaded once from
+    the artifact store and verified; raises FetchError and leaves nothing behind otherwise."""
+    target = models_dir / f"{registry.model_name}-v{version.version}"
+    if target.is_dir():
+        return _index_in(target)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=models_dir))
+    try:
+        try:
+            registry.client.download_artifacts(version.run_id, MODEL_DIR, str(staging))
+        except Exception as exc:  # noqa: BLE001 - any transport or store failure
+            raise FetchError(
+                f"{registry.model_name} v{version.version} could not be downloaded from the "
+                f"artifact store ({type(exc).__name__}: {exc}); check the tracking server"
+            ) from exc
+        verify_index_folder(_index_in(staging))
+        try:
+            os.rename(staging, target)  # atomic: the folder appears whole or not at all
+        except OSError:
+            if not target.is_dir():  # not another process having fetched it first
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return _index_in(target)
+
+
+def verify_index_folder(folder: Path) -> None:
+    """Every file the manifest lists is there with the sha256 it records; raises FetchError."""
+    try:
+        manifest = read_manifest(folder)
+    except IndexLoadError as exc:
+        raise FetchError(str(exc)) from exc
+    for name, expected in manifest["files"].items():
+        path = folder / name
+        if not path.is_file():
+            raise FetchError(f"{folder.name}: {name} is missing from the fetched version")
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != expected:
+            raise FetchError(
+                f"{folder.name}: {name} does not match the sha256 in its manifest; the "
+                "artifact store holds a damaged copy: register the version again"
+            )
+
+
+def last_served(models_dir: Path) -> Champion | None:
+    """The champion this home fetched, verified and served last, if its folder is still there."""
+    try:
+        record = json.loads((models_dir / SERVED).read_text())
+        served = Champion(record["label"], Path(record["path"]), record["index_version"])
+    except (OSError, ValueError, KeyError):
+        return None
+    return served if (served.path / MANIFEST).is_file() else None
+
+
+def _record_served(models_dir: Path, champion: Champion) -> None:
+    record = {"label": champion.label, "path": str(champion.path)}
+    record["index_version"] = champion.index_version
+    tmp = models_dir / f".{SERVED}.tmp"
+    tmp.write_text(json.dumps(record))
+    os.replace(tmp, models_dir / SERVED)
+
+
+def _index_in(fetched: Path) -> Path:
+    """The index folder inside a fetched pyfunc model (it keeps the builder's folder name)."""
+    found = sorted((fetched / MODEL_DIR / "artifacts").glob(f"*/{MANIFEST}"))
+    if not found:
+        raise FetchError(f"{fetched} holds no index: the registered model has no {MANIFEST}")
+    return found[0].parent
+
+
+def _is_inside(path: Path, home: Path) -> bool:
+    """A folder the build wrote serves as it is only on the machine (the home) that wrote it."""
+    return path.resolve().is_relative_to(home.resolve())

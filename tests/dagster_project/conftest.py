@@ -12,9 +12,13 @@ BEIR_TINY = Path(__file__).resolve().parents[1] / "fixtures" / "beir_tiny"
 
 @pytest.fixture
 def labeled_folder(tmp_path) -> Path:
+    return make_labeled_folder(tmp_path)
+
+
+def make_labeled_folder(parent: Path) -> Path:
     """beir_tiny as files: docs/d1.txt .. d6.txt (title on the first line), plus one file of an
     unsupported type; queries.jsonl and qrels/test.tsv name documents by their file path."""
-    root = tmp_path / "labeled"
+    root = parent / "labeled"
     docs = root / "docs"
     docs.mkdir(parents=True)
     for line in (BEIR_TINY / "corpus.jsonl").read_text().splitlines():

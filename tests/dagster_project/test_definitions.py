@@ -14,6 +14,7 @@ GROUPS = {
     "mlflow_run": "registry",
     "registered_version": "registry",
     "champion_alias": "registry",
+    "feedback_events": "training",
     "training_pairs": "training",
     "fine_tuned_encoder": "training",
     "challenger_index": "training",
@@ -52,7 +53,7 @@ def test_index_job_materializes_the_whole_graph_in_dependency_order():
     retrain = defs.resolve_job_def("retrain_job")
     assert {k.to_user_string() for k in retrain.asset_layer.selected_asset_keys} == {
         name for name, group in GROUPS.items() if group == "training"
-    }
+    } - {"feedback_events"}  # a source: observed by the feedback sensor, never materialized
     graph = defs.resolve_asset_graph()
 
     def parents(name):
@@ -64,6 +65,47 @@ def test_index_job_materializes_the_whole_graph_in_dependency_order():
     assert parents("retrieval_evaluation") == {"index_version"}
     assert parents("mlflow_run") == {"index_version", "retrieval_evaluation"}
     assert parents("champion_alias") == {"registered_version"}
+    # the training graph hangs off the feedback it learns from and the version that serves
+    assert parents("training_pairs") == {"feedback_events", "champion_alias"}
+    assert graph.get(dg.AssetKey("feedback_events")).is_observable
+
+
+def test_chunking_and_embedding_run_in_batches_and_home_steps_go_to_the_builder_queue():
+    job = defs.resolve_job_def("index_job")
+    nodes = {n.name: n for n in job.graph.nodes}
+    inner = {n.name: n for node in ("chunks", "embeddings") for n in nodes[node].definition.nodes}
+    assert set(inner) == {
+        "plan_chunking",
+        "chunk_documents",
+        "collect_chunks",
+        "plan_embedding",
+        "embed_chunks",
+        "collect_embeddings",
+    }
+    queue = "dagster-celery/queue"
+    for name in ("chunk_documents", "embed_chunks", "collect_chunks"):  # any worker, any machine
+        assert queue not in inner[name].definition.tags
+    for name in ("plan_chunking", "plan_embedding", "collect_embeddings"):
+        assert inner[name].definition.tags[queue] == "builder"
+    for name in ("source_documents", "index_version", "retrieval_evaluation", "champion_alias"):
+        assert nodes[name].definition.tags[queue] == "builder"
+
+
+def test_the_executor_comes_from_the_settings():
+    from dagster_celery import celery_executor
+
+    from dagster_project.automation import executor_for
+    from search.settings import Settings
+
+    assert executor_for(Settings.from_profile("dev")) is dg.in_process_executor
+    multi = Settings.from_profile("dev", executor="multiprocess")
+    assert executor_for(multi).name == dg.multiprocess_executor.name
+    celery = executor_for(Settings.from_profile("dev", executor="celery"))
+    assert celery.name == celery_executor.name
+    import pytest
+
+    with pytest.raises(ValueError, match="use one of in_process, multiprocess, celery"):
+        executor_for(Settings.from_profile("dev", executor="threads"))
 
 
 def test_sensor_and_nightly_schedule():

@@ -69,7 +69,7 @@ def test_feedback_sensor_waits_for_enough_new_feedback(
 
     monkeypatch.setenv("DOCSEARCH_RETRAIN_MIN_FEEDBACK", "3")
     with dg.build_sensor_context() as context:
-        assert "no index" in feedback_sensor(context, docsearch=docsearch).skip_message
+        assert "no index" in feedback_sensor(context, docsearch=docsearch).skip_reason.skip_message
     version = docsearch.store().write(
         SearchIndex.build(tiny_docs, IndexConfig(model="hashing-128"), hashing_encoder)
     )
@@ -91,16 +91,24 @@ def test_feedback_sensor_waits_for_enough_new_feedback(
     store.log_click(elsewhere, "d9", 1)  # feedback on another index does not count
     store.log_vote(1, query_id=elsewhere, doc_id="d9")
     with dg.build_sensor_context() as context:
-        assert isinstance(feedback_sensor(context, docsearch=docsearch), dg.SkipReason)
+        first = feedback_sensor(context, docsearch=docsearch)
+    # 2 events on this index (a click and a vote): observed, below the threshold of 3
+    assert first.skip_reason is not None and not first.run_requests
+    (seen,) = first.asset_events
+    assert seen.asset_key == dg.AssetKey("feedback_events") and seen.metadata["events"].value == 2
+    with dg.build_sensor_context(cursor=first.cursor) as context:
+        again = feedback_sensor(context, docsearch=docsearch)
+    assert again.asset_events == []  # nothing new: no observation
     store.log_click(qid, "d2", 2)
-    with dg.build_sensor_context() as context:
-        request = feedback_sensor(context, docsearch=docsearch)
-        assert isinstance(request, dg.RunRequest)
-        assert request.tags["docsearch/new_feedback"] == "3"
-    with dg.build_sensor_context(cursor="3") as context:
-        assert isinstance(feedback_sensor(context, docsearch=docsearch), dg.SkipReason)
+    with dg.build_sensor_context(cursor=again.cursor) as context:
+        result = feedback_sensor(context, docsearch=docsearch)
+    (request,) = result.run_requests
+    assert request.tags["docsearch/new_feedback"] == "3"
+    assert result.asset_events[0].metadata["events"].value == 3
+    with dg.build_sensor_context(cursor="3") as context:  # the previous release's cursor
+        assert not feedback_sensor(context, docsearch=docsearch).run_requests
     with dg.build_sensor_context(cursor="773,148") as context:  # an older cursor format
-        assert "reset" in feedback_sensor(context, docsearch=docsearch).skip_message
+        assert "reset" in feedback_sensor(context, docsearch=docsearch).skip_reason.skip_message
 
 
 @pytest.mark.slow

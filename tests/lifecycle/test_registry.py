@@ -137,8 +137,9 @@ def test_promote_rollback_compare_and_resolve(settings, tiny_docs, hashing_encod
     assert main(["promote", v2]) == 0  # gate passes: 1.0 >= 0.75
     assert str(registry.alias(CHAMPION).version) == v2
     assert store.current() == index2
-    label, path = resolve_champion(settings)
-    assert label == f"docsearch-index v{v2}" and path == store.path(index2)
+    champion = resolve_champion(settings)
+    assert champion.label == f"docsearch-index v{v2}" and champion.path == store.path(index2)
+    assert champion.index_version == index2
 
     assert main(["rollback"]) == 0
     assert str(registry.alias(CHAMPION).version) == v1 and store.current() == index1
@@ -166,9 +167,9 @@ def test_champion_is_downloaded_when_the_local_index_is_gone(settings, tiny_docs
     v1, index1 = _build(settings, tiny_docs, hashing_encoder, registry, 0.9, {"q1": 0.9})
     registry.promote(v1, POLICY)
     shutil.rmtree(IndexStore(settings.index_root()).path(index1))
-    label, path = resolve_champion(settings)
-    assert path.is_relative_to(settings.models_dir)
-    assert Path(path, MANIFEST).is_file()
+    champion = resolve_champion(settings)
+    assert champion.path.is_relative_to(settings.models_dir)
+    assert Path(champion.path, MANIFEST).is_file() and champion.index_version == index1
 
 
 def test_a_champion_rescored_on_new_feedback_keeps_the_fresh_score(settings):
