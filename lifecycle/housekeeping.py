@@ -41,7 +41,7 @@ def clean_store(settings: Settings, store: IndexStore) -> Cleaned:
     retention = Retention(settings.keep_versions, settings.unactivated_retention_hours)
     try:
         return store.clean(retention, registry_protected(settings))
-    except OSError as exc:  # a read-only or vanished folder never stops a start
+    except Exception as exc:  # noqa: BLE001 - cleaning never stops a build or a search
         logger.warning("cleaning %s failed: %s", store.root, exc)
         return Cleaned()
 

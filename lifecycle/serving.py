@@ -40,6 +40,7 @@ class Serving:
 def resolve_serving(settings: Settings) -> Serving | None:
     """The registry's champion when it answers, else the local CURRENT (or newest) version;
     None when no index has been built. An unreachable registry never stops search."""
+    store = open_store(settings)  # cleaned the first time this process opens it
     note = ""
     try:
         from lifecycle.registry import resolve_champion
@@ -60,7 +61,6 @@ def resolve_serving(settings: Settings) -> Serving | None:
     except Exception as exc:  # noqa: BLE001 - the local store still serves
         logger.warning("champion lookup failed: %s", exc)
         note = f"the MLflow registry could not be read ({type(exc).__name__})"
-    store = open_store(settings)  # cleaned the first time this process opens it
     try:
         version, refused = store.pick()  # CURRENT, or the version before a corrupt one
     except IndexLoadError as exc:  # nothing checks: loading it says why
