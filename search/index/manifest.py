@@ -17,6 +17,7 @@ Every name in the folder is a constant here (the store's ``versions/`` and ``CUR
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -142,10 +143,21 @@ _TYPE_NAMES = {str: "a string", dict: "an object", (dict, type(None)): "an objec
 
 
 def _config_problem(config: dict) -> str | None:
+    """Each known setting of the type of its default (an int where a float is expected)."""
     try:
         IndexConfig.from_dict(config)
     except (TypeError, ValueError) as exc:
         return f"field 'config' is not an index configuration ({exc})"
+    for spec in dataclasses.fields(IndexConfig):
+        if spec.name not in config:
+            continue
+        value, default = config[spec.name], getattr(IndexConfig, spec.name, None)
+        if not isinstance(default, bool | int | float | str):
+            continue  # no simple default to take the type from
+        kind = str if isinstance(default, str) else type(default)
+        allowed = (int, float) if kind is float else (kind,)
+        if isinstance(value, bool) is not (kind is bool) or not isinstance(value, allowed):
+            return f"field 'config.{spec.name}' must be {kind.__name__}, not {value!r}"
     return None
 
 

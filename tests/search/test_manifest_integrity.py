@@ -98,6 +98,9 @@ def test_emptied_files_map_with_flipped_data_bytes_is_refused(two_versions, hash
         (lambda m: m["files"].update({"../x": "0" * 64}), ["not a file inside the index"]),
         (lambda m: m["files"].update({DENSE: "abc"}), ["checksum that is not a sha256"]),
         (lambda m: m["config"].update(fusion="vote"), ["field 'config' is not an index"]),
+        (lambda m: m["config"].update(rrf_k="60"), ["field 'config.rrf_k' must be int"]),
+        (lambda m: m["config"].update(title_in_chunks=1), ["'config.title_in_chunks' must be"]),
+        (lambda m: m["config"].update(chunk_tokens=True), ["'config.chunk_tokens' must be int"]),
     ],
 )
 def test_edited_fields_are_refused_naming_the_field(index, tmp_path, change, words):
