@@ -126,7 +126,15 @@ class LoadedIndexes:
             if key in self._indexes:
                 self._indexes.move_to_end(key)
                 return self._indexes[key]
-        encoder = self.encoder(read_manifest(serving.path)["model"]["id"])
+        model_id = read_manifest(serving.path)["model"]["id"]
+        try:
+            encoder = self.encoder(model_id)
+        except Exception as exc:  # noqa: BLE001 - an edited manifest can name anything
+            raise IndexLoadError(
+                f"index manifest {serving.path}/manifest.json: field 'model.id' names encoder "
+                f"{model_id!r}, which cannot be loaded ({type(exc).__name__}); rebuild with "
+                "`docsearch build` or roll back to another version"
+            ) from exc
         index = SearchIndex.load(serving.path, encoder)
         if policy is not None:
             from lifecycle.access import enforce

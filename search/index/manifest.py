@@ -249,7 +249,15 @@ def checksums(folder: Path) -> dict[str, str]:
 
 
 def verify_files(folder: Path, manifest: Mapping) -> None:
-    """Raise IndexLoadError unless every file the manifest lists is there with its checksum."""
+    """Raise IndexLoadError unless every file the manifest lists is there with its checksum,
+    and every file in the folder is listed (none escapes its checksum)."""
+    listed = set(manifest["files"]) | {MANIFEST}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and str(path.relative_to(folder)) not in listed:
+            raise IndexLoadError(
+                f"index manifest {folder / MANIFEST}: field 'files' does not list "
+                f"{path.relative_to(folder)}, which is in the folder; {REBUILD}"
+            )
     for name, expected in manifest["files"].items():
         path = folder / name
         if not path.is_file():

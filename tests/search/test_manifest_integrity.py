@@ -109,6 +109,12 @@ def test_edited_fields_are_refused_naming_the_field(index, tmp_path, change, wor
     _refused(folder, *words, "rebuild with `docsearch build`")
 
 
+def test_a_file_dropped_from_the_map_is_refused(index, tmp_path):
+    folder = index.save(tmp_path / "idx")
+    _edit(folder, lambda m: m["files"].pop("sparse/vocab.index.json"))
+    _refused(folder, "does not list sparse/vocab.index.json")
+
+
 def test_an_edited_model_id_is_refused_without_a_traceback(two_versions, hashing_encoder):
     store, first, second = two_versions
     _edit(store.path(second), lambda m: m["model"].update(id="no/such-model"))
@@ -150,3 +156,43 @@ def test_a_current_pointer_written_before_hashes_still_serves(two_versions, hash
     (store.root / ACTIVATIONS).unlink()
     assert store.pick().version == first
     assert store.load(encoder=hashing_encoder).manifest["counts"]["documents"] > 0
+
+
+def _any_json():
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+        max_leaves=6,
+    )
+
+
+def test_any_edit_of_any_field_is_loaded_or_refused_never_a_traceback(index, tmp_path):
+    """Property: one field (top level or one level down) set to any JSON value."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    folder = index.save(tmp_path / "idx")
+    original = json.loads((folder / MANIFEST).read_text())
+    paths = [(k,) for k in original] + [
+        (k, sub) for k, v in original.items() if isinstance(v, dict) for sub in v
+    ]
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(path=st.sampled_from(paths), value=_any_json(), drop=st.booleans())
+    def edit_one(path, value, drop):
+        manifest = json.loads(json.dumps(original))
+        target = manifest if len(path) == 1 else manifest[path[0]]
+        if drop:
+            target.pop(path[-1])
+        else:
+            target[path[-1]] = value
+        (folder / MANIFEST).write_text(json.dumps(manifest))
+        try:
+            SearchIndex.load(folder)  # its own encoder: what the manifest names is loaded
+        except IndexLoadError as exc:
+            assert "\n" not in str(exc) and str(folder) in str(exc)
+
+    edit_one()
