@@ -57,12 +57,13 @@ bench-gpu: setup ## passages/s of the product's GPU encoder beside plain sentenc
 
 LOOP_HOME ?= $(DOCSEARCH_HOME)/bench-loop
 TURNS ?= 1
+SESSIONS ?= 2
 
-bench-loop: setup ## the closed loop on SciFact from the untrained default: simulated feedback on train, retrain, before/after on test (JSON per turn; TURNS=2 for two)
+bench-loop: setup ## the closed loop on SciFact from the untrained default: simulated feedback on train, retrain, before/after on test (JSON per turn; TURNS=2 for two; SESSIONS people ask each question, 2 by default: one person's click alone is no evidence)
 	rm -rf $(LOOP_HOME) && mkdir -p $(LOOP_HOME) $(DOCSEARCH_HOME)/cache
 	ln -s $(DOCSEARCH_HOME)/cache $(LOOP_HOME)/cache  # embeddings are shared; everything else starts fresh
 	for turn in $$(seq $(TURNS)); do \
-	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch simulate-feedback --dataset $(SCIFACT) --split train --json && \
+	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch simulate-feedback --dataset $(SCIFACT) --split train --sessions $(SESSIONS) --json && \
 	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch retrain --dataset $(SCIFACT) --split test --json || exit 1; \
 	done
 
