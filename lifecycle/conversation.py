@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from lifecycle.documents import restricted
 from lifecycle.feedback import FeedbackStore, search_and_log
 from lifecycle.readers import NotFound, Reader, owner_key
-from search.chat import Answer, LLMConfig, build_answer, passages_for, rewrite_question
+from search.chat import PASSAGES_PER_ANSWER, Answer, LLMConfig, answer_from, rewrite_question
 from search.index import SearchIndex
-
-PASSAGES_PER_ANSWER = 5
 
 
 @dataclass(frozen=True)
@@ -58,10 +56,8 @@ def ask(
         filters=restricted(None, reader),
         source="chat",
     )
-    chunks = {c.id: c for r in results for c in index.chunks_of(r.doc_id)}
-    passages = passages_for(results, chunks, n=PASSAGES_PER_ANSWER)
-    answer = build_answer(
-        question, passages, index.encoder, llm, history=[t.question for t in history]
+    answer = answer_from(
+        index, question, searched_for, results, llm=llm, history=[t.question for t in history]
     )
     answer_id = store.log_answer(
         session_id=session_id,
