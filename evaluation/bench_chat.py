@@ -16,7 +16,8 @@ search, ``search.chat.answer_from``), without the feedback store. Figures:
 - followup_accuracy: share of second messages answered with every phrase; rewrite_accuracy:
   share rewritten exactly when they refer back;
 - distorted_sentences: answer sentences not found verbatim (whitespace aside) in the document
-  they cite, of answer_sentences in all.
+  they cite, of answer_sentences in all; cut_sentences: verbatim, but starting or stopping
+  inside a sentence of the document.
 
 The no-answer threshold is chosen on the ``dev`` half (even-numbered ids): the value that
 decides the most dev questions right (the middle of the best range). The product's constant
@@ -57,24 +58,51 @@ def run_turn(index: SearchIndex, question: str, history: list[str], llm, thresho
     return searched_for, answer
 
 
+def _sources(row: dict) -> set[str]:
+    """The documents that state a question's answer (one id, or a list when several do)."""
+    found = row.get("doc_id") or []
+    return {found} if isinstance(found, str) else set(found)
+
+
 def has_phrases(answer, phrases: list[str]) -> bool:
     text = collapse(answer.text).lower()
     return answer.answered and all(collapse(p).lower() in text for p in phrases)
 
 
-def distortions(index: SearchIndex, answer) -> tuple[int, int]:
-    """(answer sentences, those not verbatim in the document they cite)."""
+def _whole(sentence: str, source: str) -> bool:
+    """Whether ``sentence`` occurs in ``source`` as a whole sentence or line: it starts at the
+    start of a line or after a sentence's end, and it ends a sentence or a line."""
+    pattern = r"\s+".join(re.escape(w) for w in sentence.split())
+    for found in re.finditer(pattern, source):
+        before = source[: found.start()].rstrip(" \t")
+        after = source[found.end() :].lstrip(" \t")
+        starts = (
+            not before
+            or before.endswith(("\n", ".", "!", "?", ":", ";", "|", '"', ")"))
+            or bool(re.search(r"(?:^|\n)\s*(?:[-*•]|\d{1,2}[.)])$", before))
+        )
+        ends = sentence.endswith((".", "!", "?", ")", '"')) or not after or after[0] in "\n|"
+        if starts and ends:
+            return True
+    return False
+
+
+def distortions(index: SearchIndex, answer) -> tuple[int, int, int]:
+    """(answer sentences, those not verbatim in the document they cite, those cut: verbatim
+    but starting or stopping inside a sentence of it)."""
     if not answer.answered:
-        return 0, 0
+        return 0, 0, 0
     by_number = {p.number: p.doc_id for p in answer.sources}
-    total = bad = 0
+    total = bad = cut = 0
     for sentence, marks in _QUOTED.findall(answer.text):
         for number in re.findall(r"\d+", marks):
             total += 1
             doc_id = by_number.get(int(number))
-            source = collapse(index.document_text(doc_id)) if doc_id else ""
-            bad += collapse(sentence) not in source
-    return total, bad
+            source = index.document_text(doc_id) if doc_id else ""
+            verbatim = collapse(sentence) in collapse(source)
+            bad += not verbatim
+            cut += verbatim and not _whole(sentence, source)
+    return total, bad, cut
 
 
 def choose_threshold(scored: list[tuple[float, bool]]) -> float:
@@ -104,7 +132,7 @@ def _single(index, rows, llm, threshold) -> list[dict]:
     out = []
     for row in rows:
         searched_for, answer = run_turn(index, row["question"], [], llm, threshold)
-        total, bad = distortions(index, answer)
+        total, bad, cut = distortions(index, answer)
         out.append(
             {
                 **row,
@@ -112,9 +140,10 @@ def _single(index, rows, llm, threshold) -> list[dict]:
                 "score": answer.score,
                 "answered": answer.answered,
                 "correct": has_phrases(answer, row.get("phrases", [])),
-                "cited": row.get("doc_id") in {p.doc_id for p in answer.cited()},
+                "cited": bool(_sources(row) & {p.doc_id for p in answer.cited()}),
                 "sentences": total,
                 "distorted": bad,
+                "cut": cut,
                 "answer": answer.text,
             }
         )
@@ -126,8 +155,8 @@ def _follow_ups(index, rows, llm, threshold) -> list[dict]:
     for row in rows:
         first, answer = run_turn(index, row["first"], [], llm, threshold)
         searched_for, second = run_turn(index, row["question"], [first], llm, threshold)
-        total, bad = distortions(index, answer)
-        total2, bad2 = distortions(index, second)
+        total, bad, cut = distortions(index, answer)
+        total2, bad2, cut2 = distortions(index, second)
         out.append(
             {
                 **row,
@@ -135,6 +164,7 @@ def _follow_ups(index, rows, llm, threshold) -> list[dict]:
                 "rewritten_right": (searched_for != row["question"]) == row["refers_back"],
                 "sentences": total + total2,
                 "distorted": bad + bad2,
+                "cut": cut + cut2,
                 "searched_for": searched_for,
                 "answer": second.text,
             }
@@ -163,6 +193,7 @@ def _figures(single: list[dict], follow: list[dict], threshold: float) -> dict:
         "rewrite_accuracy": _share(r["rewritten_right"] for r in follow),
         "answer_sentences": sum(r["sentences"] for r in single + follow),
         "distorted_sentences": sum(r["distorted"] for r in single + follow),
+        "cut_sentences": sum(r["cut"] for r in single + follow),
     }
 
 
@@ -173,7 +204,9 @@ def run_bench(dataset: Path, questions: Path, llm: LLMConfig | None, threshold: 
     index_seconds = time.perf_counter() - started
     rows = load_questions(questions)
     started = time.perf_counter()
-    single = _single(index := built.index, [r for r in rows if r["kind"] != "follow_up"], llm, threshold)
+    single = _single(
+        index := built.index, [r for r in rows if r["kind"] != "follow_up"], llm, threshold
+    )
     follow = _follow_ups(index, [r for r in rows if r["kind"] == "follow_up"], llm, threshold)
     seconds = time.perf_counter() - started
     scored = {
@@ -198,9 +231,10 @@ def run_bench(dataset: Path, questions: Path, llm: LLMConfig | None, threshold: 
         },
         "no_answer_at_dev_choice": {h: no_answer_figures(s, chosen) for h, s in scored.items()},
         "misses": [
-            {k: r.get(k) for k in ("id", "question", "answer", "score")}
+            {k: r.get(k) for k in ("id", "question", "answer", "score", "cut")}
             for r in single + follow
-            if (r.get("answerable", True) and not r["correct"])
+            if r["cut"]
+            or (r.get("answerable", True) and not r["correct"])
             or (not r.get("answerable", True) and r["answered"])
         ],
         "seconds": round(seconds, 1),

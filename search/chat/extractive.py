@@ -107,10 +107,19 @@ def _scores(question: str, candidates: Sequence[_Candidate], encoder: Encoder | 
     if encoder is not None:
         question_vector = encoder.encode_queries([question])[0]
         vectors = _VECTORS.encode(encoder, [c.context for c in candidates])
-        similarity = np.clip(vectors @ question_vector, 0.0, 1.0)
+        alone = _VECTORS.encode(encoder, [c.sentence.text for c in candidates])
+        best = np.maximum(vectors @ question_vector, alone @ question_vector)
+        similarity = np.clip(best, 0.0, 1.0)
     prior = np.array([RANK_PRIOR / c.passage.number for c in candidates])
-    fragment = np.array([not c.sentence.text.endswith(_ENDS) for c in candidates])
+    fragment = np.array([_fragment(c.sentence.text) for c in candidates])
     return similarity + LEXICAL_WEIGHT * lexical + prior - FRAGMENT_PENALTY * fragment
+
+
+def _fragment(text: str) -> bool:
+    """A line that is not a sentence and states no figure (a heading, a byline)."""
+    if " · " in text:
+        return True
+    return not text.endswith(_ENDS) and not any(c.isdigit() for c in text)
 
 
 def not_said(question: str) -> str:

@@ -18,7 +18,7 @@ SYSTEM_PROMPT = (
     "You answer questions about an organisation's documents using only the numbered passages "
     "given. Cite every statement with the number of its passage in square brackets, like [1] "
     "or [2][3]. Quote numbers, dates and negations exactly as the passages state them. If the "
-    "passages do not contain the answer, say \"The documents do not say\". Be brief."
+    'passages do not contain the answer, say "The documents do not say". Be brief.'
 )
 _REFUSAL = re.compile(
     r"\b(?:documents|passages|context)\s+(?:do|does)\s+not\s+(?:say|contain|mention|answer)",

@@ -31,8 +31,10 @@ _DUMMY_IT = re.compile(
     r"permitted|fine|forbidden)\b|\bis\s+it\s+(?:allowed|possible|ok|okay|true|necessary|"
     r"required|mandatory|permitted|fine|forbidden)\b"
 )
-_THAT_BACK = re.compile(r"\bthat(?:\s*\?|\s*$|\s+(?:is|was|does|do|cost|costs|mean|means|apply|"
-                        r"applies|include|includes|take|takes|work|works)\b)")
+_THAT_BACK = re.compile(
+    r"\bthat(?:\s*\?|\s*$|\s+(?:is|was|does|do|cost|costs|mean|means|apply|"
+    r"applies|include|includes|take|takes|work|works)\b)"
+)
 _OPENERS = ("and ", "and?", "what about", "how about", "what if", "same for", "also ", "but ")
 _PREPOSITIONS = ("for ", "in ", "on ", "at ", "with ", "during ", "after ", "before ", "to ")
 _WH = frozenset("what when where who whom which why how".split())

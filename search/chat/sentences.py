@@ -4,7 +4,8 @@ Segmentation is pysbd's (rule-based, the "Golden Rules" of sentence boundaries: 
 such as "e.g." and "Mr.", decimal numbers, "EUR 3,000.", list numbering). Before it runs, the
 text is cut into blocks the way a reader sees them:
 
-- a blank line ends a block (paragraphs, table cells on their own line in a PDF);
+- a blank line ends a block (paragraphs, table cells on their own line in a PDF), unless a
+  long line stops mid-sentence before it and the text goes on in lower case (a page break);
 - a list item or table row ("- x", "1. x", "a | b") is a block of its own;
 - a short line without closing punctuation followed by a capitalised line is a heading;
 - any other line break is a line wrapped inside a sentence (a PDF's page width) and is read as
@@ -62,6 +63,19 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _continues(block: str, text: str, lines: list[tuple[int, int]], i: int) -> bool:
+    """Whether the sentence of ``block`` goes on after the blank line ``i`` (a page break in
+    a PDF): the block stops mid-sentence and the next line starts in lower case."""
+    following = next(
+        (text[slice(*span)] for span in lines[i + 1 :] if text[slice(*span)].strip()), ""
+    )
+    return (
+        not block.rstrip().endswith(_CLOSING)
+        and following.strip()[:1].islower()
+        and len(block.strip().splitlines()[-1]) >= _HEADING_CHARS
+    )
+
+
 def blocks(text: str) -> list[tuple[int, int]]:
     """(start, end) of the blocks of ``text``: paragraphs, list items, table rows, headings."""
     spans: list[tuple[int, int]] = []
@@ -70,9 +84,9 @@ def blocks(text: str) -> list[tuple[int, int]]:
     for i, (start, end) in enumerate(lines):
         line = text[start:end]
         if not line.strip():
-            if current:
+            if current and not _continues(text[slice(*current)], text, lines, i):
                 spans.append(current)
-            current = None
+                current = None
             continue
         if current is not None and _stands_alone(line):
             spans.append(current)
@@ -153,16 +167,29 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+def _heading_like(text: str, n_words: int, min_words: int) -> bool:
+    """A title, a FAQ's question or a lead-in ending with a colon; not a table row (a line of
+    ``min_words`` or more with a number in it, such as "Maximum payload 600 kg")."""
+    if text.endswith(("?", ":")):
+        return n_words < _HEADING_WORDS
+    if text.endswith((".", "!", ";")) or n_words >= _HEADING_WORDS:
+        return False
+    return n_words < min_words or not any(c.isdigit() for c in text)
+
+
 def with_headings(text: str, min_words: int = _MIN_WORDS) -> list[tuple[Sentence, str]]:
-    """The sentences of ``text`` (as ``split_sentences``), each with the heading above it: the
-    last short line that does not end a statement (a title, a FAQ's question, a lead-in
-    ending with a colon); "" if none."""
+    """The sentences of ``text`` (as ``split_sentences``), each with what it is read under:
+    the last heading above it (a title, a FAQ's question, a lead-in ending with a colon), or
+    for a sentence right after a line that is no sentence (a table's "E599 Safety controller
+    fault"), that line; "" if none."""
     split_sentences(text, min_words)  # fills the cache
-    heading, out = "", []
+    heading, previous, out = "", "", []
     for sentence in _CACHE.get(text) or []:
         n_words = len(_WORD.findall(sentence.text))
         if n_words >= min_words:
-            out.append((sentence, heading))
-        if n_words < _HEADING_WORDS and not sentence.text.endswith((".", "!", ";")):
+            label = previous if previous and sentence.text.endswith(_CLOSING) else heading
+            out.append((sentence, label))
+        if _heading_like(sentence.text, n_words, min_words):
             heading = sentence.text
+        previous = "" if sentence.text.endswith(_CLOSING) else sentence.text
     return out
