@@ -39,12 +39,12 @@ class Sentence:
 
 
 def _is_heading(line: str, following: str) -> bool:
-    """A short line without closing punctuation before a capitalised one. A single word
-    (a table's label such as "E101") is read with the line after it instead."""
+    """A short line without closing punctuation before a capitalised one. A code on a line of
+    its own (a table's label such as "E101") is read with the line after it instead."""
     stripped, after = line.strip(), following.strip()
     return (
         len(stripped) < _HEADING_CHARS
-        and " " in stripped
+        and (" " in stripped or not any(c.isdigit() for c in stripped))
         and not stripped.endswith(_CLOSING)
         and bool(after)
         and after[0].isupper()
