@@ -69,20 +69,33 @@ def has_phrases(answer, phrases: list[str]) -> bool:
     return answer.answered and all(collapse(p).lower() in text for p in phrases)
 
 
+_CLOSES = (".", "!", "?", ":", ";", "|", '"', ")")
+
+
+def _starts_clean(before: str) -> bool:
+    """Whether a quote may start after ``before``: at the start, after a sentence's end, a
+    list marker, a blank line, or a short line (a heading, a label); not after a line
+    wrapped inside a sentence ("Do not\ntry to ...")."""
+    before = before.rstrip(" \t")
+    if not before or before.endswith(_CLOSES):
+        return True
+    if re.search(r"(?:^|\n)\s*(?:[-*•]|\d{1,2}[.)])$", before):
+        return True
+    if not before.endswith("\n"):
+        return False
+    previous = before.rstrip("\n").rsplit("\n", 1)[-1].strip()
+    short = len(previous) < 60 or " | " in previous  # a heading, a label, a table row
+    return before.endswith("\n\n") or previous.endswith(_CLOSES) or short
+
+
 def _whole(sentence: str, source: str) -> bool:
-    """Whether ``sentence`` occurs in ``source`` as a whole sentence or line: it starts at the
-    start of a line or after a sentence's end, and it ends a sentence or a line."""
+    """Whether ``sentence`` occurs in ``source`` as a whole sentence or line: it starts where
+    a sentence or line starts (``_starts_clean``), and ends a sentence or a line."""
     pattern = r"\s+".join(re.escape(w) for w in sentence.split())
     for found in re.finditer(pattern, source):
-        before = source[: found.start()].rstrip(" \t")
         after = source[found.end() :].lstrip(" \t")
-        starts = (
-            not before
-            or before.endswith(("\n", ".", "!", "?", ":", ";", "|", '"', ")"))
-            or bool(re.search(r"(?:^|\n)\s*(?:[-*•]|\d{1,2}[.)])$", before))
-        )
-        ends = sentence.endswith((".", "!", "?", ")", '"')) or not after or after[0] in "\n|"
-        if starts and ends:
+        ends = sentence.endswith(_CLOSES) or not after or after[0] in "\n|"
+        if ends and _starts_clean(source[: found.start()]):
             return True
     return False
 

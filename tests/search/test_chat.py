@@ -38,9 +38,9 @@ def test_follow_up_borrows_terms_from_the_previous_turn():
     # a new question after a two-part one is searched as typed (issue 14)
     liftbot = "when is the Liftbot L4 launching and how much does it cost?"
     assert rewrite_question("minimum password length", [liftbot]) == "minimum password length"
-    assert rewrite_question("and how much does it cost?", ["when is the Liftbot L4 launching?"]) == (
-        "and how much does it cost? liftbot l4 launching"
-    )
+    assert rewrite_question(
+        "and how much does it cost?", ["when is the Liftbot L4 launching?"]
+    ) == ("and how much does it cost? liftbot l4 launching")
 
 
 def test_extractive_answer_cites_the_best_sentence(index, hashing_encoder):
