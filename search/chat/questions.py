@@ -89,8 +89,26 @@ def rewrite_question(question: str, history: Sequence[str], max_terms: int = 6) 
     if not history or not refers_back(question):
         return question
     own = set(content_terms(question))
-    extra = [t for t in content_terms(history[-1]) if t not in own][:max_terms]
+    extra = [t for t in _referents(question, history[-1]) if t not in own][:max_terms]
     return f"{question} {' '.join(extra)}" if extra else question
+
+
+def _is_name(word: str) -> bool:
+    """Capitalised ("Liftbot") or letters with digits ("L4", "S2"); not a plain number."""
+    return word[:1].isupper() or (any(c.isdigit() for c in word) and not word.isdigit())
+
+
+def _referents(question: str, previous: str) -> list[str]:
+    """What a follow-up borrows from the previous question: for a pronoun alone ("how heavy
+    is its battery?") the names in it ("Liftbot L4", see ``_is_name``), when it
+    has any; for an ellipsis ("what about in US cities?") all its content terms."""
+    terms = content_terms(previous)
+    lowered = question.lower().lstrip()
+    if lowered.startswith(_OPENERS) or lowered.startswith(_PREPOSITIONS):
+        return terms
+    names = {w.lower() for w in _WORD.findall(previous) if _is_name(w)}
+    named = [t for t in terms if t in names]
+    return named or terms
 
 
 def question_parts(question: str) -> list[str]:
