@@ -40,7 +40,7 @@ from search.index import SearchIndex
 from search.settings import Settings
 
 QUESTIONS = "chat_questions.jsonl"
-_QUOTED = re.compile(r"(.+?)\s*((?:\[\d+\])+)(?=\s|$)")
+_QUOTED = re.compile(r"(.+?)\s*((?:\[\d+\])+)[.!?]?(?=\s|$)")
 
 
 def load_questions(path: Path) -> list[dict]:

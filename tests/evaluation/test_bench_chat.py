@@ -63,3 +63,35 @@ def test_chat_bench_on_the_sample_set_meets_the_targets(home, capsys):
     assert figures["distorted_sentences"] == 0 and figures["cut_sentences"] == 0
     assert figures["no_answer_precision"] >= 0.9
     assert figures["followup_accuracy"] >= 0.8 and figures["rewrite_accuracy"] == 1.0
+
+
+def test_the_generative_path_is_measured_the_same_way(index, monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from evaluation.bench_chat import distortions, has_phrases, main, run_turn
+    from search.chat import LLMConfig
+
+    class Model(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = {"choices": [{"message": {"content": "Port 51820 is blocked [1]."}}]}
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(json.dumps(body).encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Model)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        llm = LLMConfig(f"http://127.0.0.1:{server.server_port}/v1", "tiny")
+        _, answer = run_turn(index, "which UDP port does the firewall block?", [], llm, 0.0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.mode == "generative" and has_phrases(answer, ["51820"])
+    assert distortions(index, answer)[1] == 1  # a paraphrase is not a quote: it is counted
+    monkeypatch.delenv("DOCSEARCH_LLM_URL", raising=False)
+    assert main(["--llm"]) == 2  # no endpoint configured
