@@ -74,13 +74,21 @@ def refers_back(message: str) -> bool:
         return False
     if lowered.startswith(_OPENERS) or lowered.startswith(_PREPOSITIONS):
         return True
-    pronoun = any(w in _PRONOUNS for w in found) and not (
-        found.count("it") == 1 and len(_PRONOUNS & set(found)) == 1 and _DUMMY_IT.search(lowered)
-    )
-    if pronoun or any(w in _DEMONSTRATIVES for w in found) or _THAT_BACK.search(lowered):
+    pointing = [i for i, w in enumerate(found) if w in _PRONOUNS or w in _DEMONSTRATIVES]
+    if _THAT_BACK.search(lowered):
+        pointing.append(found.index("that"))
+    if _DUMMY_IT.search(lowered) and found.count("it") == 1:
+        pointing = [i for i in pointing if found[i] != "it"]
+    if pointing and not _named_before(found, min(pointing)):
         return True
     # an ellipsis: "how long?", "when?", "why not?"
     return found[0] in _WH and len(content_terms(lowered)) <= 1
+
+
+def _named_before(found: list[str], position: int) -> bool:
+    """Whether the message names what its pronoun points to before it: "when is the Liftbot
+    L4 launching and how much does it cost?" needs no earlier turn."""
+    return len([w for w in found[:position] if w not in STOPWORDS]) >= 2
 
 
 def rewrite_question(question: str, history: Sequence[str], max_terms: int = 6) -> str:

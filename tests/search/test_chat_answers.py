@@ -152,6 +152,7 @@ def test_a_question_the_documents_do_not_answer_says_so(hashing_encoder):
         ("how long?", True),
         ("does that apply to interns?", True),
         ("minimum password length", False),
+        ("when is the Liftbot L4 launching and how much does it cost?", False),
         ("is it allowed to work from Spain?", False),
         ("who won the world cup in 2022?", False),
         ("is there a bonus?", False),
