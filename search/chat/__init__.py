@@ -5,7 +5,8 @@
 - ``sentences``: whole sentences of a document (pysbd), with offsets into it;
 - ``extractive``: the default answer, quoted sentences chosen by their match with the
   question, or "The documents do not say ..." below a threshold chosen on labeled data;
-- ``llm``: the optional answer written by an OpenAI-compatible endpoint from the same passages.
+- ``llm``: the optional answer written by an OpenAI-compatible endpoint from the same passages;
+- ``turn``: one answer from one retrieval, as the chat service and the chat benchmark run it.
 """
 
 from search.chat.answer import EXTRACTIVE, GENERATIVE, Answer, Passage, passages_for

@@ -1,15 +1,17 @@
 """The extractive answer: whole sentences of the retrieved documents, quoted verbatim.
 
 Every sentence of the top documents (``sentences.with_headings``) is scored against the
-question: the cosine of its embedding (with the heading above it, by the index's own encoder)
-and the question's, plus the IDF-weighted share of the question's terms it contains (with its
+question: the cosine of its embedding and the question's (by the index's own encoder; the
+better of the sentence alone and the sentence under its heading), plus the IDF-weighted share of the question's terms it contains (with its
 heading and title), plus a small prior for the better-ranked document. Each part of a
 multi-part question ("when ... and how much ...?") gets its own best sentence; a sentence that
 scores nearly as well as the best is added, up to ``MAX_SENTENCES``. When even the best
 sentence scores below ``NO_ANSWER_THRESHOLD`` the answer says the documents do not say.
 
 The threshold is chosen on labeled questions by ``evaluation/bench_chat.py`` (on half of the
-sample set's chat benchmark, reported on the other half); it holds for the packaged encoder.
+sample set's chat benchmark, reported on the other half) for the packaged MiniLM as the default
+backend runs it; another encoder needs its own (``make bench-chat`` prints
+``threshold_chosen_on_dev``).
 """
 
 from __future__ import annotations
