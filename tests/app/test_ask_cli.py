@@ -78,3 +78,10 @@ def test_ask_before_any_build_is_a_clear_error(home, capsys, monkeypatch):
     monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
     assert main(["ask", "anything"]) == 2
     assert "no index has been built yet" in capsys.readouterr().err
+
+
+def test_ask_prints_the_answer_its_sources_and_how_to_follow_up(built, capsys):
+    assert main(["ask", "how many days of annual leave do full-time employees get?"]) == 0
+    out, err = capsys.readouterr()
+    assert "25 days of paid annual leave. [1]" in out and "[1] Leave policy  (hr/leave.txt)" in out
+    assert "follow up with: --conversation u" in err
