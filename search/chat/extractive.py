@@ -35,6 +35,8 @@ NO_ANSWER_THRESHOLD = 0.752  # chosen on the dev half by `make bench-chat` (thre
 LEXICAL_WEIGHT = 0.5
 RANK_PRIOR = 0.1  # added to the sentences of the document ranked r: RANK_PRIOR / r
 MAX_SENTENCES = 3
+SENTENCES_PER_DOCUMENT = 150  # a longer document is read around its retrieved passage only
+NEIGHBOURS = 3  # chunks either side of the retrieved one, in a long document
 NEAR_BEST = 0.15  # an extra sentence must score within this of the best
 FRAGMENT_PENALTY = 0.15  # for a byline of names, versions and dates
 _ASKS = ("?", ":")  # a question (a FAQ's heading) or a lead-in answers nothing itself
@@ -82,8 +84,9 @@ _VECTORS = _Vectors()
 def _candidates(
     passages: Sequence[Passage], documents: Mapping[str, Sequence[Chunk]]
 ) -> tuple[list[_Candidate], dict[str, str]]:
-    """Every sentence of each passage's document (of the passage alone when its document is
-    not given), once per document; and the texts the sentences' offsets point into."""
+    """The sentences of each passage's document (of the passage alone when its document is
+    not given; of the chunks around the passage in a long document), once per document; and
+    the texts the sentences' offsets point into."""
     out, texts = [], {}
     for passage in passages:
         if passage.doc_id in texts:
@@ -91,12 +94,23 @@ def _candidates(
         chunks = documents.get(passage.doc_id)
         texts[passage.doc_id] = text = text_of(chunks) if chunks else passage.text
         title = collapse(passage.title).lower()
-        out.extend(
-            _Candidate(passage, s, h)
+        found = [
+            (s, h)
             for s, h in with_headings(text)
             if not s.text.endswith(_ASKS) and s.text.lower() != title and not _heading(s.text)
-        )
+        ]
+        if len(found) > SENTENCES_PER_DOCUMENT and chunks:
+            start, end = _around(passage, chunks)
+            found = [(s, h) for s, h in found if s.end > start and s.start < end]
+        out.extend(_Candidate(passage, s, h) for s, h in found)
     return out, texts
+
+
+def _around(passage: Passage, chunks: Sequence[Chunk]) -> tuple[int, int]:
+    """The character span of the passage's chunk and ``NEIGHBOURS`` chunks either side."""
+    position = next((c.position for c in chunks if c.id == passage.chunk_id), 0)
+    near = [c for c in chunks if abs(c.position - position) <= NEIGHBOURS] or list(chunks)
+    return min(c.start for c in near), max(c.end for c in near)
 
 
 def _scores(question: str, candidates: Sequence[_Candidate], encoder: Encoder | None):

@@ -169,3 +169,22 @@ def test_the_language_model_is_not_asked_when_the_documents_do_not_answer(hashin
     unreachable = LLMConfig("http://127.0.0.1:9/v1", "m", timeout=0.1)
     answer = build_answer("kubernetes ingress timeout?", [passage], None, unreachable)
     assert not answer.answered and answer.note == ""  # no call was made, so nothing failed
+
+
+def test_a_long_document_is_read_around_its_retrieved_passage(hashing_encoder):
+    filler = "".join(
+        f"Paragraph {i} says nothing about robots at all here.\n\n" for i in range(400)
+    )
+    fact = "The Liftbot L4 costs EUR 68,000 per robot.\n\n"
+    text = filler[:9000] + fact + filler[9000:] + "The Liftbot L4 costs nothing at all today.\n"
+    cuts = list(range(0, len(text), 500))
+    chunks = _chunks("long.txt", text, cuts)
+    near = next(c for c in chunks if "68,000" in c.text)
+    answer = extractive_answer(
+        "what does the Liftbot L4 cost per robot?",
+        [_passage(1, near)],
+        hashing_encoder,
+        {"long.txt": chunks},
+        threshold=0.0,
+    )
+    assert "EUR 68,000" in answer.text and "nothing at all today" not in answer.text
