@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP) ## create or update the virtual environment .venv
+setup: $(STAMP) ## create or update the virtual environment .venv, migrate the product's store to the newest schema
+	$(BIN)/docsearch migrate
 
 browser-deps: ## install Debian's Chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }

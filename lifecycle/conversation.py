@@ -126,14 +126,15 @@ class Conversations:
         with self._lock:
             conversation.turns = [*conversation.turns, turn][-self.max_turns :]
 
-    def owns_answer(self, reader: Reader, answer_id: int) -> bool:
-        """Whether ``answer_id`` was given in one of the reader's conversations."""
+    def session_of_answer(self, reader: Reader, answer_id: int) -> str | None:
+        """The session of the reader's conversation that gave ``answer_id``; None when no
+        conversation of the reader's gave it."""
         key = owner_key(reader)
         with self._lock:
-            return any(
-                c.owner == key and any(t.answer_id == answer_id for t in c.turns)
-                for c in self._items.values()
-            )
+            for c in self._items.values():
+                if c.owner == key and any(t.answer_id == answer_id for t in c.turns):
+                    return c.session_id
+        return None
 
 
 def logged_turns(store: FeedbackStore, reader: Reader, conversation_id: str) -> list[Turn]:

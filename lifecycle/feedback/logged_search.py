@@ -21,8 +21,10 @@ def search_and_log(
     method: str | None = None,
     filters: Filters | None = None,
     source: str = "search",
+    user: str | None = None,
 ) -> tuple[int, list[SearchResult]]:
-    """Search and record the query with what was shown. Returns (query_id, results)."""
+    """Search and record the query with what was shown and who asked (the session, and the
+    signed-in ``user`` when there is one). Returns (query_id, results)."""
     started = time.perf_counter()
     results = index.search(query, k=k, method=method, filters=filters)
     latency_ms = (time.perf_counter() - started) * 1000
@@ -36,6 +38,7 @@ def search_and_log(
         k=k,
         source=source,
         filters=_filters_json(filters),
+        user=user,
     )
     return query_id, results
 

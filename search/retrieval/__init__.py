@@ -17,8 +17,11 @@ from search.retrieval.fusion import (
 from search.retrieval.memory import (
     ENTRIES,
     INFO,
+    MIN_ASKERS,
+    TERMS,
     VECTORS,
     ChoiceMemory,
+    expansion_terms,
 )
 from search.retrieval.snippets import (
     Snippet,
@@ -36,10 +39,13 @@ __all__ = [
     "Filters",
     "HNSW",
     "INFO",
+    "MIN_ASKERS",
     "Ranking",
     "Snippet",
     "SparseIndex",
+    "TERMS",
     "VECTORS",
+    "expansion_terms",
     "make_snippet",
     "min_max",
     "rrf",

@@ -138,6 +138,12 @@ def test_feedback_only_on_results_shown_to_the_caller(api):
         "/v1/feedback", json={"kind": "vote", "query_id": qid}, headers=auth(tokens["ann"])
     )
     assert bad.status_code == 422 and bad.headers["content-type"] == PROBLEM
+    # the same click again stores nothing new; a forged query id is answered, not a traceback
+    again = client.post("/v1/feedback", json=click, headers=auth(tokens["ann"]))
+    assert again.status_code == 201 and again.json()["id"] == made.json()["id"]
+    huge = {**click, "query_id": 10**20}
+    forged = client.post("/v1/feedback", json=huge, headers=auth(tokens["ann"]))
+    assert forged.status_code in (400, 422) and forged.headers["content-type"] == PROBLEM
     impression = FeedbackStore(settings.feedback_url).impression(qid)
     # the same store the app and the learning loop read: one click at the rank shown, one vote
     assert [(c.doc_id, c.rank, c.kind) for c in impression.clicks] == [(shown["doc_id"], 1, "open")]
