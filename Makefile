@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench bench-gpu bench-loop browser-deps clean
+.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop browser-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ ANCHORS ?= $(CURDIR)/../shared/tools/anchor_baselines.py
 
 bench: setup ## SciFact figures per method beside the public-library anchors, throughput, latency (JSON)
 	$(BIN)/python -m evaluation.bench --dataset $(SCIFACT) --anchors $(ANCHORS)
+
+bench-chat: setup ## chat answers on the sample set's labeled questions: answer, citation, no-answer and follow-up accuracy, distorted sentences (JSON)
+	$(BIN)/python -m evaluation.bench_chat --dataset data/sample
 
 bench-gpu: setup ## passages/s of the product's GPU encoder beside plain sentence-transformers, one run (JSON; says "no CUDA" without a GPU)
 	TOKENIZERS_PARALLELISM=true $(BIN)/python -m evaluation.bench_gpu --dataset $(SCIFACT)

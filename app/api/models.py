@@ -112,6 +112,7 @@ class Citation(BaseModel):
 
 class ChatResponse(BaseModel):
     answer: str
+    answered: bool = Field(description="false when the documents do not say (the answer says so)")
     citations: list[Citation] = Field(description="the passages the answer cites, by [n]")
     conversation_id: str
     query_id: int

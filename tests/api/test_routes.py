@@ -98,6 +98,7 @@ def test_chat_cites_only_readable_documents_and_keeps_conversations_apart(api):
     assert asked.status_code == 200, asked.text
     body = asked.json()
     assert {c["doc_id"] for c in body["citations"]} <= MAY_READ["paula"]
+    assert isinstance(body["answered"], bool) and body["searched_for"]
     follow_up = client.post(
         "/v1/chat",
         json={"message": "and the leave?", "conversation_id": body["conversation_id"]},
