@@ -16,7 +16,7 @@ NO_TEXT = "no extractable text (scanned image?); run OCR first"
 _ENCRYPTED = "PDF is encrypted; decrypt it or remove the password"
 
 
-def _pdf_configuration(limit: int) -> AbstractContextManager:
+def pdf_configuration(limit: int) -> AbstractContextManager:
     """Bound pypdf's decompression; pypdf>=6 has `apply_configuration`, older 5.x module constants."""
     import pypdf
 
@@ -82,7 +82,7 @@ def parse_pdf(raw: bytes, stem: str, limits: ParseLimits) -> tuple[str, str]:
 def _parse(raw: bytes, limits: ParseLimits) -> tuple[str, str]:
     from pypdf.errors import FileNotDecryptedError
 
-    with _pdf_configuration(limits.max_pdf_stream_bytes):
+    with pdf_configuration(limits.max_pdf_stream_bytes):
         reader = _open(raw)
         try:
             pages = reader.pages
