@@ -6,7 +6,7 @@ symmetric-delete algorithm, through ``symspellpy``): a correction is always a wo
 document uses, so it can match something, and the most frequent of the nearest spellings wins.
 A query word is left alone when the corpus knows it as written, when its stem is in the BM25
 vocabulary ("passwords" where the text only says "password"), when it is a stopword, a number
-or shorter than ``MIN_WORD``. The corrector is built lazily, once per index object.
+or shorter than ``MIN_WORD``. The corrector is built lazily on a thread, once per index object (``corrector_for``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ MIN_WORD = 3  # shorter words are never corrected (ids, units, "vpn")
 MAX_EDIT = 2  # edits to a word of more than SHORT_WORD letters; 1 up to it
 SHORT_WORD = 4
 AUTO_SHARE = 0.5  # search the correction instead when this share of content words is unknown
+# The dictionary keeps the most frequent words (SymSpell's memory grows with words x deletes); a
+# rarer word still counts as known through the BM25 stem vocabulary, so it is never "corrected".
+MAX_WORDS = 100_000
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 T = TypeVar("T")
@@ -57,7 +60,7 @@ class SpellingCorrector:
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update(w for w in _WORD.findall(text.lower()) if len(w) >= MIN_WORD)
-        return cls(counts, known, stopwords)
+        return cls(dict(counts.most_common(MAX_WORDS)), known, stopwords)
 
     def is_known(self, word: str) -> bool:
         lower = word.lower()
@@ -109,13 +112,15 @@ class Forgiven(Generic[T]):
 
 def search_forgiving(
     search: Callable[[str], list[T]],
-    corrector: SpellingCorrector,
+    corrector: SpellingCorrector | None,
     query: str,
     admissible: Admissible | None = None,
 ) -> Forgiven[T]:
     """``search(query)``; when most of the query's words are unknown to the corpus (they find
     nothing) and a correction exists, ``search(correction)`` instead, saying so. Only words
-    ``admissible`` accepts are suggested."""
+    ``admissible`` accepts are suggested; without a corrector (not built yet) it is a search."""
+    if corrector is None:
+        return Forgiven(search(query))
     suggestion, unknown_share = corrector.correct(query, admissible)
     if suggestion is None:
         return Forgiven(search(query))
@@ -126,27 +131,54 @@ def search_forgiving(
     return Forgiven(search(query), suggestion)
 
 
-_CORRECTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# How long a search waits for its index's corrector on first use: a small corpus's is ready in
+# time; a large one's (SciFact, 5,000 abstracts: about 10 s) goes on building in the background
+# and searches run uncorrected until it is done.
+WAIT_SECONDS = 2.0
+
+
+class _Build:
+    """One corrector being built on a thread of its own."""
+
+    def __init__(self, index) -> None:
+        self.done = threading.Event()
+        self.corrector: SpellingCorrector | None = None
+        threading.Thread(target=self._run, args=(index,), daemon=True).start()
+
+    def _run(self, index) -> None:
+        try:
+            self.corrector = _build(index)
+        finally:
+            self.done.set()
+
+
+_BUILDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def corrector_for(index) -> SpellingCorrector:
-    """The corrector of a ``SearchIndex`` (built from its chunk texts on first use, then kept
-    for as long as the index object lives); its BM25 vocabulary of stems says what else is known."""
+def corrector_for(index, wait: float | None = WAIT_SECONDS) -> SpellingCorrector | None:
+    """The corrector of a ``SearchIndex``, built from its chunk texts on first use (on a thread,
+    kept for as long as the index object lives); None while it is still being built after
+    ``wait`` seconds (None: wait until it is ready)."""
     with _LOCK:
-        found = _CORRECTORS.get(index)
-    if found is not None:
-        return found
+        build = _BUILDS.get(index)
+        if build is None:
+            build = _BUILDS[index] = _Build(index)
+    build.done.wait(wait)
+    return build.corrector
+
+
+def _build(index) -> SpellingCorrector:
+    """A corrector over the index's chunk texts; its BM25 vocabulary of stems says what else
+    is known."""
     sparse = index.sparse
     vocabulary = getattr(sparse.retriever, "vocab_dict", None) or {}
     stem = sparse._stemmer.stemWord if sparse._stemmer else (lambda word: word)
-    corrector = SpellingCorrector.from_texts(
+    return SpellingCorrector.from_texts(
         (chunk.text for chunk in index.chunks),
         known=lambda word: stem(word) in vocabulary,
         stopwords=_stopwords(sparse.stopwords),
     )
-    with _LOCK:
-        return _CORRECTORS.setdefault(index, corrector)
 
 
 def readable_words(index, allowed_docs) -> Admissible:

@@ -65,6 +65,15 @@ def test_a_query_mostly_known_keeps_its_results_and_gets_a_suggestion(corrector)
     assert (found.did_you_mean, found.corrected_query) == ("travel budget approval london", None)
 
 
+def test_without_a_corrector_yet_the_query_is_searched_as_it_is():
+    found = search_forgiving(lambda text: [text], None, "hotl londn")
+    assert (found.results, found.did_you_mean, found.corrected_query) == (
+        ["hotl londn"],
+        None,
+        None,
+    )
+
+
 def test_a_correctly_spelled_query_is_searched_once(corrector):
     calls = []
     found = search_forgiving(lambda text: calls.append(text) or [text], corrector, "hotel money")
@@ -75,8 +84,8 @@ def test_a_correctly_spelled_query_is_searched_once(corrector):
 def test_misspelled_questions_find_their_documents_on_the_sample(real_encoder):
     labeled = load_labeled_set(SAMPLE_SET, "test")
     index = SearchIndex.build(labeled.documents, IndexConfig(encoder_backend="torch"), real_encoder)
-    corrector = corrector_for(index)
-    assert corrector_for(index) is corrector  # built once per index
+    corrector = corrector_for(index, wait=None)
+    assert corrector is not None and corrector_for(index) is corrector  # built once per index
 
     def ranked(query: str) -> list[str]:
         found = search_forgiving(lambda text: index.search(text, k=10), corrector, query)
