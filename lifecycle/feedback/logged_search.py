@@ -33,7 +33,9 @@ def search_and_log(
     signed-in ``user`` when there is one). Returns (query_id, results)."""
     started = time.perf_counter()
     results = index.search(query, k=k, method=method, filters=filters)
-    query_id = _log(store, query, session_id, version, k, method, filters, source, started, results)
+    query_id = _log(
+        store, query, session_id, version, k, method, filters, source, started, results, user
+    )
     return query_id, results
 
 
@@ -47,6 +49,7 @@ def search_and_log_forgiving(
     method: str | None = None,
     filters: Filters | None = None,
     source: str = "search",
+    user: str | None = None,
 ) -> tuple[int, Forgiven[SearchResult]]:
     """``search_and_log`` with spelling correction from the corpus's vocabulary: the results
     come with ``did_you_mean``, and are for ``corrected_query`` when the query's own words
@@ -60,7 +63,9 @@ def search_and_log_forgiving(
         readable_words(index, index.selections.masks(filters)[0]),
     )
     results = found.results
-    query_id = _log(store, query, session_id, version, k, method, filters, source, started, results)
+    query_id = _log(
+        store, query, session_id, version, k, method, filters, source, started, results, user
+    )
     return query_id, found
 
 
@@ -75,6 +80,7 @@ def _log(
     source: str,
     started: float,
     results: list[SearchResult],
+    user: str | None,
 ) -> int:
     """Record `query` with the results shown; the latency counts from `started`."""
     latency_ms = (time.perf_counter() - started) * 1000
