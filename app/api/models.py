@@ -51,6 +51,8 @@ class SearchResponse(BaseModel):
     index_version: str
     took_ms: float
     results: list[Result]
+    did_you_mean: str | None = None  # the query in the corpus's spelling, when it differs
+    corrected_query: str | None = None  # set when the results are for it, not for q
 
 
 class ResultClick(BaseModel):
