@@ -46,14 +46,17 @@ def weighted(rankings: Sequence[Ranking], weights: Sequence[float]) -> dict[str,
 
 
 def z_scores(ranking: Ranking) -> dict[str, float]:
-    """Standardise scores: (s - mean) / standard deviation over the list; all equal map to 0."""
+    """Standardise scores: (s - mean) / standard deviation over the list. A list whose scores
+    are all equal (one item, say: the only document with the query's rare word) has no spread
+    to standardise by: its items map to 1, one spread above the 0 that ``z_score`` gives the
+    items such a list did not return."""
     if not ranking:
         return {}
     values = list(ranking.values())
     mean = sum(values) / len(values)
     spread = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
     if spread == 0:
-        return {item: 0.0 for item in ranking}
+        return {item: 1.0 for item in ranking}
     return {item: (s - mean) / spread for item, s in ranking.items()}
 
 
@@ -63,12 +66,13 @@ def z_score(
     """Weighted sum of z-scores (CombSUM over standardised scores; Montague and Aslam 2001).
 
     score(d) = sum_i w_i * z_i(d), where z_i(d) is the lowest z-score of list i when list i
-    misses d (it ranked below everything the list returned). Standardising by each list's own
+    misses d (it ranked below everything the list returned), or 0 when every item of list i
+    scored alike (they all map to 1: the list found them and nothing else). Standardising by each list's own
     mean and spread puts a retriever's confident outliers above its crowd, whatever its scale.
     """
     weights = weights or [1.0 / len(rankings)] * len(rankings)
     normalised = [z_scores(ranking) for ranking in rankings]
-    floors = [min(z.values(), default=0.0) for z in normalised]
+    floors = [_floor(z) for z in normalised]
     items = set().union(*normalised)
     return {
         item: sum(
@@ -76,3 +80,9 @@ def z_score(
         )
         for item in items
     }
+
+
+def _floor(normalised: Mapping[str, float]) -> float:
+    """What ``z_score`` gives an item a list did not return (see there)."""
+    values = set(normalised.values())
+    return 0.0 if len(values) <= 1 else min(values)

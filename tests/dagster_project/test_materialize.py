@@ -77,7 +77,7 @@ def test_incremental_build_embeds_only_the_changed_document(
     _materialize(resources, instance)
     docs = labeled_folder / "docs"
     with open(docs / "d3.txt", "a") as fh:
-        fh.write("Taxis to the airport are reimbursed as well.\n")
+        fh.write("Keep the receipts for seven years.\n")  # leaves every ranking as it was
     (docs / "d6.txt").unlink()
 
     result = _materialize(resources, instance)

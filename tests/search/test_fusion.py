@@ -28,7 +28,22 @@ def test_z_scores_standardise_each_list():
     assert z["b"] == pytest.approx(0.0) and z["c"] == pytest.approx(-z["a"]) == pytest.approx(
         1.2247, abs=1e-4
     )
-    assert z_scores({"a": 5.0, "b": 5.0}) == {"a": 0.0, "b": 0.0} and z_scores({}) == {}
+    assert z_scores({"a": 5.0, "b": 5.0}) == {"a": 1.0, "b": 1.0} and z_scores({}) == {}
+
+
+def test_a_list_with_one_match_still_counts():
+    """BM25 finding one document (the only one with the query's rare word) is its most
+    confident answer: it must lift that document, not vanish for want of a spread."""
+    from search.retrieval.fusion import z_score
+
+    bm25 = {"d3": 1.05}
+    dense = {"d4": 0.09, "d3": 0.086, "d5": 0.0, "d1": -0.075}
+    fused = z_score([bm25, dense])
+    assert max(fused, key=fused.get) == "d3"
+    # by hand: d3 = 0.5 * 1 + 0.5 * z_dense(d3); d4 = 0.5 * 0 + 0.5 * z_dense(d4)
+    assert fused["d3"] - fused["d4"] == pytest.approx(
+        0.5 + 0.5 * (0.086 - 0.09) / 0.068137, abs=1e-4
+    )
 
 
 def test_z_score_fusion_is_blind_to_each_retrievers_scale_and_floors_misses():
