@@ -139,3 +139,76 @@ def original_file(docs_root: Path, doc_id: str, metadata: dict) -> Path | None:
     if candidate.is_file() and candidate.is_relative_to(root):
         return candidate
     return None
+
+
+# ------------------------------------------------------------------ pagination
+PAGE_SIZE = 10  # results per page
+MAX_RESULTS = 100  # the deepest a person can page; the total is "100+" beyond it
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Where one page sits among a query's results (pages count from 1)."""
+
+    page: int
+    total: int  # results found, at most MAX_RESULTS
+    capped: bool  # more than ``total`` exist
+    per_page: int = PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.last
+
+    def label(self) -> str:
+        """E.g. "Results 11–20 of 57" ("of 100+" when there are more than can be paged)."""
+        if self.total == 0:
+            return "No results"
+        end = min(self.total, self.offset + self.per_page)
+        of = f"{self.total}+" if self.capped else str(self.total)
+        return f"Results {self.offset + 1}–{end} of {of}"
+
+
+def paginate(total: int, page: int, capped: bool = False, per_page: int = PAGE_SIZE) -> Pages:
+    """The page asked for, brought inside 1 .. the last page (a bookmarked page 9 of a
+    query that now finds 12 results opens the last page)."""
+    last = max(1, -(-max(0, total) // per_page))
+    return Pages(min(max(1, int(page)), last), max(0, total), capped, per_page)
+
+
+def count_results(index: SearchIndex, query: str, method=None, filters=None) -> tuple[int, bool]:
+    """(how many results ``query`` has under ``filters``, capped at MAX_RESULTS; whether there
+    are more): the retrievers' candidate pool as ranked, without snippets or logging. Pass
+    filters already restricted to the reader (``lifecycle.documents.restricted``)."""
+    found = index.search_many(
+        {"q": query}, k=MAX_RESULTS + 1, method=method, filters=filters, with_snippets=False
+    )["q"]
+    return min(len(found), MAX_RESULTS), len(found) > MAX_RESULTS
+
+
+def shown_again(
+    index: SearchIndex, shown: list[tuple[int, str]], query: str, method=None, filters=None
+) -> list:
+    """A logged page's results again, for a Back or a reload: ``shown`` is that query's
+    (rank, doc_id) pairs as the store recorded them; each comes back at its recorded rank,
+    with a fresh snippet (a document no longer found is left out)."""
+    import dataclasses
+
+    depth = max((rank for rank, _ in shown), default=0)
+    found = {r.doc_id: r for r in index.search(query, k=depth, method=method, filters=filters)}
+    return [
+        dataclasses.replace(found[doc_id], rank=rank)
+        for rank, doc_id in sorted(shown)
+        if doc_id in found
+    ]

@@ -97,11 +97,14 @@ def test_document_text_is_escaped(app_home):
 def test_document_page_logs_an_open(app_home):
     at = _search(_run(), "parental leave")
     query_id = _store().rows("queries")[0]["id"]
-    at.query_params.update({"doc": "hr/parental-leave.md", "qid": str(query_id), "rank": "1"})
+    at.query_params.update(
+        {"doc": "hr/parental-leave.md", "qid": str(query_id), "rank": "1", "passage": "0"}
+    )
     at.switch_page("views/document.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Parental leave policy"
-    assert any("sixteen weeks" in t.value for t in at.text)
+    (text,) = [m.value for m in at.markdown if 'class="ds-document"' in m.value]
+    assert '<mark id="ds-passage">' in text and "sixteen weeks" in text
     (click,) = _store().rows("clicks")
     assert (click["doc_id"], click["kind"], click["rank"]) == ("hr/parental-leave.md", "open", 1)
 
