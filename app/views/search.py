@@ -93,7 +93,7 @@ def _page(params: SearchParams) -> dict:
     if last and last["params"] == params:
         return last
     total, capped = _total(params)
-    pages = paginate(total, params.page, capped)
+    pages = paginate(total, params.page, capped, PAGE_SIZE)
     results, qid, took = _restored(params, pages.offset), params.qid, None
     if results is None:
         page = search_as(

@@ -48,8 +48,7 @@ def make_snippet(
     matches = [
         m.span()
         for m in _WORD.finditer(text)
-        if (word := m.group().lower()) not in HIGHLIGHT_STOPWORDS
-        and normalise(word) in query_terms
+        if (word := m.group().lower()) not in HIGHLIGHT_STOPWORDS and normalise(word) in query_terms
     ]
     if len(text) <= width:
         return Snippet(text, tuple(matches))

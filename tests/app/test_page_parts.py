@@ -1,0 +1,114 @@
+"""The pure parts behind the pages: URL state, pagination, the score scale, the weak-match
+notice, the document's highlighted passage and snippet highlighting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.render import (
+    WEAK_MATCH,
+    document_html,
+    passage_number,
+    relevance,
+    result_html,
+    score_text,
+    weak_match,
+)
+from app.search_params import SearchParams, contradictions
+from lifecycle.serving import paginate
+from search.chunking import Chunk
+from search.index import SearchResult
+from search.retrieval import Snippet, make_snippet
+
+
+def _result(score, bm25=None, dense=None, rank=1):
+    return SearchResult("d", "T", score, rank, bm25, dense, "d#2", Snippet("", ()), {})
+
+
+def test_url_round_trip_and_malformed_values_dropped():
+    params = SearchParams("vpn 809", "bm25", ("pdf", "markdown"), "it/", "2024-01-01", "", 3, 17)
+    assert params.to_url() == {
+        "q": "vpn 809",
+        "method": "bm25",
+        "formats": "pdf,markdown",
+        "folder": "it/",
+        "after": "2024-01-01",
+        "page": "3",
+        "qid": "17",
+    }
+    assert SearchParams.from_url(params.to_url()) == params
+    junk = {"q": " x ", "method": "exe", "page": "-2", "qid": "1e9", "after": "notadate"}
+    assert SearchParams.from_url(junk) == SearchParams("x")
+    assert SearchParams("x", page=4, qid=9).at_page(5) == SearchParams("x", page=5)
+
+
+def test_contradictory_dates():
+    today = date(2026, 1, 10)
+    assert contradictions("2025-01-01", "2025-12-31", today) == []
+    (swapped,) = contradictions("2025-06-01", "2024-01-01", today)
+    assert "later than" in swapped and "swap" in swapped
+    (future,) = contradictions("2026-02-01", "", today)
+    assert "today or later" in future
+
+
+@pytest.mark.parametrize(
+    ("total", "page", "capped", "shown", "label", "has_next"),
+    [
+        (57, 2, False, 2, "Results 11–20 of 57", True),
+        (57, 6, False, 6, "Results 51–57 of 57", False),
+        (57, 9, False, 6, "Results 51–57 of 57", False),  # past the end: the last page
+        (100, 1, True, 1, "Results 1–10 of 100+", True),
+        (0, 3, False, 1, "No results", False),
+    ],
+)
+def test_paginate(total, page, capped, shown, label, has_next):
+    pages = paginate(total, page, capped)
+    assert (pages.page, pages.label(), pages.has_next) == (shown, label, has_next)
+    assert pages.offset == (shown - 1) * 10 and pages.has_previous == (shown > 1)
+
+
+def test_every_result_on_one_0_to_1_scale():
+    # the weighted fusion's own scale (capped when the memory adds to it), RRF over its maximum
+    assert relevance(_result(0.62, 7.0, 0.5), "hybrid") == pytest.approx(0.62)
+    assert relevance(_result(1.3, 7.0, 0.5), "hybrid") == 1.0
+    assert relevance(_result(1 / 61 + 1 / 62, 7.0, 0.5), "hybrid", "rrf", 60) == pytest.approx(
+        (1 / 61 + 1 / 62) / (2 / 61)
+    )
+    assert relevance(_result(0.41, None, 0.41), "dense") == pytest.approx(0.41)
+    assert relevance(_result(7.0, 7.0), "bm25") is None
+    assert score_text(_result(0.62, 7.0, 0.5), "hybrid") == "relevance 0.62"
+    assert score_text(_result(7.0, 7.0), "bm25") == "BM25 score 7.00"
+    card = result_html(_result(1.0, 7.0, 0.5), score="relevance 1.00")
+    # the raw parts, each on its own scale, only in the tooltip
+    assert 'title="fused 1.000 · BM25 7.000 · dense 0.500">relevance 1.00<' in card
+
+
+def test_weak_match_uses_the_best_semantic_similarity():
+    strong = [_result(0.4, 3.0, WEAK_MATCH + 0.1), _result(0.3, 2.0, 0.1, rank=2)]
+    weak = [_result(1.0, 9.0, WEAK_MATCH - 0.05), _result(0.3, None, 0.1, rank=2)]
+    assert not weak_match(strong, "hybrid") and weak_match(weak, "hybrid")
+    assert not weak_match(weak, "bm25") and not weak_match([], "hybrid")
+
+
+def test_document_opens_at_its_passage_highlighted_and_escaped():
+    text = "Intro <b>line</b>.\nThe answer: 42 days. Outro."
+    chunks = [
+        Chunk("d#0", "d", "T", text[:26], 0, 0, 26),
+        Chunk("d#1", "d", "T", text[19:40], 1, 19, 40),  # overlaps the first
+        Chunk("d#2", "d", "T", text[40:], 2, 40, len(text)),
+    ]
+    page = document_html(chunks, 1)
+    assert '<mark id="ds-passage">The answer: 42 days. </mark>Outro.' in page
+    assert "&lt;b&gt;line&lt;/b&gt;" in page and "<b>" not in page
+    assert page.count("The answer") == 1 and "Outro." in page
+    assert "<mark" not in document_html(chunks, None)
+    assert (passage_number("hr/x.md#3"), passage_number("bad")) == (3, None)
+
+
+def test_stopwords_are_never_highlighted():
+    text = "Where does the refund come from? The refund comes from finance."
+    snip = make_snippet(text, {"does", "from", "refund"}, lambda w: w)
+    marked = {text[s:e] for s, e in snip.highlights}
+    assert marked == {"refund"}
