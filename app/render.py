@@ -41,35 +41,25 @@ def fmt_score(value: float | None) -> str:
 WEAK_MATCH = 0.25
 
 
-def relevance(result: SearchResult, method: str, fusion: str = "weighted", rrf_k: int = 60):
-    """The one score a person sees, on 0-1 for every result of a page (None when the method
-    has no bounded score: BM25 alone). Hybrid: the fused score on the fusion's own scale (the
-    weighted sum of min-max scores, or RRF divided by its maximum, 2/(k+1)); dense: the
-    cosine similarity. The feedback memory's extra is capped at 1."""
-    if method == "bm25":
+def relevance(result: SearchResult) -> float | None:
+    """The one score a person sees, the same 0-1 scale for every result of every query and
+    method: the semantic similarity of the result's best passage to the query (the dense
+    retriever's cosine, below 0 shown as 0). The fused score orders the results but is
+    relative to each list (min-max: the top result is always near 1), so it is not shown as
+    a relevance. None when the similarity is unknown."""
+    if result.dense_score is None:
         return None
-    if method == "dense":
-        score = result.dense_score if result.dense_score is not None else result.score
-    elif fusion == "rrf":
-        score = result.score / (2.0 / (rrf_k + 1))
-    else:
-        score = result.score
-    return min(1.0, max(0.0, float(score)))
+    return min(1.0, max(0.0, float(result.dense_score)))
 
 
-def score_text(result: SearchResult, method: str, fusion: str = "weighted", rrf_k: int = 60):
-    """ "relevance 0.73" (or "BM25 score 7.41" when searching by BM25 alone), one scale per page."""
-    value = relevance(result, method, fusion, rrf_k)
-    if value is None:
-        return f"BM25 score {result.score:.2f}"
-    return f"relevance {value:.2f}"
+def score_text(result: SearchResult) -> str:
+    """E.g. "match 0.61": ``relevance``, with the raw scores in ``result_html``'s tooltip."""
+    value = relevance(result)
+    return "match –" if value is None else f"match {value:.2f}"
 
 
-def weak_match(results: list[SearchResult], method: str) -> bool:
-    """True when the best result is only a weak semantic match (see WEAK_MATCH); BM25 alone
-    has no absolute scale to judge by, so never."""
-    if not results or method == "bm25":
-        return False
+def weak_match(results: list[SearchResult]) -> bool:
+    """True when even the best result is only a weak semantic match (see WEAK_MATCH)."""
     best = max((r.dense_score for r in results if r.dense_score is not None), default=None)
     return best is not None and best < WEAK_MATCH
 

@@ -212,3 +212,30 @@ def shown_again(
         for rank, doc_id in sorted(shown)
         if doc_id in found
     ]
+
+
+def with_similarity(index: SearchIndex, query: str, results: list) -> list:
+    """``results`` with each one's semantic similarity (its best passage's cosine with the
+    query: ``dense_score``) filled in where the dense retriever did not reach it (BM25 alone,
+    or a keyword-only hit of the hybrid), so every result can be shown on that one absolute
+    scale. One query encoding and one search restricted to those documents' passages."""
+    import dataclasses
+
+    import numpy as np
+
+    missing = {r.doc_id for r in results if r.dense_score is None}
+    rows = [row for doc_id in missing for row in index.rows_of(doc_id)]
+    if not rows:
+        return results
+    allowed = np.zeros(len(index.dense), dtype=bool)
+    allowed[rows] = True
+    scores, found = index.dense.search(index.encoder.encode_queries([query]), len(rows), allowed)
+    best: dict[str, float] = {}
+    for score, row in zip(scores[0], found[0], strict=True):
+        if row >= 0:
+            doc_id = index.chunks[row].doc_id
+            best[doc_id] = max(best.get(doc_id, -1.0), float(score))
+    return [
+        dataclasses.replace(r, dense_score=best[r.doc_id]) if r.doc_id in best else r
+        for r in results
+    ]

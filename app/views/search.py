@@ -16,7 +16,7 @@ from app.search_params import ANY_FOLDER, METHODS, SearchParams, contradictions
 from lifecycle.documents import document_file, facets, read_document, restricted, search_as
 from lifecycle.personal import own_query, record_click, record_vote
 from lifecycle.readers import NotFound
-from lifecycle.serving import PAGE_SIZE, count_results, paginate, shown_again
+from lifecycle.serving import PAGE_SIZE, count_results, paginate, shown_again, with_similarity
 from search.retrieval import Filters
 
 served, index = runtime.current_index()
@@ -112,7 +112,7 @@ def _page(params: SearchParams) -> dict:
     last = {
         "params": replace(params, page=pages.page, qid=qid),
         "pages": pages,
-        "results": results,
+        "results": with_similarity(index, params.query, results),
         "took_ms": took,
         "version": served.version,
     }
@@ -156,9 +156,8 @@ def _seed_votes(qid: int, results) -> None:
             st.session_state[key] = 1 if in_force[r.doc_id] > 0 else 0
 
 
-def _card(r, qid: int, method: str, lineage) -> None:
-    config = index.config
-    score = score_text(r, method, str(config.fusion), config.rrf_k)
+def _card(r, qid: int, lineage) -> None:
+    score = score_text(r)
     with st.container(border=True, key=f"result-{qid}-{r.rank}"):
         st.markdown(result_html(r, lineage, qid, score), unsafe_allow_html=True)  # escaped there
         cols = st.columns([1, 1, 1, 5], vertical_alignment="center")
@@ -217,7 +216,7 @@ def _show(last: dict) -> None:
         return
     took = f" · {last['took_ms']:.0f} ms" if last["took_ms"] is not None else ""
     st.caption(f"{pages.label()} for “{md(params.query)}”{took} · index {last['version']}")
-    if weak_match(results, params.method):
+    if weak_match(results):
         st.warning(
             "No document matches this question well: these are the closest, but they may not "
             "answer it. Try other words, or check the spelling."
@@ -225,7 +224,7 @@ def _show(last: dict) -> None:
     _seed_votes(params.qid, results)
     lineage = runtime.version_links(last["version"])
     for r in results:
-        _card(r, params.qid, params.method, lineage)
+        _card(r, params.qid, lineage)
     _pager(pages)
 
 

@@ -70,26 +70,22 @@ def test_paginate(total, page, capped, shown, label, has_next):
 
 
 def test_every_result_on_one_0_to_1_scale():
-    # the weighted fusion's own scale (capped when the memory adds to it), RRF over its maximum
-    assert relevance(_result(0.62, 7.0, 0.5), "hybrid") == pytest.approx(0.62)
-    assert relevance(_result(1.3, 7.0, 0.5), "hybrid") == 1.0
-    assert relevance(_result(1 / 61 + 1 / 62, 7.0, 0.5), "hybrid", "rrf", 60) == pytest.approx(
-        (1 / 61 + 1 / 62) / (2 / 61)
-    )
-    assert relevance(_result(0.41, None, 0.41), "dense") == pytest.approx(0.41)
-    assert relevance(_result(7.0, 7.0), "bm25") is None
-    assert score_text(_result(0.62, 7.0, 0.5), "hybrid") == "relevance 0.62"
-    assert score_text(_result(7.0, 7.0), "bm25") == "BM25 score 7.00"
-    card = result_html(_result(1.0, 7.0, 0.5), score="relevance 1.00")
+    # the best passage's cosine, whatever the method or the fused score's list-relative value
+    assert relevance(_result(1.0, 7.0, 0.43)) == pytest.approx(0.43)
+    assert relevance(_result(0.2, None, -0.1)) == 0.0
+    assert relevance(_result(7.0, 7.0, None)) is None
+    assert score_text(_result(1.0, 7.0, 0.434)) == "match 0.43"
+    assert score_text(_result(7.0, 7.0)) == "match –"
+    card = result_html(_result(1.0, 7.0, 0.5), score="match 0.50")
     # the raw parts, each on its own scale, only in the tooltip
-    assert 'title="fused 1.000 · BM25 7.000 · dense 0.500">relevance 1.00<' in card
+    assert 'title="fused 1.000 · BM25 7.000 · dense 0.500">match 0.50<' in card
 
 
 def test_weak_match_uses_the_best_semantic_similarity():
-    strong = [_result(0.4, 3.0, WEAK_MATCH + 0.1), _result(0.3, 2.0, 0.1, rank=2)]
+    strong = [_result(0.4, 3.0, None), _result(0.3, 2.0, WEAK_MATCH + 0.1, rank=2)]
     weak = [_result(1.0, 9.0, WEAK_MATCH - 0.05), _result(0.3, None, 0.1, rank=2)]
-    assert not weak_match(strong, "hybrid") and weak_match(weak, "hybrid")
-    assert not weak_match(weak, "bm25") and not weak_match([], "hybrid")
+    assert not weak_match(strong) and weak_match(weak)
+    assert not weak_match([]) and not weak_match([_result(1.0, 9.0)])
 
 
 def test_document_opens_at_its_passage_highlighted_and_escaped():

@@ -81,6 +81,13 @@ def test_more_results_pages_through_with_a_total(app_home, monkeypatch):
     assert max(s["rank"] for s in shown) == 4  # page 2 logged with its ranks counted from 1
 
 
+def test_every_method_shows_the_same_match_scale(app_home):
+    at = _run()
+    at.selectbox(key="method").set_value("bm25")
+    at = _search(at, "vpn error 809")
+    assert all('class="ds-score"' in r and ">match 0." in r for r in _results(at))
+
+
 def test_contradictory_dates_are_explained_and_not_searched(app_home):
     at = _run()
     at.date_input(key="after").set_value(date(2025, 6, 1))
