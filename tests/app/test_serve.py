@@ -1,0 +1,36 @@
+"""`make run`'s launcher: the terminal shows progress, addresses and errors; each process's
+own output goes to its log file."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from lifecycle.deployment import Process
+
+ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("serve_script", ROOT / "scripts" / "serve.py")
+serve = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(serve)
+
+
+def test_a_chatty_process_goes_to_its_log_and_a_failure_shows_its_end(tmp_path, capsys):
+    chatty = "for i in range(500): print('debug line', i)\nraise SystemExit(3)"
+    services = {"api": Process("REST API", [sys.executable, "-c", chatty], "nothing", "")}
+    assert serve.run(services, {}, tmp_path) == 1
+    out = capsys.readouterr()
+    log = tmp_path / "api.log"
+    assert len(log.read_text().splitlines()) == 500  # everything, in the file
+    terminal = out.out + out.err
+    assert "REST API exited with code 3" in terminal and str(log) in terminal
+    assert "debug line 499" in terminal and "debug line 479" not in terminal  # the last 20
+    assert terminal.count("debug line") == serve.TAIL_LINES
+
+
+def test_the_mlflow_link_opens_the_runs_table_sorted_by_the_metric():
+    url = serve.mlflow_runs_url("http://127.0.0.1:5000/", "3", "sample/ndcg_at_10")
+    assert url == (
+        "http://127.0.0.1:5000/#/experiments/3/runs?compareRunsMode=TABLE"
+        "&orderByKey=metrics.%60sample%2Fndcg_at_10%60&orderByAsc=false"
+    )
