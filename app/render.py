@@ -164,7 +164,9 @@ def answer_html(answer: Answer, query_id: int | None = None) -> str:
         passage = by_number.get(int(match.group(1)))
         if passage is None:
             return match.group(0)
-        href = html.escape(document_href(passage.doc_id, query_id, "citation"))
+        href = html.escape(
+            document_href(passage.doc_id, query_id, "citation", passage_number(passage.chunk_id))
+        )
         title = html.escape(passage.title, quote=True)
         return f'<a href="{href}" target="_blank" rel="noopener" title="{title}">[{passage.number}]</a>'
 
@@ -176,7 +178,9 @@ def sources_html(answer: Answer, query_id: int | None = None) -> str:
     cited = {p.number for p in answer.cited()}
     items = []
     for p in answer.sources:
-        href = html.escape(document_href(p.doc_id, query_id, "citation"))
+        href = html.escape(
+            document_href(p.doc_id, query_id, "citation", passage_number(p.chunk_id))
+        )
         weight = "600" if p.number in cited else "400"
         items.append(
             f'<div style="font-size:0.85rem;font-weight:{weight}">[{p.number}] '

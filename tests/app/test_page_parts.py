@@ -108,3 +108,13 @@ def test_stopwords_are_never_highlighted():
     snip = make_snippet(text, {"does", "from", "refund"}, lambda w: w)
     marked = {text[s:e] for s, e in snip.highlights}
     assert marked == {"refund"}
+
+
+def test_citations_open_the_document_at_the_cited_passage():
+    from app.render import answer_html, sources_html
+    from search.chat import Answer, Passage
+
+    passage = Passage(1, "hr/leave.md", "hr/leave.md#4", "Leave", "hr/leave.md", "text")
+    answer = Answer("Sixteen weeks [1].", (passage,), "extractive")
+    href = "document?doc=hr%2Fleave.md&amp;kind=citation&amp;qid=5&amp;passage=4"
+    assert href in answer_html(answer, 5) and href in sources_html(answer, 5)
