@@ -19,6 +19,7 @@ failing process's log). Each process's own output goes to ``$DOCSEARCH_HOME/logs
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -54,29 +55,48 @@ def tail(path: Path, lines: int = TAIL_LINES) -> str:
     return "\n".join("    " + line for line in text)
 
 
-def mlflow_runs_url(base: str, experiment_id: str, metric: str) -> str:
-    """The experiment's runs in MLflow's table view, best ``metric`` first (the URL state MLflow's
-    experiment page reads: compareRunsMode, orderByKey, orderByAsc); the sort puts the metric's
-    column in the table."""
-    query = urllib.parse.urlencode(
-        {"compareRunsMode": "TABLE", "orderByKey": f"metrics.`{metric}`", "orderByAsc": "false"}
-    )
+SHARED_VIEW = "docsearch-metrics"  # the MLflow view state the printed link opens
+
+
+def mlflow_runs_url(base: str, experiment_id: str, view: str = SHARED_VIEW) -> str:
+    """The experiment's runs table in the saved view ``view`` (``shared_view``)."""
+    query = urllib.parse.urlencode({"viewStateShareKey": view, "compareRunsMode": "TABLE"})
     return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs?{query}"
 
 
+def shared_view(metric_keys: list[str], sort_by: str) -> dict:
+    """MLflow's experiment-page view state (what its Share button saves in the experiment tag
+    ``mlflow.sharedViewState.KEY``): the evaluation metrics as table columns, best
+    ``sort_by`` first."""
+    sort_key = f"metrics.`{sort_by}`"
+    return {
+        "orderByKey": sort_key,
+        "orderByAsc": False,
+        "selectedColumns": [f"metrics.`{key}`" for key in sorted(metric_keys)],
+    }
+
+
 def experiment_link(settings: Settings, base: str) -> str:
-    """The runs view of this environment's experiment; the MLflow home when it has none yet."""
+    """The runs table of this environment's experiment with the evaluation metrics as columns
+    (a shared view saved on the experiment); the MLflow home when there is no experiment yet
+    or MLflow cannot be written."""
     try:
+        from evaluation import METRICS
         from lifecycle.gate import PRIMARY_METRIC
         from lifecycle.registry import RunLog
 
-        found = RunLog.from_settings(settings)
-        experiment = found.client.get_experiment_by_name(found.experiment)
+        log = RunLog.from_settings(settings)
+        experiment = log.client.get_experiment_by_name(log.experiment)
+        if experiment is None:
+            return base
+        runs = log.client.search_runs([experiment.experiment_id], max_results=20)
+        keys = {k for r in runs for k in r.data.metrics if k.rsplit("/", 1)[-1] in METRICS}
+        view = shared_view(sorted(keys) or [PRIMARY_METRIC], PRIMARY_METRIC)
+        tag = f"mlflow.sharedViewState.{SHARED_VIEW}"
+        log.client.set_experiment_tag(experiment.experiment_id, tag, json.dumps(view))
     except Exception:  # noqa: BLE001 - the link is a convenience: the home page still works
         return base
-    if experiment is None:
-        return base
-    return mlflow_runs_url(base, experiment.experiment_id, PRIMARY_METRIC)
+    return mlflow_runs_url(base, experiment.experiment_id)
 
 
 def _environment(settings: Settings) -> dict[str, str]:
