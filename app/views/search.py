@@ -25,6 +25,8 @@ reader = runtime.reader()
 session = runtime.session_id()
 formats, folders = facets(index, reader)  # of the documents this reader may read
 url = SearchParams.from_url(st.query_params.to_dict())
+if not url.query and st.session_state.get("last_search"):  # back through the menu
+    url = st.session_state.last_search["params"]
 
 
 def _seed(params: SearchParams) -> None:
@@ -246,6 +248,7 @@ if not submitted and "goto_page" in st.session_state:
 problems = contradictions(wanted.after, wanted.before)
 if submitted and not wanted.query:
     st.query_params.clear()
+    st.session_state.pop("last_search", None)
     st.info(empty_message("", False, wanted.method))
 elif problems:
     st.query_params.from_dict(replace(wanted, qid=None).to_url())

@@ -95,3 +95,13 @@ def test_contradictory_dates_are_explained_and_not_searched(app_home):
     at = _search(at, "receipts")
     assert "later than “Modified before”" in at.warning[0].value
     assert _results(at) == [] and _store().rows("queries") == []
+
+
+def test_the_menu_back_to_search_shows_the_last_search(app_home):
+    at = _search(_run(), "parental leave")
+    at.switch_page("views/chat.py").run()
+    at.switch_page("views/search.py").run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="query").value == "parental leave"
+    assert "Parental leave policy" in _results(at)[0]
+    assert len(_store().rows("queries")) == 1
