@@ -36,12 +36,9 @@ def _wait_until_idle(page, timeout: float = 30.0) -> None:
     page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=timeout * 1000)
 
 
-@pytest.mark.browser
-def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
-    docs = tmp_path / "docs"
-    version = app_corpus.build_app_home(home, docs)
+def _start_app(home, docs, tmp_path):
+    """`streamlit run` over ``home``; returns (process, url, log file)."""
     port = helpers.free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "DOCSEARCH_HOME": str(home),
@@ -55,14 +52,31 @@ def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
         "MLFLOW_TRACKING_URI",
     ):
         env.pop(name, None)
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed in finally
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed by the caller
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    ARTIFACTS.mkdir(exist_ok=True)
+    return proc, f"http://127.0.0.1:{port}", log
+
+
+def _votes(store, count: int) -> list[int]:
+    """The vote rows' values, once there are ``count`` of them (or after 10 s)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(store.rows("votes")) < count:
+        time.sleep(0.25)
+    time.sleep(0.5)  # a duplicate row would arrive now
+    return [v["value"] for v in store.rows("votes")]
+
+
+@pytest.mark.browser
+def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
+    docs = tmp_path / "docs"
+    version = app_corpus.build_app_home(home, docs)
+    proc, url, log = _start_app(home, docs, tmp_path)
     page = browser_page
     try:
         helpers.wait_for_http(f"{url}/_stcore/health", timeout=120, proc=proc)
@@ -116,36 +130,6 @@ def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-def _start_app(home, docs, tmp_path):
-    """`streamlit run` over ``home``; returns (process, url, log file)."""
-    port = helpers.free_port()
-    env = {
-        **os.environ,
-        "DOCSEARCH_HOME": str(home),
-        "DOCSEARCH_DOCS": str(docs),
-        "DOCSEARCH_MODEL": "hashing-128",
-    }
-    for name in ("DOCSEARCH_FEEDBACK_URL", "DOCSEARCH_LLM_URL", "MLFLOW_TRACKING_URI"):
-        env.pop(name, None)
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed by the caller
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    return proc, f"http://127.0.0.1:{port}", log
-
-
-def _votes(store, count: int) -> list[int]:
-    """The vote rows' values, once there are ``count`` of them (or after 10 s)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(store.rows("votes")) < count:
-        time.sleep(0.25)
-    time.sleep(0.5)  # a duplicate row would arrive now
-    return [v["value"] for v in store.rows("votes")]
 
 
 @pytest.mark.browser
