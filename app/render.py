@@ -190,6 +190,20 @@ def sources_html(answer: Answer, query_id: int | None = None) -> str:
     return '<div class="ds-sources">' + "".join(items) + "</div>"
 
 
+def filters_message(counts: Mapping[str, int], described: Mapping[str, str]) -> str:
+    """Why filters leave nothing to search, from ``filter_counts``: the filter that matches no
+    document alone, or the ones that match documents alone but none together ("" when the
+    filters do match documents). ``described``: each filter in words ("format markdown")."""
+    if counts.get("all", 1) > 0:
+        return ""
+    alone = {name: n for name, n in counts.items() if name != "all"}
+    empty = [described[name] for name, n in alone.items() if n == 0]
+    if empty:
+        return f"No document you may read has {' and '.join(empty)}. Clear or change it."
+    parts = ", ".join(f"{described[name]} alone matches {n}" for name, n in alone.items())
+    return f"These filters contradict each other: {parts}, but no document matches all of them."
+
+
 def empty_message(query: str, filtered: bool, method: str) -> str:
     """Why a search returned nothing and what to try (plain text, no Markdown)."""
     if not query.strip():

@@ -239,3 +239,31 @@ def with_similarity(index: SearchIndex, query: str, results: list) -> list:
         dataclasses.replace(r, dense_score=best[r.doc_id]) if r.doc_id in best else r
         for r in results
     ]
+
+
+def filter_counts(index: SearchIndex, filters) -> dict[str, int]:
+    """How many documents each part of ``filters`` matches alone ("format", "folder", "dates")
+    and all together ("all"), among those its principals may read: why a filtered search found
+    nothing. Pass filters already restricted to the reader."""
+    import dataclasses
+
+    def count(part) -> int:
+        return int(index.selections.documents(part).sum())
+
+    bare = dataclasses.replace(
+        filters, formats=frozenset(), path_prefix="", modified_after="", modified_before=""
+    )
+    parts = {
+        "format": dataclasses.replace(bare, formats=filters.formats),
+        "folder": dataclasses.replace(bare, path_prefix=filters.path_prefix),
+        "dates": dataclasses.replace(
+            bare, modified_after=filters.modified_after, modified_before=filters.modified_before
+        ),
+    }
+    used = {
+        "format": bool(filters.formats),
+        "folder": bool(filters.path_prefix),
+        "dates": bool(filters.modified_after or filters.modified_before),
+    }
+    counts = {name: count(part) for name, part in parts.items() if used[name]}
+    return counts | {"all": count(filters)}

@@ -11,12 +11,27 @@ from datetime import date
 import streamlit as st
 
 from app import runtime
-from app.render import empty_message, md, passage_number, result_html, score_text, weak_match
+from app.render import (
+    empty_message,
+    filters_message,
+    md,
+    passage_number,
+    result_html,
+    score_text,
+    weak_match,
+)
 from app.search_params import ANY_FOLDER, METHODS, SearchParams, contradictions
 from lifecycle.documents import document_file, facets, read_document, restricted, search_as
 from lifecycle.personal import own_query, record_click, record_vote
 from lifecycle.readers import NotFound
-from lifecycle.serving import PAGE_SIZE, count_results, paginate, shown_again, with_similarity
+from lifecycle.serving import (
+    PAGE_SIZE,
+    count_results,
+    filter_counts,
+    paginate,
+    shown_again,
+    with_similarity,
+)
 from search.retrieval import Filters
 
 served, index = runtime.current_index()
@@ -122,6 +137,22 @@ def _page(params: SearchParams) -> dict:
     return last
 
 
+def _described(params: SearchParams) -> dict[str, str]:
+    dates = " and ".join(
+        x
+        for x in (
+            f"modified after {params.after}" if params.after else "",
+            f"modified before {params.before}" if params.before else "",
+        )
+        if x
+    )
+    return {
+        "format": "format " + " or ".join(params.formats),
+        "folder": f"folder {params.folder}",
+        "dates": dates,
+    }
+
+
 def _goto(page: int) -> None:
     st.session_state.goto_page = page
 
@@ -214,6 +245,11 @@ def _show(last: dict) -> None:
     params, results, pages = last["params"], last["results"], last["pages"]
     if not results:
         filtered = bool(params.formats or params.folder or params.after or params.before)
+        if filtered:
+            counts = filter_counts(index, restricted(_filters(params), reader))
+            why = filters_message(counts, _described(params))
+            if why:
+                st.warning(why)
         st.info(empty_message(params.query, filtered, params.method))
         return
     took = f" · {last['took_ms']:.0f} ms" if last["took_ms"] is not None else ""

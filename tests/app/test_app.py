@@ -84,6 +84,10 @@ def test_filters_and_an_empty_result_say_what_to_try(app_home):
     at = _search(at, "receipts")
     assert _results(at) == []
     assert "No document matches these filters" in at.info[0].value
+    assert at.warning[0].value == (
+        "These filters contradict each other: format markdown alone matches 2, folder finance/ "
+        "alone matches 1, but no document matches all of them."
+    )
     assert _store().rows("queries")[-1]["n_results"] == 0
 
 

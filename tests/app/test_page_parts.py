@@ -44,6 +44,20 @@ def test_url_round_trip_and_malformed_values_dropped():
     assert SearchParams("x", page=4, qid=9).at_page(5) == SearchParams("x", page=5)
 
 
+def test_filters_that_match_nothing_together_are_explained():
+    from app.render import filters_message
+
+    said = {"format": "format pdf", "folder": "folder hr/", "dates": "modified after 2030-01-01"}
+    assert filters_message({"format": 3, "folder": 2, "all": 1}, said) == ""
+    assert filters_message({"format": 3, "folder": 2, "all": 0}, said) == (
+        "These filters contradict each other: format pdf alone matches 3, folder hr/ alone "
+        "matches 2, but no document matches all of them."
+    )
+    assert filters_message({"format": 0, "dates": 0, "all": 0}, said) == (
+        "No document you may read has format pdf and modified after 2030-01-01. Clear or change it."
+    )
+
+
 def test_contradictory_dates():
     today = date(2026, 1, 10)
     assert contradictions("2025-01-01", "2025-12-31", today) == []
