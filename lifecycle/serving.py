@@ -189,12 +189,20 @@ def paginate(total: int, page: int, capped: bool = False, per_page: int = PAGE_S
 
 def count_results(index: SearchIndex, query: str, method=None, filters=None) -> tuple[int, bool]:
     """(how many results ``query`` has under ``filters``, capped at MAX_RESULTS; whether there
-    are more): the retrievers' candidate pool as ranked, without snippets or logging. Pass
-    filters already restricted to the reader (``lifecycle.documents.restricted``)."""
-    found = index.search_many(
-        {"q": query}, k=MAX_RESULTS + 1, method=method, filters=filters, with_snippets=False
-    )["q"]
-    return min(len(found), MAX_RESULTS), len(found) > MAX_RESULTS
+    are more), without a second query encoding: the dense retriever (hybrid, dense) ranks every
+    document the filters allow, so those are the results; BM25 alone finds the documents that
+    contain a query term. Pass filters already restricted to the reader
+    (``lifecycle.documents.restricted``)."""
+    if str(method or "hybrid") != "bm25":
+        allowed = index.selections.masks(filters)[0]
+        found = len(index.doc_ids) if allowed is None else int(allowed.sum())
+    else:
+        found = len(
+            index.search_many(
+                {"q": query}, k=MAX_RESULTS + 1, method="bm25", filters=filters, with_snippets=False
+            )["q"]
+        )
+    return min(found, MAX_RESULTS), found > MAX_RESULTS
 
 
 def shown_again(

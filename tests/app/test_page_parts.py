@@ -132,3 +132,22 @@ def test_citations_open_the_document_at_the_cited_passage():
     answer = Answer("Sixteen weeks [1].", (passage,), "extractive")
     href = "document?doc=hr%2Fleave.md&amp;kind=citation&amp;qid=5&amp;passage=4"
     assert href in answer_html(answer, 5) and href in sources_html(answer, 5)
+
+
+def test_the_total_without_a_second_encoding():
+    from lifecycle.serving import MAX_RESULTS, count_results
+    from search.config import IndexConfig
+    from search.encoding import HashingEncoder
+    from search.index import SearchIndex
+    from search.ingest.model import Document
+    from search.retrieval import Filters
+
+    docs = [
+        Document(f"d{i}", f"doc {i}", f"{'vpn' if i % 3 == 0 else 'leave'} text {i}", {})
+        for i in range(120)
+    ]
+    index = SearchIndex.build(docs, IndexConfig(model="hashing-128"), HashingEncoder(dim=128))
+    assert count_results(index, "vpn", "hybrid") == (MAX_RESULTS, True)  # every document ranks
+    assert count_results(index, "vpn", "bm25") == (40, False)  # those with the term
+    only = Filters.of(path_prefix="nowhere/")
+    assert count_results(index, "vpn", "dense", only) == (0, False)
