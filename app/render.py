@@ -32,22 +32,92 @@ def fmt_score(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def document_href(doc_id: str, query_id: int | None = None, kind: str = "open") -> str:
+# The best result's semantic similarity (the dense retriever's cosine) below which a page says
+# no document matches well. Measured with the default all-MiniLM-L6-v2 on the sample set: the
+# 45 labeled questions' top cosines run 0.268-0.675 (median 0.50); 15 off-topic questions
+# ("who won the world cup in 2022?", "recipe for banana bread" ...) 0.060-0.297 (median 0.13).
+# 0.25 flags 14 of the 15 off-topic questions and none of the labeled ones: a false "no good
+# match" on a real question costs more than a missed one (the results show either way).
+WEAK_MATCH = 0.25
+
+
+def relevance(result: SearchResult) -> float | None:
+    """The one score a person sees, the same 0-1 scale for every result of every query and
+    method: the semantic similarity of the result's best passage to the query (the dense
+    retriever's cosine, below 0 shown as 0). The fused score orders the results but is
+    relative to each list (min-max: the top result is always near 1), so it is not shown as
+    a relevance. None when the similarity is unknown."""
+    if result.dense_score is None:
+        return None
+    return min(1.0, max(0.0, float(result.dense_score)))
+
+
+def score_text(result: SearchResult) -> str:
+    """E.g. "match 0.61": ``relevance``, with the raw scores in ``result_html``'s tooltip."""
+    value = relevance(result)
+    return "match –" if value is None else f"match {value:.2f}"
+
+
+def weak_match(results: list[SearchResult]) -> bool:
+    """True when even the best result is only a weak semantic match (see WEAK_MATCH)."""
+    best = max((r.dense_score for r in results if r.dense_score is not None), default=None)
+    return best is not None and best < WEAK_MATCH
+
+
+def passage_number(chunk_id: str) -> int | None:
+    """The passage's position in its document from a chunk id ("<doc_id>#<position>")."""
+    tail = chunk_id.rpartition("#")[2]
+    return int(tail) if tail.isdigit() else None
+
+
+def document_href(
+    doc_id: str, query_id: int | None = None, kind: str = "open", passage: int | None = None
+) -> str:
     """Link to the document page; with a query id the visit is logged as a click of ``kind``
-    (at the rank the server recorded: a link carries no rank)."""
+    (at the rank the server recorded: a link carries no rank); with a passage the page opens
+    there, highlighted."""
     params = {"doc": doc_id, "kind": kind}
     if query_id is not None:
         params["qid"] = str(query_id)
+    if passage is not None:
+        params["passage"] = str(passage)
     return "document?" + urlencode(params)
 
 
+def document_html(chunks, passage: int | None = None) -> str:
+    """A document's text from its chunks (overlaps removed, as ``SearchIndex.document_text``),
+    escaped, line breaks kept, the passage at position ``passage`` in <mark id="ds-passage">."""
+    parts: list[str] = []
+    covered = 0
+    for chunk in chunks:
+        if parts and chunk.start > covered:
+            parts.append(" ")
+        new = html.escape(chunk.text[max(0, covered - chunk.start) :])
+        if chunk.position == passage:
+            # the overlap with the previous passage is marked too: the whole passage shows
+            before = html.escape(chunk.text[: max(0, covered - chunk.start)])
+            if before and parts and parts[-1].endswith(before):
+                parts[-1] = parts[-1][: len(parts[-1]) - len(before)]
+            new = f'<mark id="ds-passage">{before}{new}</mark>'
+        parts.append(new)
+        covered = max(covered, chunk.end)
+    return '<div class="ds-document" style="white-space:pre-wrap">' + "".join(parts) + "</div>"
+
+
 def result_html(
-    result: SearchResult, lineage: Mapping[str, str] | None = None, query_id: int | None = None
+    result: SearchResult,
+    lineage: Mapping[str, str] | None = None,
+    query_id: int | None = None,
+    score: str | None = None,
 ) -> str:
-    """Title, path, highlighted snippet and the score with its parts; with ``lineage`` (label
-    -> address: the MLflow run and the Dagster run that built the serving index) the details
-    link to them, and name the query id `docsearch lineage` traces."""
+    """Title, path, highlighted snippet and one score (``score``, e.g. ``score_text``'s; the
+    retrievers' raw scores on their own scales in its tooltip); with ``lineage`` (label ->
+    address: the MLflow run and the Dagster run that built the serving index) the details link
+    to them, and name the query id `docsearch lineage` traces."""
     meta = result.metadata
+    parts = f"fused {fmt_score(result.score)} · BM25 {fmt_score(result.bm25_score)} · " + (
+        f"dense {fmt_score(result.dense_score)}"
+    )
     snippet = " ".join(result.snippet.html().split())  # Snippet.html() escapes the text
     details = " · ".join(
         esc(x)
@@ -68,8 +138,8 @@ def result_html(
         f"{result.rank}. {esc(result.title or result.doc_id)}</div>"
         f'<div style="color:#5f6368;font-size:0.85rem">{details}</div>'
         f'<div style="margin:0.3rem 0">{snippet}</div>'
-        f'<div style="color:#5f6368;font-size:0.8rem">score {fmt_score(result.score)} · '
-        f"BM25 {fmt_score(result.bm25_score)} · dense {fmt_score(result.dense_score)}"
+        f'<div style="color:#5f6368;font-size:0.8rem">'
+        f'<span class="ds-score" title="{esc(parts)}">{esc(score or parts)}</span>'
         f"{remembered}</div>{lineage_html(lineage, query_id)}</div>"
     )
 
@@ -94,7 +164,9 @@ def answer_html(answer: Answer, query_id: int | None = None) -> str:
         passage = by_number.get(int(match.group(1)))
         if passage is None:
             return match.group(0)
-        href = html.escape(document_href(passage.doc_id, query_id, "citation"))
+        href = html.escape(
+            document_href(passage.doc_id, query_id, "citation", passage_number(passage.chunk_id))
+        )
         title = html.escape(passage.title, quote=True)
         return f'<a href="{href}" target="_blank" rel="noopener" title="{title}">[{passage.number}]</a>'
 
@@ -106,7 +178,9 @@ def sources_html(answer: Answer, query_id: int | None = None) -> str:
     cited = {p.number for p in answer.cited()}
     items = []
     for p in answer.sources:
-        href = html.escape(document_href(p.doc_id, query_id, "citation"))
+        href = html.escape(
+            document_href(p.doc_id, query_id, "citation", passage_number(p.chunk_id))
+        )
         weight = "600" if p.number in cited else "400"
         items.append(
             f'<div style="font-size:0.85rem;font-weight:{weight}">[{p.number}] '
@@ -114,6 +188,20 @@ def sources_html(answer: Answer, query_id: int | None = None) -> str:
             f'<span style="color:#5f6368">{esc(p.path)}</span></div>'
         )
     return '<div class="ds-sources">' + "".join(items) + "</div>"
+
+
+def filters_message(counts: Mapping[str, int], described: Mapping[str, str]) -> str:
+    """Why filters leave nothing to search, from ``filter_counts``: the filter that matches no
+    document alone, or the ones that match documents alone but none together ("" when the
+    filters do match documents). ``described``: each filter in words ("format markdown")."""
+    if counts.get("all", 1) > 0:
+        return ""
+    alone = {name: n for name, n in counts.items() if name != "all"}
+    empty = [described[name] for name, n in alone.items() if n == 0]
+    if empty:
+        return f"No document you may read has {' and '.join(empty)}. Clear or change it."
+    parts = ", ".join(f"{described[name]} alone matches {n}" for name, n in alone.items())
+    return f"These filters contradict each other: {parts}, but no document matches all of them."
 
 
 def empty_message(query: str, filtered: bool, method: str) -> str:

@@ -19,6 +19,21 @@ from lifecycle.feedback import FeedbackStore, votes_in_force
 TABLES = ("queries", "clicks", "votes", "answers")
 ALL = "all"  # the version label of the overall row
 COLUMNS = ["index_version", "queries", "p50_ms", "p95_ms", "zero_result_rate", "ctr", "vote_ratio"]
+# Each figure's name and meaning, shown beside it wherever it appears (the tiles, the table,
+# the charts): one definition each.
+DEFINITIONS = {
+    "queries": ("Queries", "searches logged (the Search page, and the retrieval behind chat)"),
+    "p50_ms": ("p50 latency", "median time to answer a query, in milliseconds"),
+    "p95_ms": ("p95 latency", "95th percentile of the time to answer a query, in milliseconds"),
+    "zero_result_rate": ("Zero results", "share of queries that returned no result"),
+    "ctr": ("Click-through", "share of queries with at least one click on a result"),
+    "vote_ratio": (
+        "Thumbs up",
+        "up-votes / all votes in force, on search results and chat answers alike (a changed "
+        "vote counts once, as it stands; a withdrawn vote not at all)",
+    ),
+}
+RANGES = {"Last 24 hours": 1, "Last 7 days": 7, "Last 30 days": 30, "All time": None}
 
 
 def load_frames(store: FeedbackStore) -> dict[str, pd.DataFrame]:
@@ -109,6 +124,78 @@ def per_version(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out[["up_votes", "votes"]] = out[["up_votes", "votes"]].fillna(0).astype(int)
     out["vote_ratio"] = (out["up_votes"] / out["votes"].where(out["votes"] > 0)).astype(float)
     return out.reset_index().sort_values("first_seen").drop(columns="first_seen")
+
+
+def within(frames: dict[str, pd.DataFrame], days: int | None, now=None) -> dict:
+    """The traffic of the last ``days`` days (all of it for None): queries and answers asked
+    in that time; clicks and votes count with the query or answer they belong to."""
+    if days is None:
+        return frames
+    since = (now or pd.Timestamp.now(tz="UTC")) - pd.Timedelta(days=days)
+    out = dict(frames)
+    for name in ("queries", "answers"):
+        frame = frames[name]
+        out[name] = frame[frame["created_at"] >= since] if not frame.empty else frame
+    return out
+
+
+def _normalised(text: pd.Series) -> pd.Series:
+    return text.str.lower().str.split().str.join(" ")
+
+
+def query_lists(frames: dict[str, pd.DataFrame], n: int = 20) -> dict[str, pd.DataFrame]:
+    """Three lists of query texts (lower-cased, spaces collapsed), most asked first, with how
+    often each was asked: ``top`` (every query), ``zero_results`` (asked and found nothing)
+    and ``not_clicked`` (found results, but no result of any of its asks was clicked).
+    Everyone's questions: for admins only (``lifecycle.personal``)."""
+    queries = frames["queries"]
+    if queries.empty:
+        empty = pd.DataFrame(columns=["query", "asked"])
+        return {"top": empty, "zero_results": empty, "not_clicked": empty}
+    q = queries.assign(
+        query=_normalised(queries["query"].astype(str)),
+        clicked=queries["id"].isin(set(frames["clicks"]["query_id"])),
+    )
+
+    def ranked(rows: pd.DataFrame) -> pd.DataFrame:
+        counts = rows.groupby("query").size().rename("asked").reset_index()
+        return counts.sort_values(["asked", "query"], ascending=[False, True]).head(n)
+
+    answered = q[q["n_results"] > 0]
+    clicked_texts = set(answered.loc[answered["clicked"], "query"])
+    return {
+        "top": ranked(q).reset_index(drop=True),
+        "zero_results": ranked(q[q["n_results"] == 0]).reset_index(drop=True),
+        "not_clicked": ranked(answered[~answered["query"].isin(clicked_texts)]).reset_index(
+            drop=True
+        ),
+    }
+
+
+def version_numbers(settings) -> dict[str, str]:
+    """index version folder -> the registry's number ("v3"), from the registered versions'
+    index-version tags; empty when MLflow cannot be read (monitoring works without it)."""
+    url = make_url(settings.mlflow_uri) if "://" in settings.mlflow_uri else None
+    if url is not None and url.get_backend_name() == "sqlite":
+        if not url.database or not Path(url.database).is_file():
+            return {}
+    try:
+        from lifecycle.registry import INDEX_VERSION_TAG, Registry
+
+        registry = Registry.from_settings(settings)
+        found = registry.client.search_model_versions(f"name='{registry.model_name}'")
+    except Exception:  # noqa: BLE001 - an unreachable registry: the folder ids are shown
+        return {}
+    return {
+        v.tags[INDEX_VERSION_TAG]: f"v{v.version}" for v in found if INDEX_VERSION_TAG in v.tags
+    }
+
+
+def version_label(index_version: str, numbers: dict[str, str]) -> str:
+    """ "v3" for a registered version; an unregistered build by its folder id, said so."""
+    if index_version == ALL or index_version in numbers:
+        return numbers.get(index_version, index_version)
+    return f"{index_version} (not registered)"
 
 
 def over_time(queries: pd.DataFrame) -> tuple[pd.DataFrame, str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from lifecycle import monitoring
-from lifecycle.feedback import FeedbackStore, Impression
+from lifecycle.feedback import FeedbackRejected, FeedbackStore, Impression
 from lifecycle.readers import NotFound, Reader, owns, require_admin
 
 CLICK_KINDS = ("open", "preview", "download", "citation")
@@ -25,6 +25,18 @@ def _shown(store: FeedbackStore, reader: Reader, query_id: int, doc_id: str) -> 
         raise NotFound(f"no query {query_id} of yours; use the query_id your search returned")
     if doc_id not in {s.doc_id for s in impression.shown}:
         raise NotFound(f"{doc_id!r} was not among the results shown for query {query_id}")
+    return impression
+
+
+def own_query(store: FeedbackStore, reader: Reader, query_id: object) -> Impression | None:
+    """One of the reader's own logged queries, with what was shown and the votes cast; None
+    for someone else's, an unknown or a mangled id (a shared link, a stale bookmark)."""
+    try:
+        impression = store.impression(query_id)
+    except FeedbackRejected:
+        return None
+    if impression is None or not owns(reader, impression.session_id):
+        return None
     return impression
 
 

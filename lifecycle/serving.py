@@ -139,3 +139,139 @@ def original_file(docs_root: Path, doc_id: str, metadata: dict) -> Path | None:
     if candidate.is_file() and candidate.is_relative_to(root):
         return candidate
     return None
+
+
+# ------------------------------------------------------------------ pagination
+PAGE_SIZE = 10  # results per page
+MAX_RESULTS = 100  # the deepest a person can page; the total is "100+" beyond it
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Where one page sits among a query's results (pages count from 1)."""
+
+    page: int
+    total: int  # results found, at most MAX_RESULTS
+    capped: bool  # more than ``total`` exist
+    per_page: int = PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.last
+
+    def label(self) -> str:
+        """E.g. "Results 11–20 of 57" ("of 100+" when there are more than can be paged)."""
+        if self.total == 0:
+            return "No results"
+        end = min(self.total, self.offset + self.per_page)
+        of = f"{self.total}+" if self.capped else str(self.total)
+        return f"Results {self.offset + 1}–{end} of {of}"
+
+
+def paginate(total: int, page: int, capped: bool = False, per_page: int = PAGE_SIZE) -> Pages:
+    """The page asked for, brought inside 1 .. the last page (a bookmarked page 9 of a
+    query that now finds 12 results opens the last page)."""
+    last = max(1, -(-max(0, total) // per_page))
+    return Pages(min(max(1, int(page)), last), max(0, total), capped, per_page)
+
+
+def count_results(index: SearchIndex, query: str, method=None, filters=None) -> tuple[int, bool]:
+    """(how many results ``query`` has under ``filters``, capped at MAX_RESULTS; whether there
+    are more), without a second query encoding: the dense retriever (hybrid, dense) ranks every
+    document the filters allow, so those are the results; BM25 alone finds the documents that
+    contain a query term. Pass filters already restricted to the reader
+    (``lifecycle.documents.restricted``)."""
+    if str(method or "hybrid") != "bm25":
+        allowed = index.selections.masks(filters)[0]
+        found = len(index.doc_ids) if allowed is None else int(allowed.sum())
+    else:
+        found = len(
+            index.search_many(
+                {"q": query}, k=MAX_RESULTS + 1, method="bm25", filters=filters, with_snippets=False
+            )["q"]
+        )
+    return min(found, MAX_RESULTS), found > MAX_RESULTS
+
+
+def shown_again(
+    index: SearchIndex, shown: list[tuple[int, str]], query: str, method=None, filters=None
+) -> list:
+    """A logged page's results again, for a Back or a reload: ``shown`` is that query's
+    (rank, doc_id) pairs as the store recorded them; each comes back at its recorded rank,
+    with a fresh snippet (a document no longer found is left out)."""
+    import dataclasses
+
+    depth = max((rank for rank, _ in shown), default=0)
+    found = {r.doc_id: r for r in index.search(query, k=depth, method=method, filters=filters)}
+    return [
+        dataclasses.replace(found[doc_id], rank=rank)
+        for rank, doc_id in sorted(shown)
+        if doc_id in found
+    ]
+
+
+def with_similarity(index: SearchIndex, query: str, results: list) -> list:
+    """``results`` with each one's semantic similarity (its best passage's cosine with the
+    query: ``dense_score``) filled in where the dense retriever did not reach it (BM25 alone,
+    or a keyword-only hit of the hybrid), so every result can be shown on that one absolute
+    scale. One query encoding and one search restricted to those documents' passages."""
+    import dataclasses
+
+    import numpy as np
+
+    missing = {r.doc_id for r in results if r.dense_score is None}
+    rows = [row for doc_id in missing for row in index.rows_of(doc_id)]
+    if not rows:
+        return results
+    allowed = np.zeros(len(index.dense), dtype=bool)
+    allowed[rows] = True
+    scores, found = index.dense.search(index.encoder.encode_queries([query]), len(rows), allowed)
+    best: dict[str, float] = {}
+    for score, row in zip(scores[0], found[0], strict=True):
+        if row >= 0:
+            doc_id = index.chunks[row].doc_id
+            best[doc_id] = max(best.get(doc_id, -1.0), float(score))
+    return [
+        dataclasses.replace(r, dense_score=best[r.doc_id]) if r.doc_id in best else r
+        for r in results
+    ]
+
+
+def filter_counts(index: SearchIndex, filters) -> dict[str, int]:
+    """How many documents each part of ``filters`` matches alone ("format", "folder", "dates")
+    and all together ("all"), among those its principals may read: why a filtered search found
+    nothing. Pass filters already restricted to the reader."""
+    import dataclasses
+
+    def count(part) -> int:
+        return int(index.selections.documents(part).sum())
+
+    bare = dataclasses.replace(
+        filters, formats=frozenset(), path_prefix="", modified_after="", modified_before=""
+    )
+    parts = {
+        "format": dataclasses.replace(bare, formats=filters.formats),
+        "folder": dataclasses.replace(bare, path_prefix=filters.path_prefix),
+        "dates": dataclasses.replace(
+            bare, modified_after=filters.modified_after, modified_before=filters.modified_before
+        ),
+    }
+    used = {
+        "format": bool(filters.formats),
+        "folder": bool(filters.path_prefix),
+        "dates": bool(filters.modified_after or filters.modified_before),
+    }
+    counts = {name: count(part) for name, part in parts.items() if used[name]}
+    return counts | {"all": count(filters)}

@@ -11,11 +11,15 @@ builder-worker, app) with the environment's settings (``DOCSEARCH_ENV``); in an 
 than dev, no names start them all on this machine. ``--list`` prints the layout. Dagster's
 ``dagster.yaml`` (SQLite, or PostgreSQL when DOCSEARCH_DAGSTER_DATABASE_URL is set),
 ``workspace.yaml`` and ``celery.yaml`` are written into DAGSTER_HOME from the settings each time.
+
+The terminal shows what a person needs: progress, the addresses, errors (with the end of the
+failing process's log). Each process's own output goes to ``$DOCSEARCH_HOME/logs/NAME.log``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -33,6 +37,66 @@ from lifecycle.deployment import Process, environment, processes, write_instance
 from search.settings import DEFAULT_PROFILE, LIBRARY_ENVIRONMENT, Settings, SettingsError  # noqa: E402
 
 ALL_IN_ONE = ("code-server", "webserver", "daemon", "mlflow", "app", "api")
+TAIL_LINES = 20  # of a failing process's log, shown with the error
+
+
+def log_dir(settings: Settings) -> Path:
+    folder = Path(settings.home) / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def tail(path: Path, lines: int = TAIL_LINES) -> str:
+    """The last ``lines`` lines of a log, indented, for an error message."""
+    try:
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return "\n".join("    " + line for line in text)
+
+
+SHARED_VIEW = "docsearch-metrics"  # the MLflow view state the printed link opens
+
+
+def mlflow_runs_url(base: str, experiment_id: str, view: str = SHARED_VIEW) -> str:
+    """The experiment's runs table in the saved view ``view`` (``shared_view``)."""
+    query = urllib.parse.urlencode({"viewStateShareKey": view, "compareRunsMode": "TABLE"})
+    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs?{query}"
+
+
+def shared_view(metric_keys: list[str], sort_by: str) -> dict:
+    """MLflow's experiment-page view state (what its Share button saves in the experiment tag
+    ``mlflow.sharedViewState.KEY``): the evaluation metrics as table columns, best
+    ``sort_by`` first."""
+    sort_key = f"metrics.`{sort_by}`"
+    return {
+        "orderByKey": sort_key,
+        "orderByAsc": False,
+        "selectedColumns": [f"metrics.`{key}`" for key in sorted(metric_keys)],
+    }
+
+
+def experiment_link(settings: Settings, base: str) -> str:
+    """The runs table of this environment's experiment with the evaluation metrics as columns
+    (a shared view saved on the experiment); the MLflow home when there is no experiment yet
+    or MLflow cannot be written."""
+    try:
+        from evaluation import METRICS
+        from lifecycle.gate import PRIMARY_METRIC
+        from lifecycle.registry import RunLog
+
+        log = RunLog.from_settings(settings)
+        experiment = log.client.get_experiment_by_name(log.experiment)
+        if experiment is None:
+            return base
+        runs = log.client.search_runs([experiment.experiment_id], max_results=20)
+        keys = {k for r in runs for k in r.data.metrics if k.rsplit("/", 1)[-1] in METRICS}
+        view = shared_view(sorted(keys) or [PRIMARY_METRIC], PRIMARY_METRIC)
+        tag = f"mlflow.sharedViewState.{SHARED_VIEW}"
+        log.client.set_experiment_tag(experiment.experiment_id, tag, json.dumps(view))
+    except Exception:  # noqa: BLE001 - the link is a convenience: the home page still works
+        return base
+    return mlflow_runs_url(base, experiment.experiment_id)
 
 
 def _environment(settings: Settings) -> dict[str, str]:
@@ -96,10 +160,19 @@ def ensure_champion(settings: Settings, env: dict[str, str]) -> None:
             flush=True,
         )
         return
-    print("no champion yet: running index_job (build, evaluate, register, promote)", flush=True)
+    log = log_dir(settings) / "index_job.log"
+    print(
+        "no index serves yet: building, evaluating and promoting the sample index (index_job; "
+        f"a few minutes) ...\n  log: {log}",
+        flush=True,
+    )
     cmd = [str(BIN / "dagster"), "job", "execute", "-m", "dagster_project", "-j", "index_job"]
-    if subprocess.run(cmd, cwd=ROOT, env=env).returncode != 0:
-        raise SystemExit("index_job failed; see the log above")
+    started = time.monotonic()
+    with open(log, "w") as out:
+        code = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if code.returncode != 0:
+        raise SystemExit(f"index_job failed; the end of {log}:\n{tail(log)}")
+    print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
     champion = resolve_champion(settings)
     print(f"serving {champion.label}" if champion else "index_job ran; the gate promoted nothing")
 
@@ -132,43 +205,71 @@ def selected(settings: Settings, names: list[str]) -> dict[str, Process]:
     return {name: layout[name] for name in names}
 
 
-def run(services: dict[str, Process], env: dict[str, str]) -> int:
-    """Start every service, wait until each answers, print the URLs; stop them all on Ctrl-C,
-    SIGTERM, or when one of them exits."""
+def run(services: dict[str, Process], env: dict[str, str], logs: Path, links=None) -> int:
+    """Start every service (its output to ``logs/NAME.log``), wait until each answers, print
+    the URLs; stop them all on Ctrl-C, SIGTERM, or when one of them exits. ``links`` (name ->
+    address) replaces a service's printed address."""
     procs: dict[str, subprocess.Popen] = {}
+    files = {name: logs / f"{name}.log" for name in services}
 
     def on_signal(signum, _frame):
         raise KeyboardInterrupt
 
     # SIGINT too: a shell that starts `make run &` in the background ignores it otherwise
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        print(f"starting {', '.join(s.name for s in services.values())} (logs in {logs})")
         for name, spec in services.items():
             # each service in its own process group, so stopping it stops its children too
-            procs[name] = subprocess.Popen(spec.command, cwd=ROOT, env=env, start_new_session=True)
+            with open(files[name], "w") as out:
+                procs[name] = subprocess.Popen(
+                    spec.command, cwd=ROOT, env=env, start_new_session=True,
+                    stdout=out, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+        started = time.monotonic()
         for name, spec in services.items():
             if spec.health:
                 _wait(spec.name, spec.health, procs[name], timeout=180)
-        print("\ndocsearch is running:", flush=True)
-        for spec in services.values():
-            where = _base(spec.health) if spec.health else f"({spec.needs})"
-            print(f"  {spec.name:<28} {where}", flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
+                print(f"  {spec.name} ready ({time.monotonic() - started:.0f} s)", flush=True)
+        _print_addresses(services, links or {})
         while True:
             for name, proc in procs.items():
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{services[name].name} exited with code {proc.returncode}")
+                    raise _Exited(name, f"{services[name].name} exited with code {proc.returncode}")
             time.sleep(1)
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
         return 0
     except (RuntimeError, TimeoutError) as exc:
+        name = exc.name if isinstance(exc, _Exited) else _failing(services, str(exc))
         print(f"error: {exc}", file=sys.stderr, flush=True)
+        if name:
+            print(f"the end of {files[name]}:\n{tail(files[name])}", file=sys.stderr, flush=True)
         return 1
     finally:
         _stop(procs)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         print("stopped.", flush=True)
+
+
+class _Exited(RuntimeError):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def _failing(services: dict[str, Process], message: str) -> str | None:
+    """The service an error message names (its log is shown)."""
+    return next((n for n, spec in services.items() if message.startswith(spec.name)), None)
+
+
+def _print_addresses(services: dict[str, Process], links: dict[str, str]) -> None:
+    print("\ndocsearch is running:", flush=True)
+    for name, spec in services.items():
+        where = _base(spec.health) if spec.health else f"({spec.needs})"
+        print(f"  {spec.name:<28} {links.get(name, where)}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
 
 
 def _base(url: str) -> str:
@@ -198,9 +299,13 @@ def main(argv: list[str] | None = None) -> int:
     services = selected(settings, args.process)
     if not args.process:
         ensure_champion(settings, env)
-    if "mlflow" in services and not settings.artifact_store:
-        settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
-    return run(services, env)
+    links = {}
+    if "mlflow" in services:
+        if not settings.artifact_store:
+            settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
+        if services["mlflow"].health:
+            links["mlflow"] = experiment_link(settings, _base(services["mlflow"].health))
+    return run(services, env, log_dir(settings), links)
 
 
 if __name__ == "__main__":

@@ -36,12 +36,9 @@ def _wait_until_idle(page, timeout: float = 30.0) -> None:
     page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=timeout * 1000)
 
 
-@pytest.mark.browser
-def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
-    docs = tmp_path / "docs"
-    version = app_corpus.build_app_home(home, docs)
+def _start_app(home, docs, tmp_path):
+    """`streamlit run` over ``home``; returns (process, url, log file)."""
     port = helpers.free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "DOCSEARCH_HOME": str(home),
@@ -55,14 +52,31 @@ def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
         "MLFLOW_TRACKING_URI",
     ):
         env.pop(name, None)
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed in finally
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed by the caller
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    ARTIFACTS.mkdir(exist_ok=True)
+    return proc, f"http://127.0.0.1:{port}", log
+
+
+def _votes(store, count: int) -> list[int]:
+    """The vote rows' values, once there are ``count`` of them (or after 10 s)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(store.rows("votes")) < count:
+        time.sleep(0.25)
+    time.sleep(0.5)  # a duplicate row would arrive now
+    return [v["value"] for v in store.rows("votes")]
+
+
+@pytest.mark.browser
+def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
+    docs = tmp_path / "docs"
+    version = app_corpus.build_app_home(home, docs)
+    proc, url, log = _start_app(home, docs, tmp_path)
     page = browser_page
     try:
         helpers.wait_for_http(f"{url}/_stcore/health", timeout=120, proc=proc)
@@ -110,6 +124,57 @@ def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
         assert "hr/parental-leave.md" in answer["cited_doc_ids"]
         store.close()
     finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.mark.browser
+def test_back_restores_the_search_and_votes_change_never_duplicate(browser_page, home, tmp_path):
+    docs = tmp_path / "docs"
+    app_corpus.build_app_home(home, docs)
+    proc, url, log = _start_app(home, docs, tmp_path)
+    page = browser_page
+    store = FeedbackStore(Settings(home=home, docs=docs, model="hashing-128").feedback_url)
+    card = "div[class*='st-key-result-'][class*='-1']"
+    try:
+        helpers.wait_for_http(f"{url}/_stcore/health", timeout=120, proc=proc)
+        page.goto(url)
+        page.get_by_label("Query").fill("vpn error 809")
+        page.get_by_label("Query").press("Enter")
+        first = page.locator(card).filter(has_text="VPN setup on Windows").first
+        first.wait_for(timeout=30_000)
+        _wait_until_idle(page)
+        assert "q=vpn+error+809" in page.url and "qid=" in page.url
+        first.get_by_role("radio", name="Thumbs up").click()
+        assert _votes(store, 1) == [1]
+
+        first.get_by_role("link", name="Open").click()  # the document, at the matching passage
+        page.locator("#ds-passage").wait_for(timeout=30_000)
+        assert "Error 809" in page.locator("#ds-passage").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "app-document-passage.png"), full_page=True)
+
+        page.go_back()  # the same page of results, the query and the vote as they were
+        first = page.locator(card).filter(has_text="VPN setup on Windows").first
+        first.wait_for(timeout=30_000)
+        _wait_until_idle(page)
+        assert page.get_by_label("Query").input_value() == "vpn error 809"
+        assert first.get_by_role("radio", name="Thumbs up").is_checked()
+        page.screenshot(path=str(ARTIFACTS / "app-back.png"), full_page=True)
+        assert len(store.rows("queries")) == 1  # restored, not searched again
+
+        first.get_by_role("radio", name="Thumbs up").click()  # the same vote again: withdrawn
+        assert _votes(store, 2) == [1, 0]
+        _wait_until_idle(page)
+        first.get_by_role("radio", name="Thumbs down").click()
+        assert _votes(store, 3) == [1, 0, -1]
+        (query,) = store.rows("queries")
+        assert {v["query_id"] for v in store.rows("votes")} == {query["id"]}
+    finally:
+        store.close()
         proc.terminate()
         try:
             proc.wait(timeout=15)

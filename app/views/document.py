@@ -1,13 +1,15 @@
 """Document page: one document's text and its original file; a visit from a result or a
-citation (``?doc=…&qid=…``) is logged as a click, at the rank the server recorded for it. A document the reader may not read
-gets the same answer as one that is not indexed."""
+citation (``?doc=…&qid=…``) is logged as a click, at the rank the server recorded for it.
+With ``&passage=N`` the page opens at that passage (the one that matched), highlighted. A
+document the reader may not read gets the same answer as one that is not indexed."""
 
 from __future__ import annotations
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from app import runtime
-from app.render import md
+from app.render import document_html, md
 from lifecycle.documents import document_file, read_document
 from lifecycle.personal import record_click
 from lifecycle.readers import NotFound
@@ -49,4 +51,17 @@ try:
     st.download_button("Download the original", data=path.read_bytes, file_name=path.name)
 except NotFound:
     pass  # indexed from a corpus file or no longer in the folder: the text below is all there is
-st.text(view.text)
+passage = params.get("passage", "")
+passage = int(passage) if passage.isdigit() else None
+chunks = index.chunks_of(doc_id)
+if passage is not None and not any(c.position == passage for c in chunks):
+    passage = None  # a stale or mangled link: the document from its start
+if passage is not None:
+    st.caption("The passage that matched your search is highlighted.")
+st.markdown(document_html(chunks, passage), unsafe_allow_html=True)  # escaped there
+if passage is not None:  # scroll the page (the parent of this component's frame) to it
+    components.html(
+        "<script>const m = window.parent.document.getElementById('ds-passage');"
+        "if (m) m.scrollIntoView({block: 'center'});</script>",
+        height=0,
+    )

@@ -1,4 +1,6 @@
-"""Monitoring page: how search is going, per index version, and how each version evaluated."""
+"""Monitoring page: how search is going, per index version, and how each version evaluated.
+Every figure is named and explained by ``monitoring.DEFINITIONS``, the same in the tiles, the
+table and the charts; versions are the registry's numbers (v1, v2 ...)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,26 @@ import streamlit as st
 from app import runtime
 from lifecycle import monitoring
 
+LISTS = {
+    "top": ("Top queries", "asked most often"),
+    "zero_results": ("Zero-result queries", "found nothing: a gap in the documents or a typo"),
+    "not_clicked": ("Queries nobody clicked", "results shown, but no result of any ask opened"),
+}
+
+
+def _query_lists(frames) -> None:
+    """Everyone's questions: this page is for admins only."""
+    st.subheader("Queries")
+    lists = monitoring.query_lists(frames)
+    for col, (name, (title, meaning)) in zip(st.columns(3), LISTS.items(), strict=True):
+        with col:
+            st.markdown(f"**{title}**", help=meaning)
+            if lists[name].empty:
+                st.caption("None in this time range.")
+            else:
+                st.dataframe(lists[name], hide_index=True, key=f"list-{name}")
+
+
 st.title("Monitoring")
 if (
     not runtime.reader().admin
@@ -16,33 +38,43 @@ if (
     st.warning("Monitoring shows everyone's traffic, so it is for admins only.")
     st.stop()
 served = runtime.serving()
+DEFINED = monitoring.DEFINITIONS
+numbers = runtime.version_numbers()
 frames = monitoring.load_frames(runtime.store())
 sources = sorted(set(frames["queries"]["source"])) if not frames["queries"].empty else []
-chosen = st.multiselect(
+left, right = st.columns([3, 2])
+chosen = left.multiselect(
     "Traffic",
     sources,
     default=sources,
     help="search: the Search page; chat: "
     "retrieval behind chat answers; simulator: replayed labeled queries",
 )
+span = right.selectbox("Time range", list(monitoring.RANGES), index=len(monitoring.RANGES) - 1)
 frames = monitoring.of_sources(frames, chosen) if sources else frames
-queries = frames["queries"]
+frames = monitoring.within(frames, monitoring.RANGES[span])
+queries = frames["queries"].assign(
+    index_version=lambda f: f["index_version"].map(lambda v: monitoring.version_label(v, numbers))
+)
 table = monitoring.per_version(frames)
+table["index_version"] = table["index_version"].map(lambda v: monitoring.version_label(v, numbers))
 
 if queries.empty:
     st.info("No queries have been logged yet. Search or chat, and the figures appear here.")
 else:
     overall = monitoring.overall(frames)
-    cols = st.columns(6)
-    cols[0].metric("Queries", int(overall["queries"]))
-    cols[1].metric("p50 latency", f"{overall['p50_ms']:.0f} ms")
-    cols[2].metric("p95 latency", f"{overall['p95_ms']:.0f} ms")
-    cols[3].metric("Zero-result rate", f"{overall['zero_result_rate']:.0%}")
-    cols[4].metric("Click-through", f"{overall['ctr']:.0%}")
-    ratio = overall["vote_ratio"]
-    cols[5].metric(
-        "Thumbs up", "–" if pd.isna(ratio) else f"{ratio:.0%}", help="up-votes / all votes"
-    )
+    shown = {
+        "queries": lambda v: str(int(v)),
+        "p50_ms": lambda v: f"{v:.0f} ms",
+        "p95_ms": lambda v: f"{v:.0f} ms",
+        "zero_result_rate": lambda v: f"{v:.0%}",
+        "ctr": lambda v: f"{v:.0%}",
+        "vote_ratio": lambda v: f"{v:.0%}",
+    }
+    for col, (name, text) in zip(st.columns(len(shown)), shown.items(), strict=True):
+        value = overall[name]
+        label, meaning = DEFINED[name]
+        col.metric(label, "–" if pd.isna(value) else text(value), help=meaning)
 
     st.subheader("Queries over time")
     counts, freq = monitoring.over_time(queries)
@@ -78,9 +110,7 @@ else:
         st.subheader("Quality signals")
         rates = table.melt(
             "index_version", ["zero_result_rate", "ctr", "vote_ratio"], "signal", "rate"
-        ).replace(
-            {"zero_result_rate": "zero results", "ctr": "click-through", "vote_ratio": "thumbs up"}
-        )
+        ).replace({k: DEFINED[k][0] for k in ("zero_result_rate", "ctr", "vote_ratio")})
         st.altair_chart(
             alt.Chart(rates.dropna())
             .mark_bar()
@@ -94,10 +124,23 @@ else:
             use_container_width=True,
         )
     with st.expander("Figures per index version"):
-        st.dataframe(table, hide_index=True)
+        st.dataframe(
+            table,
+            hide_index=True,
+            column_config={
+                name: st.column_config.NumberColumn(label, help=meaning)
+                for name, (label, meaning) in DEFINED.items()
+            }
+            | {"index_version": st.column_config.TextColumn("version")},
+        )
+    _query_lists(frames)
 
 st.subheader("Evaluation of index versions (MLflow)")
 runs, message = monitoring.evaluation_runs(runtime.settings().mlflow_uri)
+if not runs.empty:
+    runs["index_version"] = runs["index_version"].map(
+        lambda v: monitoring.version_label(v, numbers)
+    )
 st.caption(message)
 if not runs.empty:
     order = list(dict.fromkeys(runs.sort_values("started")["index_version"]))
@@ -120,4 +163,5 @@ if not runs.empty:
         use_container_width=True,
     )
     if served is not None:
-        st.caption(f"Serving {served.version} ({served.source}).")
+        label = monitoring.version_label(served.version, numbers)
+        st.caption(f"Serving {label}: {served.version} ({served.source}).")

@@ -1,69 +1,160 @@
-"""Search page: query, filters, results with highlighted snippets, votes and logged clicks."""
+"""Search page: query, filters, pages of results with highlighted snippets, votes and logged
+clicks. The search (query, filters, method, page and the logged query id) lives in the URL, so
+it can be shared or bookmarked, and Back or a reload shows the same page with the reader's
+votes as they were cast (read back from the feedback store)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
 
 import streamlit as st
 
 from app import runtime
-from app.render import empty_message, md, result_html
-from lifecycle.documents import document_file, facets, read_document, search_as
-from lifecycle.personal import record_click, record_vote
+from app.render import (
+    empty_message,
+    filters_message,
+    md,
+    passage_number,
+    result_html,
+    score_text,
+    weak_match,
+)
+from app.search_params import ANY_FOLDER, METHODS, SearchParams, contradictions
+from lifecycle.documents import document_file, facets, read_document, restricted, search_as
+from lifecycle.personal import own_query, record_click, record_vote
 from lifecycle.readers import NotFound
+from lifecycle.serving import (
+    PAGE_SIZE,
+    count_results,
+    filter_counts,
+    paginate,
+    shown_again,
+    with_similarity,
+)
 from search.retrieval import Filters
 
 served, index = runtime.current_index()
 store = runtime.store()
 reader = runtime.reader()
 session = runtime.session_id()
-
 formats, folders = facets(index, reader)  # of the documents this reader may read
+url = SearchParams.from_url(st.query_params.to_dict())
+if not url.query and st.session_state.get("last_search"):  # back through the menu
+    url = st.session_state.last_search["params"]
 
-st.title("Search")
-with st.form("search", border=False):
-    query = st.text_input("Query", placeholder="e.g. vpn error 809", key="query")
-    cols = st.columns([2, 2, 2, 2, 1])
-    chosen_formats = cols[0].multiselect("Format", formats, key="formats")
-    folder = cols[1].selectbox("Folder", ["(any)", *folders], key="folder")
-    after = cols[2].date_input("Modified after", value=None, key="after")
-    before = cols[3].date_input("Modified before", value=None, key="before")
-    method = cols[4].selectbox("Method", ["hybrid", "bm25", "dense"], key="method")
-    submitted = st.form_submit_button("Search", type="primary")
 
-if submitted:
-    filters = Filters.of(
-        formats=chosen_formats,
-        path_prefix="" if folder == "(any)" else folder,
-        modified_after=after.isoformat() if after else "",
-        modified_before=before.isoformat() if before else "",
+def _seed(params: SearchParams) -> None:
+    """Put the URL's search into the form's widgets that have no state (a new session, or
+    back from another page, where Streamlit dropped the widgets' state)."""
+    values = {
+        "query": params.query,
+        "formats": [f for f in params.formats if f in formats],
+        "folder": params.folder if params.folder in folders else ANY_FOLDER,
+        "after": date.fromisoformat(params.after) if params.after else None,
+        "before": date.fromisoformat(params.before) if params.before else None,
+        "method": params.method,
+    }
+    for key, value in values.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def _from_form() -> SearchParams:
+    state = st.session_state
+    after, before = state.get("after"), state.get("before")
+    return SearchParams(
+        query=state.get("query", "").strip(),
+        method=state.get("method", "hybrid"),
+        formats=tuple(state.get("formats") or ()),
+        folder="" if state.get("folder") in (None, ANY_FOLDER) else state["folder"],
+        after=after.isoformat() if after else "",
+        before=before.isoformat() if before else "",
     )
-    if query.strip():
+
+
+def _filters(params: SearchParams) -> Filters:
+    return Filters.of(
+        formats=list(params.formats),
+        path_prefix=params.folder,
+        modified_after=params.after,
+        modified_before=params.before,
+    )
+
+
+def _total(params: SearchParams) -> tuple[int, bool]:
+    """How many results the search has (kept per search and version: paging does not count
+    again)."""
+    key = (replace(params, page=1, qid=None), served.version)
+    totals = st.session_state.setdefault("totals", {})
+    if key not in totals:
+        filters = restricted(_filters(params), reader)
+        totals[key] = count_results(index, params.query, params.method, filters)
+    return totals[key]
+
+
+def _restored(params: SearchParams, offset: int):
+    """The results the reader's own logged query ``params.qid`` showed, or None."""
+    logged = own_query(store, reader, params.qid) if params.qid else None
+    if logged is None or logged.query != params.query or logged.index_version != served.version:
+        return None
+    shown = [(s.rank, s.doc_id) for s in logged.shown if s.rank > offset]
+    filters = restricted(_filters(params), reader)
+    return shown_again(index, shown, params.query, params.method, filters)
+
+
+def _page(params: SearchParams) -> dict:
+    """The page of results ``params`` names: the one on screen, the reader's own logged page
+    again (Back, a reload, a bookmark), or a new logged search."""
+    last = st.session_state.get("last_search")
+    if last and last["params"] == params:
+        return last
+    total, capped = _total(params)
+    pages = paginate(total, params.page, capped, PAGE_SIZE)
+    results, qid, took = _restored(params, pages.offset), params.qid, None
+    if results is None:
         page = search_as(
             index,
             store,
             reader,
-            query,
+            params.query,
             session_id=session,
             version=served.version,
-            k=10,
-            method=method,
-            filters=filters,
+            k=PAGE_SIZE,
+            offset=pages.offset,
+            method=params.method,
+            filters=_filters(params),
         )
-        st.session_state.last_search = {
-            "latency_ms": page.took_ms,
-            "query_id": page.query_id,
-            "query": query,
-            "results": page.results,
-            "filtered": not filters.is_empty(),
-            "method": method,
-            "version": served.version,
-        }
-    else:
-        st.session_state.last_search = {
-            "query": "",
-            "results": [],
-            "filtered": False,
-            "method": method,
-        }
+        results, qid, took = page.results, page.query_id, page.took_ms
+    last = {
+        "params": replace(params, page=pages.page, qid=qid),
+        "pages": pages,
+        "results": with_similarity(index, params.query, results),
+        "took_ms": took,
+        "version": served.version,
+    }
+    st.session_state.last_search = last
+    return last
+
+
+def _described(params: SearchParams) -> dict[str, str]:
+    dates = " and ".join(
+        x
+        for x in (
+            f"modified after {params.after}" if params.after else "",
+            f"modified before {params.before}" if params.before else "",
+        )
+        if x
+    )
+    return {
+        "format": "format " + " or ".join(params.formats),
+        "folder": f"folder {params.folder}",
+        "dates": dates,
+    }
+
+
+def _goto(page: int) -> None:
+    st.session_state.goto_page = page
 
 
 def _click(query_id: int, doc_id: str, rank: int, kind: str) -> None:
@@ -87,53 +178,120 @@ def _original(doc_id: str):
         return None
 
 
-last = st.session_state.get("last_search")
-if last:
-    results = last["results"]
+def _seed_votes(qid: int, results) -> None:
+    """Show the votes in force on this page as the reader cast them (the store's record: a
+    widget's own state is gone after Back or a reload)."""
+    logged = own_query(store, reader, qid)
+    in_force = logged.votes_in_force() if logged else {}
+    for r in results:
+        key = f"vote-{qid}-{r.rank}"
+        if key not in st.session_state and r.doc_id in in_force:
+            st.session_state[key] = 1 if in_force[r.doc_id] > 0 else 0
+
+
+def _card(r, qid: int, lineage) -> None:
+    score = score_text(r)
+    with st.container(border=True, key=f"result-{qid}-{r.rank}"):
+        st.markdown(result_html(r, lineage, qid, score), unsafe_allow_html=True)  # escaped there
+        cols = st.columns([1, 1, 1, 5], vertical_alignment="center")
+        vote_key = f"vote-{qid}-{r.rank}"
+        with cols[0]:
+            st.feedback("thumbs", key=vote_key, on_change=_vote, args=(vote_key, qid, r.doc_id))
+        with cols[1]:
+            path = _original(r.doc_id)
+            st.download_button(
+                "Download",
+                data=path.read_bytes
+                if path
+                else (lambda d=r.doc_id: read_document(index, reader, d).text),
+                file_name=path.name if path else f"{r.doc_id.replace('/', '_')}.txt",
+                key=f"download-{qid}-{r.rank}",
+                on_click=_click,
+                args=(qid, r.doc_id, r.rank, "download"),
+            )
+        with cols[2]:
+            link = {"doc": r.doc_id, "qid": str(qid)}
+            passage = passage_number(r.chunk_id)
+            if passage is not None:
+                link["passage"] = str(passage)
+            st.page_link(
+                "views/document.py", label="Open", icon=":material/open_in_new:", query_params=link
+            )
+        preview_key = f"preview-{qid}-{r.rank}"
+        with st.expander(
+            "Preview",
+            key=preview_key,
+            on_change=_preview,
+            args=(preview_key, qid, r.doc_id, r.rank),
+        ) as preview:
+            if preview.open:
+                st.text(read_document(index, reader, r.doc_id).text)
+
+
+def _pager(pages) -> None:
+    if not (pages.has_previous or pages.has_next):
+        return
+    cols = st.columns([1, 1, 6], vertical_alignment="center")
+    cols[0].button(
+        "Previous", disabled=not pages.has_previous, on_click=_goto, args=(pages.page - 1,)
+    )
+    cols[1].button(
+        "More results", disabled=not pages.has_next, on_click=_goto, args=(pages.page + 1,)
+    )
+    cols[2].caption(f"Page {pages.page} of {pages.last}")
+
+
+def _show(last: dict) -> None:
+    params, results, pages = last["params"], last["results"], last["pages"]
     if not results:
-        st.info(empty_message(last["query"], last["filtered"], last["method"]))
-    else:
-        qid = last["query_id"]
-        st.caption(
-            f"{len(results)} results for “{md(last['query'])}” · "
-            f"{last['latency_ms']:.0f} ms · index {last['version']}"
+        filtered = bool(params.formats or params.folder or params.after or params.before)
+        if filtered:
+            counts = filter_counts(index, restricted(_filters(params), reader))
+            why = filters_message(counts, _described(params))
+            if why:
+                st.warning(why)
+        st.info(empty_message(params.query, filtered, params.method))
+        return
+    took = f" · {last['took_ms']:.0f} ms" if last["took_ms"] is not None else ""
+    st.caption(f"{pages.label()} for “{md(params.query)}”{took} · index {last['version']}")
+    if weak_match(results):
+        st.warning(
+            "No document matches this question well: these are the closest, but they may not "
+            "answer it. Try other words, or check the spelling."
         )
-        lineage = runtime.version_links(last["version"])
-        for r in results:
-            with st.container(border=True, key=f"result-{qid}-{r.rank}"):
-                details = result_html(r, lineage, qid)  # escaped in result_html
-                st.markdown(details, unsafe_allow_html=True)
-                cols = st.columns([1, 1, 1, 5], vertical_alignment="center")
-                with cols[0]:
-                    vote_key = f"vote-{qid}-{r.rank}"
-                    st.feedback(
-                        "thumbs", key=vote_key, on_change=_vote, args=(vote_key, qid, r.doc_id)
-                    )
-                with cols[1]:
-                    path = _original(r.doc_id)
-                    st.download_button(
-                        "Download",
-                        data=path.read_bytes
-                        if path
-                        else (lambda d=r.doc_id: read_document(index, reader, d).text),
-                        file_name=path.name if path else f"{r.doc_id.replace('/', '_')}.txt",
-                        key=f"download-{qid}-{r.rank}",
-                        on_click=_click,
-                        args=(qid, r.doc_id, r.rank, "download"),
-                    )
-                with cols[2]:
-                    st.page_link(
-                        "views/document.py",
-                        label="Open",
-                        icon=":material/open_in_new:",
-                        query_params={"doc": r.doc_id, "qid": str(qid), "rank": str(r.rank)},
-                    )
-                preview_key = f"preview-{qid}-{r.rank}"
-                with st.expander(
-                    "Preview",
-                    key=preview_key,
-                    on_change=_preview,
-                    args=(preview_key, qid, r.doc_id, r.rank),
-                ) as preview:
-                    if preview.open:
-                        st.text(read_document(index, reader, r.doc_id).text)
+    _seed_votes(params.qid, results)
+    lineage = runtime.version_links(last["version"])
+    for r in results:
+        _card(r, params.qid, lineage)
+    _pager(pages)
+
+
+st.title("Search")
+_seed(url)
+with st.form("search", border=False):
+    st.text_input("Query", placeholder="e.g. vpn error 809", key="query")
+    cols = st.columns([2, 2, 2, 2, 1])
+    cols[0].multiselect("Format", formats, key="formats")
+    cols[1].selectbox("Folder", [ANY_FOLDER, *folders], key="folder")
+    cols[2].date_input("Modified after", key="after")
+    cols[3].date_input("Modified before", key="before")
+    cols[4].selectbox("Method", list(METHODS), key="method")
+    submitted = st.form_submit_button("Search", type="primary")
+
+wanted = _from_form() if submitted else url
+if not submitted and "goto_page" in st.session_state:
+    wanted = url.at_page(st.session_state.pop("goto_page"))
+problems = contradictions(wanted.after, wanted.before)
+if submitted and not wanted.query:
+    st.query_params.clear()
+    st.session_state.pop("last_search", None)
+    st.info(empty_message("", False, wanted.method))
+elif problems:
+    st.query_params.from_dict(replace(wanted, qid=None).to_url())
+    for problem in problems:
+        st.warning(problem)
+elif wanted.query:
+    shown = _page(wanted)
+    if st.query_params.to_dict() != shown["params"].to_url():
+        st.query_params.from_dict(shown["params"].to_url())
+    _show(shown)

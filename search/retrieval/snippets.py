@@ -7,7 +7,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
 _WORD = re.compile(r"\w+")
+# never highlighted, whatever the index's own stopword setting: bm25s's longer English list
+# ("does", "from", "what" ...), for the marks only; retrieval keeps the index's tokenisation
+HIGHLIGHT_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,12 @@ def make_snippet(
     """Pick the ``width``-character window with the most query-term matches and mark them.
 
     ``normalise`` maps a surface word to the form the query terms are in (e.g. a stemmer),
-    so "policies" in the text matches "policy" in the query.
+    so "policies" in the text matches "policy" in the query. Stopwords are never marked.
     """
     matches = [
-        m.span() for m in _WORD.finditer(text) if normalise(m.group().lower()) in query_terms
+        m.span()
+        for m in _WORD.finditer(text)
+        if (word := m.group().lower()) not in HIGHLIGHT_STOPWORDS and normalise(word) in query_terms
     ]
     if len(text) <= width:
         return Snippet(text, tuple(matches))

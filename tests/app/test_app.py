@@ -84,6 +84,10 @@ def test_filters_and_an_empty_result_say_what_to_try(app_home):
     at = _search(at, "receipts")
     assert _results(at) == []
     assert "No document matches these filters" in at.info[0].value
+    assert at.warning[0].value == (
+        "These filters contradict each other: format markdown alone matches 2, folder finance/ "
+        "alone matches 1, but no document matches all of them."
+    )
     assert _store().rows("queries")[-1]["n_results"] == 0
 
 
@@ -97,11 +101,14 @@ def test_document_text_is_escaped(app_home):
 def test_document_page_logs_an_open(app_home):
     at = _search(_run(), "parental leave")
     query_id = _store().rows("queries")[0]["id"]
-    at.query_params.update({"doc": "hr/parental-leave.md", "qid": str(query_id), "rank": "1"})
+    at.query_params.update(
+        {"doc": "hr/parental-leave.md", "qid": str(query_id), "rank": "1", "passage": "0"}
+    )
     at.switch_page("views/document.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Parental leave policy"
-    assert any("sixteen weeks" in t.value for t in at.text)
+    (text,) = [m.value for m in at.markdown if 'class="ds-document"' in m.value]
+    assert '<mark id="ds-passage">' in text and "sixteen weeks" in text
     (click,) = _store().rows("clicks")
     assert (click["doc_id"], click["kind"], click["rank"]) == ("hr/parental-leave.md", "open", 1)
 
