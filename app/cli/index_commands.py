@@ -6,11 +6,10 @@ import json
 import sys
 import time
 
-from app.cli.arguments import bounded_int, existing_dir, iso_date
+from app.cli.arguments import MAX_K, bounded_int, existing_dir, index_name, iso_date
 from search.config import Fusion, IndexConfig, Method
 from search.settings import Settings
 
-MAX_K = 1000
 FORMATS = ("pdf", "docx", "html", "markdown", "text", "beir")
 
 
@@ -23,6 +22,9 @@ def config_for(args, settings: Settings) -> IndexConfig:
 
 
 def cmd_build(args, settings: Settings) -> int:
+    """Build a new version. It serves only when nothing served before: a version that was
+    never evaluated or registered never replaces the one that serves (the gate decides that,
+    in ``index_job``), so the CLI and the app keep answering from the same version."""
     from search.index import IndexStore, build_and_store, encoder_for
     from search.ingest import load_folder
     from search.progress import ProgressPrinter
@@ -34,16 +36,38 @@ def cmd_build(args, settings: Settings) -> int:
     config = config_for(args, settings)
     encoder = encoder_for(config, settings, report.documents)
     store = IndexStore(settings.index_root(args.name))
-    built = build_and_store(report.documents, config, encoder, settings, store, progress=progress)
+    served = store.current()
+    built = build_and_store(
+        report.documents,
+        config,
+        encoder,
+        settings,
+        store,
+        activate=served is None,
+        progress=progress,
+    )
     summary = {
         "version": built.version,
         "path": str(built.path),
         "documents": len(report.documents),
         "rejected": [{"path": r.path, "reason": r.reason} for r in report.rejected],
         **built.index.build_stats.__dict__,
+        "serving": store.current(),
+        "activated": served is None,
     }
     print(json.dumps(summary, indent=None if args.json else 2))
+    print(serving_note(built.version, served), file=sys.stderr)
     return 0
+
+
+def serving_note(version: str, served: str | None) -> str:
+    """What the build did to serving, in one line."""
+    if served is None:
+        return f"serving: {version} (nothing served before, so the new version is CURRENT)"
+    return (
+        f"serving unchanged: CURRENT stays at {served}; {version} is built but not evaluated "
+        "or registered (the Dagster index_job evaluates, registers and gates a build)"
+    )
 
 
 def cmd_search(args, settings: Settings) -> int:
@@ -116,6 +140,7 @@ def add_commands(sub, settings: Settings) -> None:
     )
     p.add_argument(
         "--name",
+        type=index_name,
         default=settings.index_name,
         help="index name under $DOCSEARCH_HOME/indexes (default: %(default)s)",
     )
@@ -153,7 +178,12 @@ def _add_search(sub, settings: Settings) -> None:
         type=existing_dir,
         help="an index folder (default: the current version of --name)",
     )
-    p.add_argument("--name", default=settings.index_name, help="index name (default: %(default)s)")
+    p.add_argument(
+        "--name",
+        type=index_name,
+        default=settings.index_name,
+        help="index name (default: %(default)s)",
+    )
     p.add_argument(
         "--k",
         type=bounded_int(1, MAX_K),
