@@ -103,7 +103,7 @@ class LoadedIndexes:
     def __init__(self, keep: int = 3) -> None:
         self.keep = keep
         self._indexes: OrderedDict[tuple, SearchIndex] = OrderedDict()
-        self._encoders: dict[str, Encoder] = {}
+        self._encoders: dict[str | tuple, Encoder] = {}
         self._lock = threading.Lock()
 
     def encoder(self, model_id: str) -> Encoder:
@@ -118,8 +118,16 @@ class LoadedIndexes:
             if key in self._indexes:
                 self._indexes.move_to_end(key)
                 return self._indexes[key]
-        encoder = self.encoder(read_manifest(serving.path)["model"]["id"])
+        # the encoder that made the version, shared by versions it made; the first time, the
+        # one the manifest names, loaded with the version (an exported backend's encoder,
+        # int8 calibrated on the corpus, travels inside it: the plain model would not match)
+        model = read_manifest(serving.path)["model"]
+        made_by = (model["id"], model["fingerprint"], model.get("query_fingerprint", ""))
+        with self._lock:
+            encoder = self._encoders.get(made_by)
         index = SearchIndex.load(serving.path, encoder)
+        with self._lock:
+            self._encoders.setdefault(made_by, index.encoder)
         if policy is not None:
             from lifecycle.access import enforce
 

@@ -144,3 +144,28 @@ def test_build_never_moves_current_past_the_gate(home, capsys, monkeypatch, tmp_
     assert f"serving unchanged: CURRENT stays at {first['version']}" in err
     hits = run_cli(capsys, "search", "parental leave", "--json")
     assert "leave.txt" not in [r["doc_id"] for r in hits["results"]]  # still the first version
+
+
+@pytest.mark.slow
+def test_a_build_with_the_default_exported_encoder_is_served_by_the_app_and_api_loader(
+    home, capsys, monkeypatch, tmp_path
+):
+    """``docsearch build`` with the product's default (an int8 encoder calibrated on the corpus,
+    kept inside the version) must load where the app and the API load it: the plain model of
+    the same name has another fingerprint and was refused (the API answered 500)."""
+    from lifecycle.serving import LoadedIndexes, resolve_serving
+    from search.settings import Settings
+
+    monkeypatch.delenv("DOCSEARCH_MODEL", raising=False)
+    monkeypatch.delenv("DOCSEARCH_ENCODER_BACKEND", raising=False)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "vpn.md").write_text("# VPN\n\nError 809 means UDP port 51820 is blocked.")
+    (docs / "leave.txt").write_text("Leave policy\n\nSixteen weeks of parental leave.")
+    built = run_cli(capsys, "build", "--docs", str(docs), "--json")
+    served = resolve_serving(Settings.from_env())
+    assert served.version == built["version"]
+    loaded = LoadedIndexes()
+    index = loaded.index(served)
+    assert index.search("vpn error 809", k=1)[0].doc_id == "vpn.md"
+    assert loaded.index(served) is index  # loaded once
