@@ -9,6 +9,7 @@ from pathlib import Path
 # the most results one search returns: the REST API's bound (``app.api.limits.MAX_K``; a test
 # keeps the two equal; importing the API here would cost every command seconds)
 MAX_K = 100
+MAX_QUERY_CHARS = 1000  # the longest query: the REST API's bound too
 
 
 def bounded_int(low: int, high: int):
@@ -104,6 +105,28 @@ def index_name(text: str) -> str:
 
 
 index_name.__name__ = "name"
+
+
+def query_text(text: str) -> str:
+    """A query: some words, at most MAX_QUERY_CHARS characters."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the query is empty; give some words to search for")
+    if len(text) > MAX_QUERY_CHARS:
+        raise argparse.ArgumentTypeError(
+            f"the query has {len(text)} characters; use at most {MAX_QUERY_CHARS}"
+        )
+    return text
+
+
+query_text.__name__ = "query"
+
+
+def date_range(after: str | None, before: str | None) -> None:
+    """Refuse ``--after`` on or past ``--before``: no document could match."""
+    if after and before and after >= before:
+        raise ValueError(
+            f"--after {after} is not before --before {before}: no document can match both"
+        )
 
 
 class OneLineParser(argparse.ArgumentParser):

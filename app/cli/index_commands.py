@@ -6,7 +6,15 @@ import json
 import sys
 import time
 
-from app.cli.arguments import MAX_K, bounded_int, existing_dir, index_name, iso_date
+from app.cli.arguments import (
+    MAX_K,
+    bounded_int,
+    date_range,
+    existing_dir,
+    index_name,
+    iso_date,
+    query_text,
+)
 from search.config import Fusion, IndexConfig, Method
 from search.settings import Settings
 
@@ -74,6 +82,7 @@ def cmd_search(args, settings: Settings) -> int:
     from search.index import IndexStore, SearchIndex
     from search.retrieval import Filters
 
+    date_range(args.after, args.before)
     if args.index:
         index = SearchIndex.load(args.index)
     else:
@@ -172,7 +181,7 @@ def add_commands(sub, settings: Settings) -> None:
 def _add_search(sub, settings: Settings) -> None:
     methods = [m.value for m in Method]
     p = sub.add_parser("search", help="search an index")
-    p.add_argument("query")
+    p.add_argument("query", type=query_text)
     p.add_argument(
         "--index",
         type=existing_dir,

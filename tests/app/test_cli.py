@@ -80,6 +80,9 @@ def test_missing_dataset_is_a_clear_error(home, capsys, tmp_path):
         (["search", "x", "--format", "exe"], "argument --format: invalid choice: 'exe'"),
         (["search", "x", "--method", "magic"], "invalid choice: 'magic'"),
         (["search", "x", "--name", "../etc"], "'../etc' is not an index name"),
+        (["search", ""], "argument query: the query is empty"),
+        (["search", "   "], "the query is empty"),
+        (["search", "a" * 1001], "the query has 1001 characters; use at most 1000"),
         (["build", "--docs", "/no/such/folder"], "the folder /no/such/folder does not exist"),
         (["build", "--docs", __file__], "is a file, not a folder"),
         (["build", "--name", "a/b"], "'a/b' is not an index name"),
@@ -106,10 +109,19 @@ def test_nonsense_arguments_are_one_line_and_exit_code_2(home, capsys, argv, say
 
 
 def test_the_cli_refuses_what_the_api_refuses():
-    from app.api.limits import MAX_K as API_MAX_K
-    from app.cli.arguments import MAX_K
+    from app.api import limits
+    from app.cli import arguments
 
-    assert MAX_K == API_MAX_K
+    assert arguments.MAX_K == limits.MAX_K
+    assert arguments.MAX_QUERY_CHARS == limits.MAX_QUERY_CHARS
+
+
+def test_contradictory_dates_are_one_line_and_exit_code_2(home, capsys):
+    assert main(["search", "x", "--after", "2026-01-01", "--before", "2025-01-01"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (
+        "error: --after 2026-01-01 is not before --before 2025-01-01: no document can match both"
+    )
 
 
 def test_a_bad_setting_is_one_line_and_exit_code_2(home, capsys, monkeypatch):
