@@ -44,7 +44,7 @@ def cmd_build(args, settings: Settings) -> int:
     config = config_for(args, settings)
     encoder = encoder_for(config, settings, report.documents)
     store = IndexStore(settings.index_root(args.name))
-    served = store.current()
+    served = serving_before(store)
     built = build_and_store(
         report.documents,
         config,
@@ -66,6 +66,16 @@ def cmd_build(args, settings: Settings) -> int:
     print(json.dumps(summary, indent=None if args.json else 2))
     print(serving_note(built.version, served), file=sys.stderr)
     return 0
+
+
+def serving_before(store) -> str | None:
+    """The version that serves ``store`` before a build: CURRENT, else the newest version
+    (which serving falls back to; CURRENT is pinned to it so the build does not replace it)."""
+    served = store.current()
+    if served is None and store.latest() is not None:
+        served = store.latest()
+        store.activate(served)
+    return served
 
 
 def serving_note(version: str, served: str | None) -> str:

@@ -137,6 +137,7 @@ def test_build_never_moves_current_past_the_gate(home, capsys, monkeypatch, tmp_
     """The first build serves (nothing did); a later one is built beside it and CURRENT stays
     where it was, so the CLI and the app answer from the same version until the gate moves it."""
     from search.index import IndexStore
+    from search.index.store import CURRENT
     from search.settings import Settings
 
     monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
@@ -156,6 +157,10 @@ def test_build_never_moves_current_past_the_gate(home, capsys, monkeypatch, tmp_
     assert f"serving unchanged: CURRENT stays at {first['version']}" in err
     hits = run_cli(capsys, "search", "parental leave", "--json")
     assert "leave.txt" not in [r["doc_id"] for r in hits["results"]]  # still the first version
+    # without CURRENT the newest version serves: a build pins it rather than replacing it
+    (store.root / CURRENT).unlink()
+    third = run_cli(capsys, "build", "--docs", str(docs), "--json")
+    assert not third["activated"] and store.current() == second["version"] == third["serving"]
 
 
 @pytest.mark.slow
