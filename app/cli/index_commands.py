@@ -30,13 +30,19 @@ def config_for(args, settings: Settings) -> IndexConfig:
 
 
 def cmd_build(args, settings: Settings) -> int:
-    """Build a new version. It serves only when nothing served before: a version that was
-    never evaluated or registered never replaces the one that serves (the gate decides that,
-    in ``index_job``), so the CLI and the app keep answering from the same version."""
+    """Build a new version. Without ``--register`` it serves only when nothing served before:
+    a version that was never evaluated or registered never replaces the one that serves. With
+    it, the version is evaluated, registered and gated as ``index_job`` does (the same
+    service): it serves when the gate promotes it. Either way the CLI and the app keep
+    answering from the same version."""
     from search.index import IndexStore, build_and_store, encoder_for
     from search.ingest import load_folder
     from search.progress import ProgressPrinter
 
+    if args.register and args.name != settings.index_name:
+        raise ValueError(
+            f"--register gates the served index ({settings.index_name}), not {args.name!r}"
+        )
     progress = ProgressPrinter()
     report = load_folder(args.docs, progress=progress)
     for rejection in report.rejected:
@@ -45,14 +51,9 @@ def cmd_build(args, settings: Settings) -> int:
     encoder = encoder_for(config, settings, report.documents)
     store = IndexStore(settings.index_root(args.name))
     served = serving_before(store)
+    activate = served is None and not args.register
     built = build_and_store(
-        report.documents,
-        config,
-        encoder,
-        settings,
-        store,
-        activate=served is None,
-        progress=progress,
+        report.documents, config, encoder, settings, store, activate=activate, progress=progress
     )
     summary = {
         "version": built.version,
@@ -60,11 +61,18 @@ def cmd_build(args, settings: Settings) -> int:
         "documents": len(report.documents),
         "rejected": [{"path": r.path, "reason": r.reason} for r in report.rejected],
         **built.index.build_stats.__dict__,
-        "serving": store.current(),
-        "activated": served is None,
     }
+    if args.register:
+        from lifecycle.builds import register_and_gate
+
+        settled = register_and_gate(settings, built.path, built.index.encoder, config)
+        summary["gate"] = gate_summary(settled)
+        note = gate_note(built.version, served, settled)
+    else:
+        note = serving_note(built.version, served)
+    summary |= {"serving": store.current(), "activated": store.current() == built.version}
     print(json.dumps(summary, indent=None if args.json else 2))
-    print(serving_note(built.version, served), file=sys.stderr)
+    print(note, file=sys.stderr)
     return 0
 
 
@@ -84,7 +92,29 @@ def serving_note(version: str, served: str | None) -> str:
         return f"serving: {version} (nothing served before, so the new version is CURRENT)"
     return (
         f"serving unchanged: CURRENT stays at {served}; {version} is built but not evaluated "
-        "or registered (the Dagster index_job evaluates, registers and gates a build)"
+        "or registered (`docsearch build --register` or the Dagster index_job gates a build)"
+    )
+
+
+def gate_summary(settled) -> dict:
+    decision = settled.decision
+    return {
+        "outcome": settled.outcome,
+        "reason": settled.reason,
+        "registered": f"v{settled.candidate}",
+        "champion": f"v{settled.champion}" if settled.champion else None,
+        "value": decision.value if decision is not None else None,
+        "floor": decision.floor if decision is not None else None,
+    }
+
+
+def gate_note(version: str, served: str | None, settled) -> str:
+    """What the gate did with the build, in one line."""
+    if settled.promoted:
+        return f"serving: {version}, registered as v{settled.candidate}: {settled.reason}"
+    return (
+        f"serving unchanged: CURRENT stays at {served or 'none'}; {version} registered as "
+        f"v{settled.candidate}, the challenger: {settled.reason}"
     )
 
 
@@ -167,6 +197,12 @@ def add_commands(sub, settings: Settings) -> None:
         "--model",
         default=settings.model,
         help="encoder: hub name or local path (default: %(default)s, $DOCSEARCH_MODEL)",
+    )
+    p.add_argument(
+        "--register",
+        action="store_true",
+        help="evaluate, register and gate the version as the Dagster index_job does: it "
+        "serves if the gate promotes it (without: it serves only if nothing served)",
     )
     p.add_argument("--json", action="store_true", help="print the summary on one line")
     p.set_defaults(func=cmd_build)

@@ -186,3 +186,28 @@ def test_a_build_with_the_default_exported_encoder_is_served_by_the_app_and_api_
     index = loaded.index(served)
     assert index.search("vpn error 809", k=1)[0].doc_id == "vpn.md"
     assert loaded.index(served) is index  # loaded once
+
+
+@pytest.mark.slow
+def test_build_register_serves_only_what_the_gate_promotes(home, capsys, monkeypatch):
+    """``docsearch build --register`` evaluates, registers and gates like ``index_job``:
+    CURRENT moves with a promotion and stays where it was when the gate says no."""
+    from search.index import IndexStore
+    from search.settings import Settings
+
+    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
+    monkeypatch.delenv("DOCSEARCH_EVAL_SCIFACT", raising=False)
+    monkeypatch.setenv("DOCSEARCH_GATE_FLOOR", "0")
+    first = run_cli(capsys, "build", "--register", "--json")
+    store = IndexStore(Settings.from_env().index_root())
+    assert first["gate"]["outcome"] == "promote" and first["gate"]["registered"] == "v1"
+    assert store.current() == first["version"] == first["serving"] and first["activated"]
+    monkeypatch.setenv("DOCSEARCH_GATE_FLOOR", "1")  # no build reaches a perfect nDCG@10
+    assert main(["build", "--register", "--json"]) == 0
+    out, err = capsys.readouterr()
+    second = json.loads(out.strip().splitlines()[-1])
+    assert second["gate"]["outcome"] == "reject" and second["gate"]["champion"] == "v1"
+    assert store.current() == first["version"] == second["serving"]
+    assert not second["activated"]
+    assert f"serving unchanged: CURRENT stays at {first['version']}" in err
+    assert "v2, the challenger" in err
