@@ -14,9 +14,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from lifecycle.housekeeping import open_store
 from search.access import Policy
 from search.encoding import Encoder, load_encoder
-from search.index import VERSIONS, IndexStore, SearchIndex, read_manifest
+from search.index import VERSIONS, IndexLoadError, SearchIndex, read_manifest
 from search.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Serving:
 def resolve_serving(settings: Settings) -> Serving | None:
     """The registry's champion when it answers, else the local CURRENT (or newest) version;
     None when no index has been built. An unreachable registry never stops search."""
+    store = open_store(settings)  # cleaned the first time this process opens it
     note = ""
     try:
         from lifecycle.registry import resolve_champion
@@ -53,13 +55,19 @@ def resolve_serving(settings: Settings) -> Serving | None:
             )
             return Serving(version, str(path), FROM_REGISTRY, str(champion.label), champion.note)
         note = "no MLflow champion yet"
+    except IndexLoadError as exc:  # the champion's manifest is not the one registered
+        logger.warning("champion refused: %s", exc)
+        note = f"the MLflow champion was refused: {exc}"
     except Exception as exc:  # noqa: BLE001 - the local store still serves
         logger.warning("champion lookup failed: %s", exc)
         note = f"the MLflow registry could not be read ({type(exc).__name__})"
-    store = IndexStore(settings.index_root())
-    version = store.current() or (store.versions() or [None])[-1]
+    try:
+        version, refused = store.pick()  # CURRENT, or the version before a corrupt one
+    except IndexLoadError as exc:  # nothing checks: loading it says why
+        version, refused = store.current(), str(exc)
     if version is None:
         return None
+    note = "; ".join(n for n in (note, refused) if n)
     return Serving(version, str(store.path(version)), FROM_LOCAL_STORE, note=note)
 
 
@@ -120,7 +128,8 @@ class LoadedIndexes:
                 return self._indexes[key]
         # the encoder that made the version, shared by versions it made; the first time, the
         # one the manifest names, loaded with the version (an exported backend's encoder,
-        # int8 calibrated on the corpus, travels inside it: the plain model would not match)
+        # int8 calibrated on the corpus, travels inside it: the plain model would not match;
+        # one that cannot be loaded is an IndexLoadError naming the manifest)
         model = read_manifest(serving.path)["model"]
         made_by = (model["id"], model["fingerprint"], model.get("query_fingerprint", ""))
         with self._lock:

@@ -35,7 +35,8 @@ def cmd_build(args, settings: Settings) -> int:
     it, the version is evaluated, registered and gated as ``index_job`` does (the same
     service): it serves when the gate promotes it. Either way the CLI and the app keep
     answering from the same version."""
-    from search.index import IndexStore, build_and_store, encoder_for
+    from lifecycle.housekeeping import open_store
+    from search.index import build_and_store, encoder_for
     from search.ingest import load_folder
     from search.progress import ProgressPrinter
 
@@ -49,7 +50,7 @@ def cmd_build(args, settings: Settings) -> int:
         print(f"skipped {rejection.path}: {rejection.reason}", file=sys.stderr)
     config = config_for(args, settings)
     encoder = encoder_for(config, settings, report.documents)
-    store = IndexStore(settings.index_root(args.name))
+    store = open_store(settings, args.name)  # staging of interrupted builds and stale versions go
     served = serving_before(store)
     activate = served is None and not args.register
     built = build_and_store(
