@@ -16,8 +16,7 @@ from pathlib import Path
 
 from lifecycle.housekeeping import open_store
 from search.access import Policy
-from search.encoding import Encoder, load_encoder
-from search.index import VERSIONS, IndexLoadError, SearchIndex, read_manifest
+from search.index import VERSIONS, IndexLoadError, SearchIndex
 from search.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -102,8 +101,8 @@ class ServingFollower:
 
 
 class LoadedIndexes:
-    """Indexes loaded once per process and shared by every request, the newest few kept;
-    one encoder per model id. Thread-safe: web servers answer from several threads.
+    """Indexes loaded once per process and shared by every request, the newest few kept, each
+    with the encoder its manifest names. Thread-safe: web servers answer from several threads.
 
     Asked with a policy, the index carries that policy's readers (``lifecycle.access.enforce``:
     a version built before the policy changed answers under the new one at once)."""
@@ -111,14 +110,7 @@ class LoadedIndexes:
     def __init__(self, keep: int = 3) -> None:
         self.keep = keep
         self._indexes: OrderedDict[tuple, SearchIndex] = OrderedDict()
-        self._encoders: dict[str | tuple, Encoder] = {}
         self._lock = threading.Lock()
-
-    def encoder(self, model_id: str) -> Encoder:
-        with self._lock:
-            if model_id not in self._encoders:
-                self._encoders[model_id] = load_encoder(model_id)
-            return self._encoders[model_id]
 
     def index(self, serving: Serving, policy: Policy | None = None) -> SearchIndex:
         key = (serving.path, policy.hash if policy is not None else None)
@@ -126,17 +118,8 @@ class LoadedIndexes:
             if key in self._indexes:
                 self._indexes.move_to_end(key)
                 return self._indexes[key]
-        # the encoder that made the version, shared by versions it made; the first time, the
-        # one the manifest names, loaded with the version (an exported backend's encoder,
-        # int8 calibrated on the corpus, travels inside it: the plain model would not match;
-        # one that cannot be loaded is an IndexLoadError naming the manifest)
-        model = read_manifest(serving.path)["model"]
-        made_by = (model["id"], model["fingerprint"], model.get("query_fingerprint", ""))
-        with self._lock:
-            encoder = self._encoders.get(made_by)
-        index = SearchIndex.load(serving.path, encoder)
-        with self._lock:
-            self._encoders.setdefault(made_by, index.encoder)
+        # the encoder the manifest names, with its backend and the export the version carries
+        index = SearchIndex.load(serving.path)
         if policy is not None:
             from lifecycle.access import enforce
 

@@ -26,7 +26,7 @@ from lifecycle.feedback.labels import (
     verdicts,
     votes_in_force,
 )
-from lifecycle.feedback.logged_search import search_and_log
+from lifecycle.feedback.logged_search import search_and_log, search_and_log_forgiving
 from lifecycle.feedback.personal import AdminOnly, QueryRecord
 from lifecycle.feedback.store import FeedbackStore
 
@@ -53,4 +53,5 @@ __all__ = [
     "verdicts",
     "votes_in_force",
     "search_and_log",
+    "search_and_log_forgiving",
 ]

@@ -98,6 +98,7 @@ def test_chat_cites_only_readable_documents_and_keeps_conversations_apart(api):
     assert asked.status_code == 200, asked.text
     body = asked.json()
     assert {c["doc_id"] for c in body["citations"]} <= MAY_READ["paula"]
+    assert isinstance(body["answered"], bool) and body["searched_for"]
     follow_up = client.post(
         "/v1/chat",
         json={"message": "and the leave?", "conversation_id": body["conversation_id"]},
@@ -189,3 +190,14 @@ def test_the_rate_limit_answers_429_with_retry_after(api):
     refused = client.get("/v1/index", headers=auth(tokens["bea"]))
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert client.get("/v1/index", headers=auth(tokens["fred"])).status_code == 200  # per token
+
+
+def test_spelling_suggestions_come_only_from_documents_the_caller_may_read(api):
+    client, tokens, _ = api
+    # "salries" is one edit from "salaries", a word of paula's payroll file alone
+    assert _search(client, tokens["paula"], q="salries")["did_you_mean"] == "salaries"
+    body = _search(client, tokens["carl"], q="salries")
+    assert body["did_you_mean"] is None and "salaries" not in str(body).lower()
+    corrected = _search(client, tokens["carl"], q="quartrly reprt")
+    assert corrected["corrected_query"] == corrected["did_you_mean"] == "quarterly report"
+    assert corrected["results"]

@@ -68,6 +68,8 @@ def search(
         index_version=page.index_version,
         took_ms=page.took_ms,
         results=[Result.of(r) for r in page.results],
+        did_you_mean=page.did_you_mean,
+        corrected_query=page.corrected_query,
     )
 
 
