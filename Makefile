@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop browser-deps clean
+.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop bench-load browser-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,12 @@ bench-chat: setup ## chat answers on the sample set's labeled questions: answer,
 
 bench-gpu: setup ## passages/s of the product's GPU encoder beside plain sentence-transformers, one run (JSON; says "no CUDA" without a GPU)
 	TOKENIZERS_PARALLELISM=true $(BIN)/python -m evaluation.bench_gpu --dataset $(SCIFACT)
+
+LOAD_SECONDS ?= 30
+LOAD_USERS ?= 4
+
+bench-load: setup ## LOAD_USERS readers through the app's services and LOAD_USERS locust users through the REST API (loopback) search, click and vote for LOAD_SECONDS: requests/s, p50/p95 ms, errors, every acknowledged event stored (JSON; exit 1 if one is missing)
+	$(BIN)/python -m scripts.bench_load --seconds $(LOAD_SECONDS) --app-users $(LOAD_USERS) --api-users $(LOAD_USERS) --share-from $(DOCSEARCH_HOME)
 
 LOOP_HOME ?= $(DOCSEARCH_HOME)/bench-loop
 TURNS ?= 1

@@ -103,3 +103,27 @@ def version_for_pipeline(
         policy_hash=enforced.status.hash,
         policy_error=enforced.status.error or "",
     )
+
+
+def register_and_gate(
+    settings: Settings,
+    index_path: str | Path,
+    encoder: Encoder,
+    config: IndexConfig,
+    tags: dict[str, str] | None = None,
+):
+    """What ``index_job`` does with a version it made, in one call: evaluate it on every
+    labeled set (``evaluate_version``), log its MLflow run, register it, and let the gate
+    settle it (``Registry.settle``: champion, and the local CURRENT, when it passes; the
+    challenger otherwise, the champion serving on). Returns the registry's ``Promotion``."""
+    from evaluation import evaluate_version
+    from lifecycle.environments import policy_for
+    from lifecycle.registry import Registry
+
+    result = evaluate_version(
+        SearchIndex.load(index_path, encoder), settings.labeled_sets(), settings, config
+    )
+    registry = Registry.from_settings(settings)
+    run_id, _ = registry.log_version(index_path, result.evaluations, result.latency, tags or {})
+    version = registry.version_for_run(run_id) or registry.register(run_id, index_path)
+    return registry.settle(str(version.version), policy_for(settings))

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli.arguments import non_negative_float
+from app.cli.arguments import non_negative_float, positive_id
 from search.settings import Settings
 
 
@@ -158,7 +158,9 @@ def add_commands(sub, settings: Settings) -> None:
     promote.set_defaults(func=lambda a, s: cmd_promote_to(a, s) if a.to else within(a, s))
 
     p = sub.add_parser("lineage", help="where an answer came from: index, encoder, runs, files")
-    p.add_argument("query_id", type=int, help="the query id (result details, the API's answer)")
+    p.add_argument(
+        "query_id", type=positive_id, help="the query id (result details, the API's answer)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_lineage)
 

@@ -6,11 +6,18 @@ import json
 import sys
 import time
 
-from app.cli.arguments import bounded_int, existing_dir, iso_date
+from app.cli.arguments import (
+    MAX_K,
+    bounded_int,
+    date_range,
+    existing_dir,
+    index_name,
+    iso_date,
+    query_text,
+)
 from search.config import Fusion, IndexConfig, Method
 from search.settings import Settings
 
-MAX_K = 1000
 FORMATS = ("pdf", "docx", "html", "markdown", "text", "beir")
 
 
@@ -23,11 +30,20 @@ def config_for(args, settings: Settings) -> IndexConfig:
 
 
 def cmd_build(args, settings: Settings) -> int:
+    """Build a new version. Without ``--register`` it serves only when nothing served before:
+    a version that was never evaluated or registered never replaces the one that serves. With
+    it, the version is evaluated, registered and gated as ``index_job`` does (the same
+    service): it serves when the gate promotes it. Either way the CLI and the app keep
+    answering from the same version."""
     from lifecycle.housekeeping import open_store
     from search.index import build_and_store, encoder_for
     from search.ingest import load_folder
     from search.progress import ProgressPrinter
 
+    if args.register and args.name != settings.index_name:
+        raise ValueError(
+            f"--register gates the served index ({settings.index_name}), not {args.name!r}"
+        )
     progress = ProgressPrinter()
     report = load_folder(args.docs, progress=progress)
     for rejection in report.rejected:
@@ -35,7 +51,11 @@ def cmd_build(args, settings: Settings) -> int:
     config = config_for(args, settings)
     encoder = encoder_for(config, settings, report.documents)
     store = open_store(settings, args.name)  # staging of interrupted builds and stale versions go
-    built = build_and_store(report.documents, config, encoder, settings, store, progress=progress)
+    served = serving_before(store)
+    activate = served is None and not args.register
+    built = build_and_store(
+        report.documents, config, encoder, settings, store, activate=activate, progress=progress
+    )
     summary = {
         "version": built.version,
         "path": str(built.path),
@@ -43,14 +63,67 @@ def cmd_build(args, settings: Settings) -> int:
         "rejected": [{"path": r.path, "reason": r.reason} for r in report.rejected],
         **built.index.build_stats.__dict__,
     }
+    if args.register:
+        from lifecycle.builds import register_and_gate
+
+        settled = register_and_gate(settings, built.path, built.index.encoder, config)
+        summary["gate"] = gate_summary(settled)
+        note = gate_note(built.version, served, settled)
+    else:
+        note = serving_note(built.version, served)
+    summary |= {"serving": store.current(), "activated": store.current() == built.version}
     print(json.dumps(summary, indent=None if args.json else 2))
+    print(note, file=sys.stderr)
     return 0
+
+
+def serving_before(store) -> str | None:
+    """The version that serves ``store`` before a build: CURRENT, else the newest version
+    (which serving falls back to; CURRENT is pinned to it so the build does not replace it)."""
+    served = store.current()
+    if served is None and store.latest() is not None:
+        served = store.latest()
+        store.activate(served)
+    return served
+
+
+def serving_note(version: str, served: str | None) -> str:
+    """What the build did to serving, in one line."""
+    if served is None:
+        return f"serving: {version} (nothing served before, so the new version is CURRENT)"
+    return (
+        f"serving unchanged: CURRENT stays at {served}; {version} is built but not evaluated "
+        "or registered (`docsearch build --register` or the Dagster index_job gates a build)"
+    )
+
+
+def gate_summary(settled) -> dict:
+    decision = settled.decision
+    return {
+        "outcome": settled.outcome,
+        "reason": settled.reason,
+        "registered": f"v{settled.candidate}",
+        "champion": f"v{settled.champion}" if settled.champion else None,
+        "value": decision.value if decision is not None else None,
+        "floor": decision.floor if decision is not None else None,
+    }
+
+
+def gate_note(version: str, served: str | None, settled) -> str:
+    """What the gate did with the build, in one line."""
+    if settled.promoted:
+        return f"serving: {version}, registered as v{settled.candidate}: {settled.reason}"
+    return (
+        f"serving unchanged: CURRENT stays at {served or 'none'}; {version} registered as "
+        f"v{settled.candidate}, the challenger: {settled.reason}"
+    )
 
 
 def cmd_search(args, settings: Settings) -> int:
     from search.index import IndexStore, SearchIndex
     from search.retrieval import Filters
 
+    date_range(args.after, args.before)
     if args.index:
         index = SearchIndex.load(args.index)
     else:
@@ -117,6 +190,7 @@ def add_commands(sub, settings: Settings) -> None:
     )
     p.add_argument(
         "--name",
+        type=index_name,
         default=settings.index_name,
         help="index name under $DOCSEARCH_HOME/indexes (default: %(default)s)",
     )
@@ -124,6 +198,12 @@ def add_commands(sub, settings: Settings) -> None:
         "--model",
         default=settings.model,
         help="encoder: hub name or local path (default: %(default)s, $DOCSEARCH_MODEL)",
+    )
+    p.add_argument(
+        "--register",
+        action="store_true",
+        help="evaluate, register and gate the version as the Dagster index_job does: it "
+        "serves if the gate promotes it (without: it serves only if nothing served)",
     )
     p.add_argument("--json", action="store_true", help="print the summary on one line")
     p.set_defaults(func=cmd_build)
@@ -148,13 +228,18 @@ def add_commands(sub, settings: Settings) -> None:
 def _add_search(sub, settings: Settings) -> None:
     methods = [m.value for m in Method]
     p = sub.add_parser("search", help="search an index")
-    p.add_argument("query")
+    p.add_argument("query", type=query_text)
     p.add_argument(
         "--index",
         type=existing_dir,
         help="an index folder (default: the current version of --name)",
     )
-    p.add_argument("--name", default=settings.index_name, help="index name (default: %(default)s)")
+    p.add_argument(
+        "--name",
+        type=index_name,
+        default=settings.index_name,
+        help="index name (default: %(default)s)",
+    )
     p.add_argument(
         "--k",
         type=bounded_int(1, MAX_K),

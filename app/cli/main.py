@@ -18,6 +18,7 @@ from app.cli import (
     registry_commands,
     users_commands,
 )
+from app.cli.arguments import OneLineParser
 from search.settings import LIBRARY_ENVIRONMENT, Settings, SettingsError
 
 # deploy_commands after registry_commands: it adds --to to the promote command
@@ -34,7 +35,7 @@ COMMAND_GROUPS = (
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
     """Every command's arguments; defaults come from ``settings`` (the environment)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="docsearch",
         description="Self-hosted document search: build, search, evaluate and improve indexes.",
     )

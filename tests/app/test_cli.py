@@ -62,7 +62,7 @@ def test_build_then_search_with_filters(home, capsys, monkeypatch, tmp_path):
 
 def test_missing_dataset_is_a_clear_error(home, capsys, tmp_path):
     assert main(["eval", "--dataset", str(tmp_path / "nope")]) == 2
-    assert "nope is not a folder" in capsys.readouterr().err
+    assert "the folder " + str(tmp_path / "nope") + " does not exist" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     assert main(["eval", "--dataset", str(tmp_path / "empty")]) == 2
     assert "No qrels for split" in capsys.readouterr().err
@@ -71,19 +71,57 @@ def test_missing_dataset_is_a_clear_error(home, capsys, tmp_path):
 @pytest.mark.parametrize(
     "argv, says",
     [
-        (["search", "x", "--k", "-5"], "-5 is out of range"),
-        (["search", "x", "--k", "0"], "0 is out of range"),
+        (["search", "x", "--k", "-5"], "argument --k: -5 is out of range; use 1 to 100"),
+        (["search", "x", "--k", "0"], "argument --k: 0 is out of range"),
+        (["search", "x", "--k", "101"], "argument --k: 101 is out of range"),
         (["search", "x", "--k", "ten"], "'ten' is not a whole number"),
-        (["search", "x", "--after", "notadate"], "'notadate' is not a date"),
-        (["search", "x", "--format", "exe"], "invalid choice: 'exe'"),
-        (["build", "--docs", "/no/such/folder"], "/no/such/folder is not a folder"),
+        (["search", "x", "--after", "notadate"], "argument --after: 'notadate' is not a date"),
+        (["search", "x", "--before", "2025-13-01"], "'2025-13-01' is not a date"),
+        (["search", "x", "--format", "exe"], "argument --format: invalid choice: 'exe'"),
+        (["search", "x", "--method", "magic"], "invalid choice: 'magic'"),
+        (["search", "x", "--name", "../etc"], "'../etc' is not an index name"),
+        (["search", ""], "argument query: the query is empty"),
+        (["search", "   "], "the query is empty"),
+        (["search", "a" * 1001], "the query has 1001 characters; use at most 1000"),
+        (["build", "--docs", "/no/such/folder"], "the folder /no/such/folder does not exist"),
+        (["build", "--docs", __file__], "is a file, not a folder"),
+        (["build", "--name", "a/b"], "'a/b' is not an index name"),
+        (["eval", "--dataset", "/no/such/folder"], "/no/such/folder does not exist"),
+        (["lineage", "abc"], "argument query_id: 'abc' is not an id"),
+        (["lineage", "-3"], "-3 is not an id"),
         (["simulate-feedback", "--dataset", ".", "--noise", "1.5"], "1.5 is not between 0 and 1"),
+        (["simulate-feedback", "--dataset", ".", "--seed", "x"], "invalid int value: 'x'"),
+        (["retrain", "--dataset", ".", "--epochs", "0"], "0 is out of range"),
+        (["api", "--port", "70000"], "70000 is out of range"),
+        (["gate", "--floor", "-1"], "-1.0 is negative"),
+        (["nosuch"], "invalid choice: 'nosuch'"),
+        ([], "the following arguments are required: COMMAND"),
     ],
 )
 def test_nonsense_arguments_are_one_line_and_exit_code_2(home, capsys, argv, says):
     assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert says in err and "Traceback" not in err
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert says in lines[0] and "Traceback" not in captured.err
+    assert lines[0].startswith("docsearch") and "--help" in lines[0]
+
+
+def test_the_cli_refuses_what_the_api_refuses():
+    from app.api import limits
+    from app.cli import arguments
+
+    assert arguments.MAX_K == limits.MAX_K
+    assert arguments.MAX_QUERY_CHARS == limits.MAX_QUERY_CHARS
+
+
+def test_contradictory_dates_are_one_line_and_exit_code_2(home, capsys):
+    assert main(["search", "x", "--after", "2026-01-01", "--before", "2025-01-01"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (
+        "error: --after 2026-01-01 is not before --before 2025-01-01: no document can match both"
+    )
 
 
 def test_a_bad_setting_is_one_line_and_exit_code_2(home, capsys, monkeypatch):
@@ -93,3 +131,83 @@ def test_a_bad_setting_is_one_line_and_exit_code_2(home, capsys, monkeypatch):
         "error: bad setting: DOCSEARCH_APP_PORT: Input should be a valid integer, unable to parse "
         "string as an integer"
     )
+
+
+def test_build_never_moves_current_past_the_gate(home, capsys, monkeypatch, tmp_path):
+    """The first build serves (nothing did); a later one is built beside it and CURRENT stays
+    where it was, so the CLI and the app answer from the same version until the gate moves it."""
+    from search.index import IndexStore
+    from search.index.store import CURRENT
+    from search.settings import Settings
+
+    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "vpn.md").write_text("# VPN\n\nError 809 means UDP port 51820 is blocked.")
+    first = run_cli(capsys, "build", "--docs", str(docs), "--json")
+    store = IndexStore(Settings.from_env().index_root())
+    assert first["activated"] and store.current() == first["version"] == first["serving"]
+    (docs / "leave.txt").write_text("Leave policy\n\nSixteen weeks of parental leave.")
+    assert main(["build", "--docs", str(docs), "--json"]) == 0
+    out, err = capsys.readouterr()
+    second = json.loads(out.strip().splitlines()[-1])
+    assert second["version"] != first["version"] and second["documents"] == 2
+    assert not second["activated"] and second["serving"] == first["version"]
+    assert store.current() == first["version"]
+    assert f"serving unchanged: CURRENT stays at {first['version']}" in err
+    hits = run_cli(capsys, "search", "parental leave", "--json")
+    assert "leave.txt" not in [r["doc_id"] for r in hits["results"]]  # still the first version
+    # without CURRENT the newest version serves: a build pins it rather than replacing it
+    (store.root / CURRENT).unlink()
+    third = run_cli(capsys, "build", "--docs", str(docs), "--json")
+    assert not third["activated"] and store.current() == second["version"] == third["serving"]
+
+
+@pytest.mark.slow
+def test_a_build_with_the_default_exported_encoder_is_served_by_the_app_and_api_loader(
+    home, capsys, monkeypatch, tmp_path
+):
+    """``docsearch build`` with the product's default (an int8 encoder calibrated on the corpus,
+    kept inside the version) must load where the app and the API load it: the plain model of
+    the same name has another fingerprint and was refused (the API answered 500)."""
+    from lifecycle.serving import LoadedIndexes, resolve_serving
+    from search.settings import Settings
+
+    monkeypatch.delenv("DOCSEARCH_MODEL", raising=False)
+    monkeypatch.delenv("DOCSEARCH_ENCODER_BACKEND", raising=False)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "vpn.md").write_text("# VPN\n\nError 809 means UDP port 51820 is blocked.")
+    (docs / "leave.txt").write_text("Leave policy\n\nSixteen weeks of parental leave.")
+    built = run_cli(capsys, "build", "--docs", str(docs), "--json")
+    served = resolve_serving(Settings.from_env())
+    assert served.version == built["version"]
+    loaded = LoadedIndexes()
+    index = loaded.index(served)
+    assert index.search("vpn error 809", k=1)[0].doc_id == "vpn.md"
+    assert loaded.index(served) is index  # loaded once
+
+
+@pytest.mark.slow
+def test_build_register_serves_only_what_the_gate_promotes(home, capsys, monkeypatch):
+    """``docsearch build --register`` evaluates, registers and gates like ``index_job``:
+    CURRENT moves with a promotion and stays where it was when the gate says no."""
+    from search.index import IndexStore
+    from search.settings import Settings
+
+    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
+    monkeypatch.delenv("DOCSEARCH_EVAL_SCIFACT", raising=False)
+    monkeypatch.setenv("DOCSEARCH_GATE_FLOOR", "0")
+    first = run_cli(capsys, "build", "--register", "--json")
+    store = IndexStore(Settings.from_env().index_root())
+    assert first["gate"]["outcome"] == "promote" and first["gate"]["registered"] == "v1"
+    assert store.current() == first["version"] == first["serving"] and first["activated"]
+    monkeypatch.setenv("DOCSEARCH_GATE_FLOOR", "1")  # no build reaches a perfect nDCG@10
+    assert main(["build", "--register", "--json"]) == 0
+    out, err = capsys.readouterr()
+    second = json.loads(out.strip().splitlines()[-1])
+    assert second["gate"]["outcome"] == "reject" and second["gate"]["champion"] == "v1"
+    assert store.current() == first["version"] == second["serving"]
+    assert not second["activated"]
+    assert f"serving unchanged: CURRENT stays at {first['version']}" in err
+    assert "v2, the challenger" in err
