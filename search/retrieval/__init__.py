@@ -3,10 +3,12 @@
 from search.retrieval.dense import (
     FLAT,
     HNSW,
+    IVF_SQ8,
     DenseIndex,
 )
 from search.retrieval.filters import (
     Filters,
+    MetadataColumns,
 )
 from search.retrieval.fusion import (
     Ranking,
@@ -35,7 +37,9 @@ __all__ = [
     "ChoiceMemory",
     "Filters",
     "HNSW",
+    "IVF_SQ8",
     "INFO",
+    "MetadataColumns",
     "Ranking",
     "Snippet",
     "SparseIndex",

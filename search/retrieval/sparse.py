@@ -10,6 +10,8 @@ import bm25s
 import numpy as np
 import Stemmer
 
+SELECT_AMONG_ALL_UPTO = 50_000  # documents; see SparseIndex.search
+
 
 class SparseIndex:
     """A bm25s index over chunk texts, tokenised the same way at index and query time."""
@@ -59,30 +61,67 @@ class SparseIndex:
     def search(
         self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, ids) per query; ids are -1 where fewer than k rows scored above zero.
+        """Top-k (scores, ids) per query, best first; ids are -1 where fewer than k rows scored
+        above zero. ``allowed`` (a boolean mask over rows, or row ids) restricts the ranking to
+        those rows before the top k are chosen.
 
-        ``allowed`` (a boolean mask over rows, or row ids) zeroes every other row's score
-        before the top k are chosen."""
+        Above ``SELECT_AMONG_ALL_UPTO`` rows only rows scoring above zero are ranked (equal
+        scores by row): bm25s's selection over every row's score slows down badly when most of
+        them are equal (zero). Up to it, bm25s selects, so small collections rank as always."""
         n = len(self)
         k = min(k, n)
+        scores = np.zeros((len(queries), k), dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
         if k == 0 or not queries:
-            empty = np.zeros((len(queries), 0))
-            return empty.astype(np.float32), empty.astype(np.int64)
+            return scores, ids
+        if n <= SELECT_AMONG_ALL_UPTO:
+            return self._search_small(queries, k, allowed)
+        rows = None
+        if allowed is not None:
+            allowed = np.asarray(allowed)
+            rows = np.flatnonzero(allowed) if allowed.dtype == bool else np.unique(allowed)
+        for i, tokens in enumerate(self.tokenize(queries)):
+            found, best = self._top(self.retriever.get_tokens_ids(tokens), k, rows)
+            scores[i, : len(found)], ids[i, : len(found)] = best, found
+        return scores, ids
+
+    def _search_small(
+        self, queries: Sequence[str], k: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """bm25s's own selection over every row (``allowed`` as a weight mask)."""
         mask = None
         if allowed is not None:
             allowed = np.asarray(allowed)
             if allowed.dtype == bool:
                 mask = allowed.astype(np.float32)
             else:
-                mask = np.zeros(n, dtype=np.float32)
+                mask = np.zeros(len(self), dtype=np.float32)
                 mask[allowed.astype(np.int64)] = 1.0
         ids, scores = self.retriever.retrieve(
-            self.tokenize(queries), k=k, show_progress=False, n_threads=1, weight_mask=mask
+            self.tokenize(queries), k=k, show_progress=False, n_threads=0, weight_mask=mask
         )
         ids = np.asarray(ids, dtype=np.int64)
         scores = np.asarray(scores, dtype=np.float32)
         ids[scores <= 0] = -1
         return scores, ids
+
+    def _top(
+        self, token_ids: list[int], k: int, rows: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the k best-scoring rows above zero, among ``rows`` if given."""
+        if not token_ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        every = np.asarray(self.retriever.get_scores_from_ids(token_ids), dtype=np.float32)
+        if rows is None:
+            rows = np.flatnonzero(every > 0)
+        else:
+            rows = rows[every[rows] > 0]
+        values = every[rows]
+        if len(rows) > k:  # keep the k best and whatever ties the k-th
+            kth = np.partition(values, len(values) - k)[len(values) - k]
+            rows, values = rows[values >= kth], values[values >= kth]
+        order = np.lexsort((rows, -values))[:k]
+        return rows[order], values[order]
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -93,6 +132,8 @@ class SparseIndex:
 
     @classmethod
     def load(cls, folder: Path) -> SparseIndex:
+        """Read a saved index, its score matrix memory-mapped: pages are read as queries touch
+        them, and processes serving the same version share one copy."""
         settings = json.loads((folder / "tokenizer.json").read_text())
-        retriever = bm25s.BM25.load(str(folder), mmap=False)
+        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         return cls(retriever, settings["stemmer"], settings["stopwords"])
