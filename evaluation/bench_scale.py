@@ -189,7 +189,9 @@ def build(n_chunks: int, folder: Path, approximate_above: int | None = None) -> 
     from search.config import IndexConfig
     from search.index import Embeddings, build_index, folder_bytes
 
+    started = time.perf_counter()
     documents, chunks, vectors, encoder = collection(n_chunks)
+    _log(f"collection of {n_chunks} chunks generated", started)
     config = IndexConfig(model=encoder.model_id)
     if approximate_above is not None:
         config = config.replace(approximate_above=approximate_above)
@@ -197,8 +199,9 @@ def build(n_chunks: int, folder: Path, approximate_above: int | None = None) -> 
     index = build_index(
         documents, chunks, Embeddings(vectors, 0, len(chunks), 0.0), config, encoder
     )
+    index_s = _log("index built", started)
     index.save(folder)
-    build_s = time.perf_counter() - started
+    build_s = _log("index written", started)
     texts = queries(RECALL_QUERIES, n_chunks, SEED + 3)
     asked = encoder.encode_queries(texts)
     exact = faiss.IndexFlatIP(DIM)
@@ -211,9 +214,17 @@ def build(n_chunks: int, folder: Path, approximate_above: int | None = None) -> 
         "n_documents": len(documents),
         "dense_index": index.dense.describe(),
         "build_s": round(build_s, 2),
+        "write_s": round(build_s - index_s, 2),  # of build_s
         "index_bytes": folder_bytes(folder),
         "dense_recall_at_10": round(float(recall), 4),
     }
+
+
+def _log(what: str, since: float) -> float:
+    """Say on stderr how long since ``since``; that many seconds."""
+    seconds = time.perf_counter() - since
+    print(f"bench-scale: {what} ({seconds:.1f} s)", file=sys.stderr, flush=True)
+    return seconds
 
 
 def serve(folder: Path) -> dict:
