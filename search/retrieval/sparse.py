@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.tokenization import _infer_stopwords
 
 SELECT_AMONG_ALL_UPTO = 50_000  # documents; see SparseIndex.search
+RECENT_QUERIES = 256
+TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token pattern
 
 
 class SparseIndex:
@@ -26,6 +30,8 @@ class SparseIndex:
         self.stemmer_name = stemmer
         self.stopwords = stopwords
         self._stemmer = Stemmer.Stemmer(stemmer) if stemmer else None
+        self._recent: dict[str, list[str]] = {}  # query text -> its tokens (see _tokens_of)
+        self._stopword_set: frozenset[str] | None = None
 
     @classmethod
     def build(
@@ -51,9 +57,31 @@ class SparseIndex:
             show_progress=False,
         )
 
+    def tokenize_one(self, text: str) -> list[str]:
+        """``tokenize([text])[0]``, done here: bm25s's tokenizer costs milliseconds a call in
+        progress-bar bookkeeping, whatever the text's length (the same steps: lower case, its
+        token pattern, stopwords out, then stems)."""
+        if self._stopword_set is None:
+            self._stopword_set = frozenset(_infer_stopwords(self.stopwords or None) or ())
+        words = [w for w in TOKEN.findall(text.lower()) if w not in self._stopword_set]
+        return self._stemmer.stemWords(words) if self._stemmer else words
+
     def terms(self, text: str) -> set[str]:
         """The stemmed query terms (for highlighting)."""
-        return set(self.tokenize([text])[0])
+        return set(self._tokens_of([text])[0])
+
+    def _tokens_of(self, queries: Sequence[str]) -> list[list[str]]:
+        """Tokens of each query; a single query's are kept a while, since one search asks for
+        them twice (ranking, then highlighting) and bm25s's tokenizer has a fixed cost a call."""
+        if len(queries) != 1:
+            return self.tokenize(queries)
+        tokens = self._recent.get(queries[0])
+        if tokens is None:
+            tokens = self.tokenize_one(queries[0])
+            if len(self._recent) >= RECENT_QUERIES:
+                self._recent.clear()
+            self._recent[queries[0]] = tokens
+        return [list(tokens)]
 
     def __len__(self) -> int:
         return int(self.retriever.scores["num_docs"])
@@ -80,7 +108,7 @@ class SparseIndex:
         if allowed is not None:
             allowed = np.asarray(allowed)
             rows = np.flatnonzero(allowed) if allowed.dtype == bool else np.unique(allowed)
-        for i, tokens in enumerate(self.tokenize(queries)):
+        for i, tokens in enumerate(self._tokens_of(queries)):
             found, best = self._top(self.retriever.get_tokens_ids(tokens), k, rows)
             scores[i, : len(found)], ids[i, : len(found)] = best, found
         return scores, ids
@@ -98,7 +126,7 @@ class SparseIndex:
                 mask = np.zeros(len(self), dtype=np.float32)
                 mask[allowed.astype(np.int64)] = 1.0
         ids, scores = self.retriever.retrieve(
-            self.tokenize(queries), k=k, show_progress=False, n_threads=0, weight_mask=mask
+            self._tokens_of(queries), k=k, show_progress=False, n_threads=0, weight_mask=mask
         )
         ids = np.asarray(ids, dtype=np.int64)
         scores = np.asarray(scores, dtype=np.float32)
@@ -117,9 +145,13 @@ class SparseIndex:
         else:
             rows = rows[every[rows] > 0]
         values = every[rows]
-        if len(rows) > k:  # keep the k best and whatever ties the k-th
-            kth = np.partition(values, len(values) - k)[len(values) - k]
-            rows, values = rows[values >= kth], values[values >= kth]
+        if len(rows) > k:
+            # select on keys without ties (score bits, then row), so the selection stays linear
+            # however many rows share a score; equal scores keep the lower row
+            keys = values.view(np.uint32).astype(np.uint64) << np.uint64(32)
+            keys |= (np.uint64(0xFFFFFFFF) - rows.astype(np.uint64)) & np.uint64(0xFFFFFFFF)
+            top = np.argpartition(keys, len(keys) - k)[len(keys) - k :]
+            rows, values = rows[top], values[top]
         order = np.lexsort((rows, -values))[:k]
         return rows[order], values[order]
 

@@ -34,3 +34,14 @@ def test_both_selections_give_the_same_hits(index, allowed, monkeypatch):
         if given is not None:
             assert mask[i2[i2 >= 0]].all()
     assert (large_ids[3:] == -1).all()
+
+
+@pytest.mark.parametrize(("stemmer", "stopwords"), [("english", "en"), ("", ""), ("english", "")])
+def test_one_query_is_tokenized_as_bm25s_does(stemmer, stopwords):
+    index = SparseIndex.build(["hello world"], stemmer=stemmer, stopwords=stopwords)
+    texts = [
+        "", "The and of", "Running runners ran", "ÉCOLE café naïve résumé x a",
+        "C++ 3.5mg/kg IL-6 p<0.05 _under_score", "tab\tnew\nline", "What is the VPN error 809?",
+    ]  # fmt: skip
+    for text in texts:
+        assert index.tokenize_one(text) == index.tokenize([text])[0], text
