@@ -58,7 +58,7 @@ def embed_chunks(
 
 def dense_index(vectors: np.ndarray, config: IndexConfig) -> DenseIndex:
     """Exact inner product over float32 up to ``approximate_above`` chunks (small collections
-    rank exactly as they always did); above, IVF over 8-bit codes (``DenseIndex.describe`` says
+    rank exactly as they always did); above, HNSW over 8-bit codes (``DenseIndex.describe`` says
     which, with its parameters; the manifest records it)."""
     return DenseIndex.build(
         vectors, config.approximate_above, config.hnsw_m, config.hnsw_ef_search, compress=True

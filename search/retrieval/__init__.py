@@ -3,7 +3,7 @@
 from search.retrieval.dense import (
     FLAT,
     HNSW,
-    IVF_SQ8,
+    HNSW_SQ8,
     DenseIndex,
 )
 from search.retrieval.filters import (
@@ -37,7 +37,7 @@ __all__ = [
     "ChoiceMemory",
     "Filters",
     "HNSW",
-    "IVF_SQ8",
+    "HNSW_SQ8",
     "INFO",
     "MetadataColumns",
     "Ranking",

@@ -1,8 +1,9 @@
 """Dense retrieval over FAISS, the index chosen by size: exact inner product over float32 vectors
-up to a threshold; above it HNSW over float32 vectors (the feedback memory) or, for the search
-index's large collections, an inverted file over 8-bit scalar codes (IVF-SQ8: a quarter of the
-memory of float32, built in one k-means pass, and a filter is applied while its lists are
-scanned, so a filter allowing few rows is searched exactly)."""
+up to a threshold; above it an HNSW graph, over float32 vectors (the feedback memory) or, for the
+search index's large collections, over 8-bit scalar codes (HNSW-SQ8: a quarter of the memory of
+float32). A filter allowing a small share of the rows is searched exactly: a scan of the stored
+codes that checks the filter before decoding a row (a graph walk through mostly excluded rows
+loses recall)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,14 @@ import faiss
 import numpy as np
 
 FLAT = "flat_ip"
-HNSW = "hnsw_ip"  # HNSW graph over float32 vectors (the feedback memory's large indexes)
-IVF_SQ8 = "ivf_sq8_ip"  # inverted file (k-means lists) over 8-bit scalar-quantised vectors
-TRAIN_POINTS_PER_LIST = 40  # k-means sample: this many vectors per list (faiss wants 39)
-KMEANS_ITERATIONS = 10
-PROBED_SHARE = 1 / 64  # lists scanned per query: this share of them, at least MIN_PROBES
-MIN_PROBES = 16
-# a filter allowing at most this share of the rows is searched exactly: every list is scanned,
-# the filter checked before a code is decoded (a probe of a few lists would find too few rows)
-EXACT_FILTERED_SHARE = 0.05
+HNSW = "hnsw_ip"  # HNSW graph over float32 vectors
+HNSW_SQ8 = "hnsw_sq8_ip"  # HNSW graph over 8-bit scalar-quantised vectors
+TRAIN_SAMPLE = 200_000  # vectors the quantiser learns each dimension's range from
+# links cost 8 * M bytes a vector at the graph's base level: at M = 16 a third of the 8-bit codes
+# (384 bytes at 384 dimensions), at 32 two thirds; the compressed index keeps M at most this
+MAX_COMPRESSED_M = 16
+EF_CONSTRUCTION = 40
+EXACT_FILTERED_SHARE = 0.05  # a filter allowing at most this share of rows is searched exactly
 
 
 class DenseIndex:
@@ -47,11 +47,17 @@ class DenseIndex:
         if len(vectors) <= approximate_above:
             index, kind = faiss.IndexFlatIP(dim), FLAT
         elif compress:
-            index, kind = _ivf_sq8(vectors), IVF_SQ8
+            m = min(hnsw_m, MAX_COMPRESSED_M)
+            index = faiss.IndexHNSWSQ(
+                dim, faiss.ScalarQuantizer.QT_8bit, m, faiss.METRIC_INNER_PRODUCT
+            )
+            index.train(_sample(vectors, TRAIN_SAMPLE))
+            index.hnsw.efConstruction = EF_CONSTRUCTION
+            kind = HNSW_SQ8
         else:
             index, kind = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT), HNSW
-        if kind == HNSW:
             index.hnsw.efConstruction = max(40, 2 * hnsw_m)
+        if kind != FLAT:
             index.hnsw.efSearch = ef_search
         index.add(vectors)
         return cls(index, kind)
@@ -62,20 +68,14 @@ class DenseIndex:
     def describe(self) -> dict:
         """The choice made and its parameters (recorded in a manifest)."""
         out = {"kind": self.kind, "vectors": len(self), "dim": int(self.index.d)}
-        if self.kind == IVF_SQ8:
-            ivf = faiss.extract_index_ivf(self.index)
-            out.update(
-                lists=int(ivf.nlist),
-                probes=int(ivf.nprobe),
-                codes="sq8",
-                exact_filtered_share=EXACT_FILTERED_SHARE,
-            )
-        elif self.kind == HNSW:
+        if self.kind != FLAT:
             hnsw = self.index.hnsw
             out.update(
                 m=int(hnsw.nb_neighbors(1)),
                 ef_construction=int(hnsw.efConstruction),
                 ef_search=int(hnsw.efSearch),
+                codes="sq8" if self.kind == HNSW_SQ8 else "float32",
+                exact_filtered_share=EXACT_FILTERED_SHARE,
             )
         return out
 
@@ -84,8 +84,8 @@ class DenseIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) per query; ``allowed`` (a boolean mask over rows, or row ids)
         restricts the search to those rows inside FAISS, before the top k are chosen. An
-        approximate index searches a small allowed share exactly (a scan of its stored vectors,
-        the filter checked first)."""
+        HNSW index searches a small allowed share exactly (a scan of its stored vectors, the
+        filter checked first)."""
         k = min(k, len(self))
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if k == 0:
@@ -97,13 +97,7 @@ class DenseIndex:
         selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap))
         if self.kind == FLAT:
             return self.index.search(queries, k, params=faiss.SearchParameters(sel=selector))
-        exact = count <= EXACT_FILTERED_SHARE * len(self)
-        if self.kind == IVF_SQ8:
-            ivf = faiss.extract_index_ivf(self.index)
-            probes = ivf.nlist if exact else ivf.nprobe
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=probes)
-            return self.index.search(queries, k, params=params)
-        if exact:
+        if count <= EXACT_FILTERED_SHARE * len(self):
             storage = faiss.downcast_index(self.index.storage)
             return storage.search(queries, k, params=faiss.SearchParameters(sel=selector))
         params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.hnsw.efSearch)
@@ -119,27 +113,6 @@ class DenseIndex:
     @classmethod
     def load(cls, path: Path, kind: str) -> DenseIndex:
         return cls(faiss.read_index(str(path)), kind)
-
-
-def _ivf_sq8(vectors: np.ndarray) -> faiss.Index:
-    """IVF-SQ8 over ``vectors``: about 2 * sqrt(n) lists (a power of two, fewer when there are
-    not 40 vectors a list), spherical k-means on an even sample, 1/64 of the lists probed per
-    query (at least 16)."""
-    n, dim = vectors.shape
-    lists = 1 << int(np.log2(2 * np.sqrt(n)) + 0.5)
-    while lists > 1 and lists * TRAIN_POINTS_PER_LIST > n:  # a tiny collection: fewer lists
-        lists //= 2
-    quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFScalarQuantizer(
-        quantizer, dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-    )
-    index.cp.niter = KMEANS_ITERATIONS
-    index.cp.seed = 1234
-    index.cp.spherical = True  # unit vectors, inner product: centroids kept on the sphere
-    index.cp.max_points_per_centroid = TRAIN_POINTS_PER_LIST
-    index.train(_sample(vectors, lists * TRAIN_POINTS_PER_LIST))
-    index.nprobe = min(lists, max(MIN_PROBES, int(lists * PROBED_SHARE)))
-    return index
 
 
 def _sample(vectors: np.ndarray, size: int) -> np.ndarray:

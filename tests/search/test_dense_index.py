@@ -1,10 +1,10 @@
-"""The dense index chosen by size: exact below the threshold, IVF over 8-bit codes above."""
+"""The dense index chosen by size: exact below the threshold, HNSW over 8-bit codes above."""
 
 import faiss
 import numpy as np
 import pytest
 
-from search.retrieval import FLAT, IVF_SQ8, DenseIndex
+from search.retrieval import FLAT, HNSW_SQ8, DenseIndex
 
 
 def _clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -27,15 +27,13 @@ def test_small_collections_stay_exact(vectors):
     assert np.array_equal(index.search(vectors[:20], 10)[1], exact.search(vectors[:20], 10)[1])
 
 
-def test_large_collections_get_ivf_sq8_with_its_parameters(vectors, tmp_path):
+def test_large_collections_get_hnsw_sq8_with_its_parameters(vectors, tmp_path):
     index = DenseIndex.build(vectors, approximate_above=1000, compress=True)
     described = index.describe()
-    assert index.kind == IVF_SQ8 and described["codes"] == "sq8"
-    assert (
-        described["lists"] * 40 <= len(vectors) and 1 <= described["probes"] <= described["lists"]
-    )
+    assert index.kind == HNSW_SQ8 and described["codes"] == "sq8"
+    assert (described["m"], described["ef_search"]) == (16, 128)  # M kept at 16: see dense.py
     index.save(tmp_path / "dense.faiss")
-    again = DenseIndex.load(tmp_path / "dense.faiss", IVF_SQ8)
+    again = DenseIndex.load(tmp_path / "dense.faiss", HNSW_SQ8)
     assert again.describe() == described
     queries = _clustered(200, seed=1)
     exact = faiss.IndexFlatIP(32)
