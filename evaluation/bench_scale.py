@@ -4,10 +4,13 @@ load and query code, one JSON object of figures (``make bench-scale N=...``).
 What is synthetic is what this benchmark does not time: the text and the encoder. Documents of
 ``CHUNKS_PER_DOCUMENT`` chunks each belong to one of N / 250 topics; a chunk's text mixes its
 topic's words with common words (Zipf-distributed), and its vector, 384-d like
-all-MiniLM-L6-v2's, is its topic's centre plus a draw from a shared 32-dimensional subspace plus
-a little isotropic noise, normalised (sentence embeddings have a low intrinsic dimension). The
-stand-in encoder encodes a query of a topic's words the same way, so BM25 and the dense index
-agree on what a query is about. Everything else is the product: ``build_index``,
+all-MiniLM-L6-v2's, is its topic's centre plus its document's own direction plus a draw from a
+shared 32-dimensional subspace plus a little isotropic noise, normalised (sentence embeddings
+have a low intrinsic dimension). A query names a document (its title word and two of its topic's
+words) and the stand-in encoder puts it where that document's chunks are, so BM25 and the dense
+index agree on what it is about; past its document's own chunks, a query's exact top 10 are
+near-ties among its topic's 250 chunks, a hard case for an approximate index.
+Everything else is the product: ``build_index``,
 ``SearchIndex.save``, ``SearchIndex.load``, ``SearchIndex.search``.
 
 Figures: ``build_s`` (index and write, not generating the collection), ``index_bytes`` on disk,
