@@ -255,7 +255,7 @@ def _best_chunk_by_terms(index: SearchIndex, doc_id: str, terms: set[str]) -> in
     rows = index.rows_of(doc_id)
     if len(rows) == 1 or not terms:
         return rows[0]
-    counts = [len(terms & set(index.sparse.tokenize([index.chunks[r].text])[0])) for r in rows]
+    counts = [len(terms & set(index.sparse.tokenize_one(index.chunks[r].text))) for r in rows]
     return rows[int(np.argmax(counts))]
 
 

@@ -1,9 +1,8 @@
 """Dense retrieval over FAISS, the index chosen by size: exact inner product over float32 vectors
 up to a threshold; above it an HNSW graph, over float32 vectors (the feedback memory) or, for the
 search index's large collections, over 8-bit scalar codes (HNSW-SQ8: a quarter of the memory of
-float32). A filter allowing a small share of the rows is searched exactly: a scan of the stored
-codes that checks the filter before decoding a row (a graph walk through mostly excluded rows
-loses recall)."""
+float32). A filter allowing a small share of the rows is searched exactly over those rows' stored
+vectors (a graph walk through mostly excluded rows loses recall and time)."""
 
 from __future__ import annotations
 
@@ -83,9 +82,8 @@ class DenseIndex:
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) per query; ``allowed`` (a boolean mask over rows, or row ids)
-        restricts the search to those rows inside FAISS, before the top k are chosen. An
-        HNSW index searches a small allowed share exactly (a scan of its stored vectors, the
-        filter checked first)."""
+        restricts the search to those rows, before the top k are chosen: inside FAISS, or, for
+        an HNSW index and a small allowed share, exactly over those rows' stored vectors."""
         k = min(k, len(self))
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if k == 0:
@@ -93,15 +91,49 @@ class DenseIndex:
             return empty.astype(np.float32), empty.astype(np.int64)
         if allowed is None:
             return self.index.search(queries, k)
-        bitmap, count = _bitmap(np.asarray(allowed), len(self))
+        allowed = np.asarray(allowed)
+        if self.kind != FLAT:
+            rows = np.flatnonzero(allowed) if allowed.dtype == bool else np.unique(allowed)
+            if len(rows) <= EXACT_FILTERED_SHARE * len(self):
+                return self._search_rows(queries, k, rows.astype(np.int64))
+        bitmap = _bitmap(allowed, len(self))
         selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap))
         if self.kind == FLAT:
             return self.index.search(queries, k, params=faiss.SearchParameters(sel=selector))
-        if count <= EXACT_FILTERED_SHARE * len(self):
-            storage = faiss.downcast_index(self.index.storage)
-            return storage.search(queries, k, params=faiss.SearchParameters(sel=selector))
         params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.hnsw.efSearch)
         return self.index.search(queries, k, params=params)
+
+    def _search_rows(
+        self, queries: np.ndarray, k: int, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-k among ``rows`` only: their stored vectors decoded (a few thousand of a
+        million), scored, and the best kept; equal scores by row. Padded with id -1 like FAISS."""
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        if len(rows) == 0:
+            return scores, ids
+        found = self._scores_of(queries, rows)
+        take = min(k, len(rows))
+        for i, row_scores in enumerate(found):
+            best = np.lexsort((rows, -row_scores))[:take]
+            scores[i, :take], ids[i, :take] = row_scores[best], rows[best]
+        return scores, ids
+
+    def _scores_of(self, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Inner products of ``queries`` with the stored vectors of ``rows``. 8-bit codes are
+        scored as they are stored (x = vmin + (code + 0.5) / 255 * vdiff, so q.x is an affine
+        function of the codes), never decoded one row at a time."""
+        storage = faiss.downcast_index(self.index.storage)
+        if self.kind != HNSW_SQ8 or storage.sq.qtype != faiss.ScalarQuantizer.QT_8bit:
+            return queries @ self.index.reconstruct_batch(rows).T
+        n, dim = storage.ntotal, storage.d
+        codes = faiss.rev_swig_ptr(storage.codes.data(), n * storage.code_size)
+        trained = faiss.vector_to_array(storage.sq.trained)
+        low, width = trained[:dim], trained[dim : 2 * dim]
+        weights = queries * (width / 255.0)
+        bias = queries @ low + 0.5 * weights.sum(axis=1)
+        picked = codes.reshape(n, storage.code_size)[rows].astype(np.float32)
+        return (picked @ weights.T.astype(np.float32) + bias.astype(np.float32)).T
 
     def vectors(self) -> np.ndarray:
         """All stored vectors (for reuse in a rebuilt index; decoded from 8-bit codes)."""
@@ -122,11 +154,10 @@ def _sample(vectors: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(vectors[np.linspace(0, len(vectors) - 1, size).astype(np.int64)])
 
 
-def _bitmap(allowed: np.ndarray, n: int) -> tuple[np.ndarray, int]:
-    """FAISS's bitmap (bit i of byte i // 8, little-endian) from a boolean mask or row ids, and
-    how many rows it allows."""
+def _bitmap(allowed: np.ndarray, n: int) -> np.ndarray:
+    """FAISS's bitmap (bit i of byte i // 8, little-endian) from a boolean mask or row ids."""
     if allowed.dtype != bool:
         mask = np.zeros(n, dtype=bool)
         mask[allowed.astype(np.int64)] = True
         allowed = mask
-    return np.packbits(allowed, bitorder="little"), int(np.count_nonzero(allowed))
+    return np.packbits(allowed, bitorder="little")
