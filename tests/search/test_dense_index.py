@@ -63,6 +63,6 @@ def test_filtered_search_returns_allowed_rows_only_and_finds_them(vectors, share
 def test_codes_are_scored_as_their_decoded_vectors_would_be(vectors):
     index = DenseIndex.build(vectors, approximate_above=1000, compress=True)
     rows = np.array([3, 17, 400, 5999])
-    queries = _clustered(5, seed=4)
+    queries = _clustered(50, seed=4)[:5]
     decoded = queries @ index.index.reconstruct_batch(rows).T
     assert np.allclose(index._scores_of(queries, rows), decoded, atol=1e-5)
