@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench bench-gpu bench-loop bench-scale browser-deps clean
+.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop bench-scale browser-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP) ## create or update the virtual environment .venv
+setup: $(STAMP) ## create or update the virtual environment .venv, migrate the product's store to the newest schema
+	$(BIN)/docsearch migrate
 
 browser-deps: ## install Debian's Chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
@@ -51,6 +52,9 @@ ANCHORS ?= $(CURDIR)/../shared/tools/anchor_baselines.py
 bench: setup ## SciFact figures per method beside the public-library anchors, throughput, latency (JSON)
 	$(BIN)/python -m evaluation.bench --dataset $(SCIFACT) --anchors $(ANCHORS)
 
+bench-chat: setup ## chat answers on the sample set's labeled questions: answer, citation, no-answer and follow-up accuracy, distorted sentences (JSON)
+	$(BIN)/python -m evaluation.bench_chat --dataset data/sample
+
 bench-gpu: setup ## passages/s of the product's GPU encoder beside plain sentence-transformers, one run (JSON; says "no CUDA" without a GPU)
 	TOKENIZERS_PARALLELISM=true $(BIN)/python -m evaluation.bench_gpu --dataset $(SCIFACT)
 
@@ -61,12 +65,13 @@ bench-scale: setup ## the index at N chunks (default 1,000,000; N=100000 for few
 
 LOOP_HOME ?= $(DOCSEARCH_HOME)/bench-loop
 TURNS ?= 1
+SESSIONS ?= 2
 
-bench-loop: setup ## the closed loop on SciFact from the untrained default: simulated feedback on train, retrain, before/after on test (JSON per turn; TURNS=2 for two)
+bench-loop: setup ## the closed loop on SciFact from the untrained default: simulated feedback on train, retrain, before/after on test (JSON per turn; TURNS=2 for two; SESSIONS people ask each question, 2 by default: one person's click alone is no evidence)
 	rm -rf $(LOOP_HOME) && mkdir -p $(LOOP_HOME) $(DOCSEARCH_HOME)/cache
 	ln -s $(DOCSEARCH_HOME)/cache $(LOOP_HOME)/cache  # embeddings are shared; everything else starts fresh
 	for turn in $$(seq $(TURNS)); do \
-	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch simulate-feedback --dataset $(SCIFACT) --split train --json && \
+	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch simulate-feedback --dataset $(SCIFACT) --split train --sessions $(SESSIONS) --json && \
 	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch retrain --dataset $(SCIFACT) --split test --json || exit 1; \
 	done
 

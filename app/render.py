@@ -32,15 +32,12 @@ def fmt_score(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def document_href(
-    doc_id: str, query_id: int | None = None, rank: int | None = None, kind: str = "open"
-) -> str:
-    """Link to the document page; with a query id the visit is logged as a click of ``kind``."""
+def document_href(doc_id: str, query_id: int | None = None, kind: str = "open") -> str:
+    """Link to the document page; with a query id the visit is logged as a click of ``kind``
+    (at the rank the server recorded: a link carries no rank)."""
     params = {"doc": doc_id, "kind": kind}
     if query_id is not None:
         params["qid"] = str(query_id)
-    if rank is not None:
-        params["rank"] = str(rank)
     return "document?" + urlencode(params)
 
 
@@ -97,7 +94,7 @@ def answer_html(answer: Answer, query_id: int | None = None) -> str:
         passage = by_number.get(int(match.group(1)))
         if passage is None:
             return match.group(0)
-        href = html.escape(document_href(passage.doc_id, query_id, passage.number, "citation"))
+        href = html.escape(document_href(passage.doc_id, query_id, "citation"))
         title = html.escape(passage.title, quote=True)
         return f'<a href="{href}" target="_blank" rel="noopener" title="{title}">[{passage.number}]</a>'
 
@@ -109,7 +106,7 @@ def sources_html(answer: Answer, query_id: int | None = None) -> str:
     cited = {p.number for p in answer.cited()}
     items = []
     for p in answer.sources:
-        href = html.escape(document_href(p.doc_id, query_id, p.number, "citation"))
+        href = html.escape(document_href(p.doc_id, query_id, "citation"))
         weight = "600" if p.number in cited else "400"
         items.append(
             f'<div style="font-size:0.85rem;font-weight:{weight}">[{p.number}] '

@@ -8,6 +8,7 @@ import dagster as dg
 from lifecycle.builds import serving_model
 from lifecycle.environments import policy_for
 from lifecycle.gate import GatePolicy
+from lifecycle.housekeeping import open_store
 from lifecycle.registry import Registry
 from search.config import IndexConfig
 from search.encoding import Encoder
@@ -49,7 +50,7 @@ class DocsearchSettings(dg.ConfigurableResource):
 
     def store(self) -> IndexStore:
         settings = self.settings()
-        return IndexStore(settings.index_root(settings.index_name))
+        return open_store(settings, settings.index_name)  # cleaned once per process
 
     def labeled_sets(self) -> dict[str, Path]:
         """Evaluation sets by name: the sample's own queries always, SciFact when configured."""

@@ -2,7 +2,8 @@
 reader who asked (so only passages they may read are retrieved and cited), answered from the
 passages with citations, and the answer logged. The app's chat page, the command line and the
 REST API all call ``ask``; ``Conversations`` keeps the API's conversations, each owned by the
-reader who started it."""
+reader who started it. The command line keeps no conversation in memory: ``ask_from_command_line``
+continues one from the answers the feedback store logged under its id (a session id)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,19 @@ from dataclasses import dataclass, field
 
 from lifecycle.documents import restricted
 from lifecycle.feedback import FeedbackStore, search_and_log
-from lifecycle.readers import NotFound, Reader, owner_key
-from search.chat import Answer, LLMConfig, build_answer, passages_for, rewrite_question
+from lifecycle.readers import NotFound, Reader, new_session, owner_key, owns
+from search.chat import (
+    EXTRACTIVE,
+    PASSAGES_PER_ANSWER,
+    Answer,
+    LLMConfig,
+    answer_from,
+    rewrite_question,
+)
 from search.index import SearchIndex
+from search.settings import Settings
 
-PASSAGES_PER_ANSWER = 5
+OPERATOR = "local"  # who the command line asks as without --as-user (the app's local user)
 
 
 @dataclass(frozen=True)
@@ -58,10 +67,8 @@ def ask(
         filters=restricted(None, reader),
         source="chat",
     )
-    chunks = {c.id: c for r in results for c in index.chunks_of(r.doc_id)}
-    passages = passages_for(results, chunks, n=PASSAGES_PER_ANSWER)
-    answer = build_answer(
-        question, passages, index.encoder, llm, history=[t.question for t in history]
+    answer = answer_from(
+        index, question, searched_for, results, llm=llm, history=[t.question for t in history]
     )
     answer_id = store.log_answer(
         session_id=session_id,
@@ -119,11 +126,92 @@ class Conversations:
         with self._lock:
             conversation.turns = [*conversation.turns, turn][-self.max_turns :]
 
-    def owns_answer(self, reader: Reader, answer_id: int) -> bool:
-        """Whether ``answer_id`` was given in one of the reader's conversations."""
+    def session_of_answer(self, reader: Reader, answer_id: int) -> str | None:
+        """The session of the reader's conversation that gave ``answer_id``; None when no
+        conversation of the reader's gave it."""
         key = owner_key(reader)
         with self._lock:
-            return any(
-                c.owner == key and any(t.answer_id == answer_id for t in c.turns)
-                for c in self._items.values()
-            )
+            for c in self._items.values():
+                if c.owner == key and any(t.answer_id == answer_id for t in c.turns):
+                    return c.session_id
+        return None
+
+
+def logged_turns(store: FeedbackStore, reader: Reader, conversation_id: str) -> list[Turn]:
+    """The turns of a conversation as the feedback store logged them (its id is the session
+    id its answers were logged under), oldest first; NotFound when it is not ``reader``'s."""
+    from sqlalchemy import select
+
+    from lifecycle.feedback.schema import answers
+
+    rows = []
+    if owns(reader, conversation_id):
+        with store.engine.connect() as conn:
+            query = select(answers).where(answers.c.session_id == conversation_id)
+            rows = conn.execute(query.order_by(answers.c.id)).all()
+    if not rows:
+        raise NotFound(
+            f"no conversation {conversation_id!r}; leave --conversation out to start one"
+        )
+    return [
+        Turn(
+            r.question,
+            r.rewritten_query,
+            Answer(r.answer, (), r.mode or EXTRACTIVE),
+            r.query_id or 0,
+            r.id,
+        )
+        for r in rows
+    ]
+
+
+def _command_line_reader(settings: Settings, user: str | None) -> tuple[Reader, bool]:
+    """(the reader, whether the access policy applies): user ``user`` under the policy in
+    force, or the operator, who reads every document (as ``docsearch search`` does)."""
+    from lifecycle.identity import Identities, User
+
+    if not user:
+        return User(OPERATOR, frozenset(), admin=True), False
+    identities = Identities(settings.feedback_url)
+    try:
+        found = identities.user(user)
+    finally:
+        identities.close()
+    if found is None:
+        raise ValueError(f"no user {user!r}; `docsearch users list` shows them")
+    return found, True
+
+
+def ask_from_command_line(
+    settings: Settings, question: str, *, user: str | None = None, conversation: str | None = None
+) -> tuple[Turn, str]:
+    """``docsearch ask``: (the turn, the conversation id) for ``question`` asked of the version
+    that serves, as ``user`` (or the operator), continuing ``conversation`` when given."""
+    from lifecycle.access import current_policy, enforce
+    from lifecycle.serving import resolve_serving
+
+    served = resolve_serving(settings)
+    if served is None:
+        raise ValueError("no index has been built yet; run `docsearch build` first")
+    reader, restricted_to_user = _command_line_reader(settings, user)
+    index = SearchIndex.load(served.path)  # with the encoder (and backend) its manifest names
+    if restricted_to_user:
+        index = enforce(index, current_policy(settings).policy)
+    store = FeedbackStore(settings.feedback_url)
+    try:
+        history = logged_turns(store, reader, conversation) if conversation else []
+        session_id = conversation or new_session(reader)
+        llm = LLMConfig.configured(settings.llm_url, settings.llm_model, settings.llm_api_key)
+        turn = ask(
+            index,
+            store,
+            question,
+            reader=reader,
+            session_id=session_id,
+            version=served.version,
+            history=history,
+            llm=llm,
+        )
+    finally:
+        store.close()
+    return turn, session_id

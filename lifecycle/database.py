@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from lifecycle.migrations import upgrade
@@ -28,12 +29,24 @@ metadata = MetaData(
 )
 
 
+class StoreUnavailable(ValueError):
+    """The store cannot be reached or opened; the message names it and what to check."""
+
+
 def open_database(url: str | Engine) -> Engine:
     """An engine for ``url`` (or the engine given), its schema upgraded to the newest migration.
     SQLite gets WAL mode and a busy timeout, so a Streamlit thread and a simulator in another
     process can write at the same time."""
     engine = url if isinstance(url, Engine) else engine_for(url)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        shown = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig or exc).strip().splitlines()[0][:200]
+        raise StoreUnavailable(
+            f"cannot open the store at {shown} ({reason}): start the database or fix "
+            "DOCSEARCH_DATABASE_URL"
+        ) from None
     return engine
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifecycle.feedback import FeedbackStore, search_and_log
+from lifecycle.feedback import FeedbackStore, search_and_log_forgiving
 from lifecycle.readers import NotFound, Reader
 from lifecycle.serving import original_file
 from search.config import Method
@@ -55,6 +55,8 @@ class Page:
     index_version: str
     took_ms: float
     results: list[SearchResult]
+    did_you_mean: str | None = None  # the query in the corpus's spelling, when it differs
+    corrected_query: str | None = None  # set when the results are for it, not the query
 
 
 def search_as(
@@ -72,9 +74,10 @@ def search_as(
     source: str = "search",
 ) -> Page:
     """Results ``offset+1 .. offset+k`` of ``query`` among what ``reader`` may read, logged in
-    the feedback store as the reader's session."""
+    the feedback store as the reader's session; misspelled queries are corrected from the
+    corpus's vocabulary (``Page.did_you_mean``, ``Page.corrected_query``)."""
     started = time.perf_counter()
-    query_id, results = search_and_log(
+    query_id, found = search_and_log_forgiving(
         index,
         store,
         query,
@@ -86,7 +89,14 @@ def search_as(
         source=source,
     )
     took_ms = (time.perf_counter() - started) * 1000
-    return Page(query_id, version, took_ms, results[offset:])
+    return Page(
+        query_id,
+        version,
+        took_ms,
+        found.results[offset:],
+        did_you_mean=found.did_you_mean,
+        corrected_query=found.corrected_query,
+    )
 
 
 def facets(index: SearchIndex, reader: Reader) -> tuple[list[str], list[str]]:

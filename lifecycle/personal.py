@@ -42,7 +42,7 @@ def record_click(
     impression = _shown(store, reader, query_id, doc_id)
     if rank is None:
         rank = next(s.rank for s in impression.shown if s.doc_id == doc_id)
-    return store.log_click(query_id, doc_id, rank, kind=kind)
+    return store.log_click(query_id, doc_id, rank, kind=kind, session_id=impression.session_id)
 
 
 def record_vote(

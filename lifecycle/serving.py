@@ -14,9 +14,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from lifecycle.housekeeping import open_store
 from search.access import Policy
-from search.encoding import Encoder, load_encoder
-from search.index import VERSIONS, IndexStore, SearchIndex, read_manifest
+from search.index import VERSIONS, IndexLoadError, SearchIndex
 from search.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class Serving:
 def resolve_serving(settings: Settings) -> Serving | None:
     """The registry's champion when it answers, else the local CURRENT (or newest) version;
     None when no index has been built. An unreachable registry never stops search."""
+    store = open_store(settings)  # cleaned the first time this process opens it
     note = ""
     try:
         from lifecycle.registry import resolve_champion
@@ -53,13 +54,19 @@ def resolve_serving(settings: Settings) -> Serving | None:
             )
             return Serving(version, str(path), FROM_REGISTRY, str(champion.label), champion.note)
         note = "no MLflow champion yet"
+    except IndexLoadError as exc:  # the champion's manifest is not the one registered
+        logger.warning("champion refused: %s", exc)
+        note = f"the MLflow champion was refused: {exc}"
     except Exception as exc:  # noqa: BLE001 - the local store still serves
         logger.warning("champion lookup failed: %s", exc)
         note = f"the MLflow registry could not be read ({type(exc).__name__})"
-    store = IndexStore(settings.index_root())
-    version = store.current() or (store.versions() or [None])[-1]
+    try:
+        version, refused = store.pick()  # CURRENT, or the version before a corrupt one
+    except IndexLoadError as exc:  # nothing checks: loading it says why
+        version, refused = store.current(), str(exc)
     if version is None:
         return None
+    note = "; ".join(n for n in (note, refused) if n)
     return Serving(version, str(store.path(version)), FROM_LOCAL_STORE, note=note)
 
 
@@ -94,8 +101,8 @@ class ServingFollower:
 
 
 class LoadedIndexes:
-    """Indexes loaded once per process and shared by every request, the newest few kept;
-    one encoder per model id. Thread-safe: web servers answer from several threads.
+    """Indexes loaded once per process and shared by every request, the newest few kept, each
+    with the encoder its manifest names. Thread-safe: web servers answer from several threads.
 
     Asked with a policy, the index carries that policy's readers (``lifecycle.access.enforce``:
     a version built before the policy changed answers under the new one at once)."""
@@ -103,14 +110,7 @@ class LoadedIndexes:
     def __init__(self, keep: int = 3) -> None:
         self.keep = keep
         self._indexes: OrderedDict[tuple, SearchIndex] = OrderedDict()
-        self._encoders: dict[str, Encoder] = {}
         self._lock = threading.Lock()
-
-    def encoder(self, model_id: str) -> Encoder:
-        with self._lock:
-            if model_id not in self._encoders:
-                self._encoders[model_id] = load_encoder(model_id)
-            return self._encoders[model_id]
 
     def index(self, serving: Serving, policy: Policy | None = None) -> SearchIndex:
         key = (serving.path, policy.hash if policy is not None else None)
@@ -118,8 +118,8 @@ class LoadedIndexes:
             if key in self._indexes:
                 self._indexes.move_to_end(key)
                 return self._indexes[key]
-        encoder = self.encoder(read_manifest(serving.path)["model"]["id"])
-        index = SearchIndex.load(serving.path, encoder)
+        # the encoder the manifest names, with its backend and the export the version carries
+        index = SearchIndex.load(serving.path)
         if policy is not None:
             from lifecycle.access import enforce
 

@@ -25,6 +25,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from search.ingest.dates import date_in_text
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "scripts" / "sample_sources"
 DOCS = ROOT / "data" / "sample" / "docs"
@@ -32,7 +34,8 @@ DOCS = ROOT / "data" / "sample" / "docs"
 # Files written without a title in their metadata, so the loader's fallbacks get exercised.
 NO_METADATA_TITLE = {"finance/purchasing-policy.pdf", "finance/corporate-card-guide.docx"}
 
-# A fixed date keeps regenerated files stable where the libraries allow it.
+# A fixed date keeps regenerated files stable where the libraries allow it: a Word file carries
+# the date its text states (as Word would have saved it that day), else this one.
 FIXED_DATE = dt.datetime(2025, 6, 30, 12, 0, tzinfo=dt.UTC)
 
 
@@ -149,7 +152,8 @@ def write_docx(blocks: list[Block], out: Path, with_title: bool) -> None:
     title = next(b.items[0] for b in blocks if b.kind == "title")
     props.title = title if with_title else ""
     props.author = "Northwind Robotics"
-    props.created = props.modified = FIXED_DATE.replace(tzinfo=None)
+    stated = date_in_text("\n".join(str(item) for b in blocks[:3] for item in b.items))
+    props.created = props.modified = (stated or FIXED_DATE).replace(hour=12, tzinfo=None)
     props.last_modified_by = "Northwind Robotics"
     document.save(str(out))
 
@@ -171,7 +175,7 @@ def main() -> None:
             write_docx(blocks, out, with_title)
         else:
             raise SystemExit(f"{source}: name must end in .pdf.md or .docx.md")
-        print(f"{out.relative_to(ROOT)}  {out.stat().st_size:,} bytes")
+        print(f"{out}  {out.stat().st_size:,} bytes")
 
 
 if __name__ == "__main__":

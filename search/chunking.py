@@ -83,12 +83,19 @@ def chunk_document(
     Chunks end on sentence boundaries where a sentence fits; a sentence longer than the budget is
     split between tokens. Consecutive chunks share up to ``overlap`` tokens, starting on a sentence
     boundary when one falls inside the overlap window.
+
+    A document with no body text but a title (public collections have many title-only records)
+    is chunked from its title, so it is found by its title in every method: its chunks' offsets
+    are then within the title, and they start with it (``embedding_text`` adds it once).
     """
     if max_tokens < 8:
         raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
     overlap = max(0, min(overlap, max_tokens // 2))
     text = doc.text
     spans = tokenizer.token_spans(text)
+    if not spans:
+        text = doc.title.strip()
+        spans = tokenizer.token_spans(text)
     if not spans:
         return []
     n = len(spans)

@@ -190,6 +190,19 @@ class Settings(BaseSettings):
     serve_poll_seconds: float = Field(
         30.0, description="how often a serving process looks whether the champion alias moved"
     )
+    keep_versions: int = Field(
+        5,
+        ge=1,
+        description="index versions a store keeps when a build or a serving process starts: "
+        "older ones are removed, never the current one, the one activated before it, or one a "
+        "registry alias (champion, challenger) or the previous champion points at",
+    )
+    unactivated_retention_hours: float = Field(
+        24.0,
+        ge=0,
+        description="a version built but never activated is removed on the next start after "
+        "this many hours (staging folders of interrupted writes are removed at once)",
+    )
 
     @field_validator(
         "home",

@@ -51,6 +51,8 @@ class SearchResponse(BaseModel):
     index_version: str
     took_ms: float
     results: list[Result]
+    did_you_mean: str | None = None  # the query in the corpus's spelling, when it differs
+    corrected_query: str | None = None  # set when the results are for it, not for q
 
 
 class ResultClick(BaseModel):
@@ -112,6 +114,7 @@ class Citation(BaseModel):
 
 class ChatResponse(BaseModel):
     answer: str
+    answered: bool = Field(description="false when the documents do not say (the answer says so)")
     citations: list[Citation] = Field(description="the passages the answer cites, by [n]")
     conversation_id: str
     query_id: int

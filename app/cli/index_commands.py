@@ -23,7 +23,8 @@ def config_for(args, settings: Settings) -> IndexConfig:
 
 
 def cmd_build(args, settings: Settings) -> int:
-    from search.index import IndexStore, build_and_store, encoder_for
+    from lifecycle.housekeeping import open_store
+    from search.index import build_and_store, encoder_for
     from search.ingest import load_folder
     from search.progress import ProgressPrinter
 
@@ -33,7 +34,7 @@ def cmd_build(args, settings: Settings) -> int:
         print(f"skipped {rejection.path}: {rejection.reason}", file=sys.stderr)
     config = config_for(args, settings)
     encoder = encoder_for(config, settings, report.documents)
-    store = IndexStore(settings.index_root(args.name))
+    store = open_store(settings, args.name)  # staging of interrupted builds and stale versions go
     built = build_and_store(report.documents, config, encoder, settings, store, progress=progress)
     summary = {
         "version": built.version,

@@ -11,6 +11,7 @@ import sys
 
 from app.cli import (
     api_commands,
+    chat_commands,
     deploy_commands,
     index_commands,
     loop_commands,
@@ -22,6 +23,7 @@ from search.settings import LIBRARY_ENVIRONMENT, Settings, SettingsError
 # deploy_commands after registry_commands: it adds --to to the promote command
 COMMAND_GROUPS = (
     index_commands,
+    chat_commands,
     registry_commands,
     loop_commands,
     users_commands,

@@ -1,5 +1,5 @@
 """Document page: one document's text and its original file; a visit from a result or a
-citation (``?doc=…&qid=…&rank=…``) is logged as a click. A document the reader may not read
+citation (``?doc=…&qid=…``) is logged as a click, at the rank the server recorded for it. A document the reader may not read
 gets the same answer as one that is not indexed."""
 
 from __future__ import annotations
@@ -28,14 +28,11 @@ except NotFound:
 qid = params.get("qid", "")
 logged_key = f"opened-{qid}-{doc_id}"
 if qid.isdigit() and not st.session_state.get(logged_key):
-    rank = params.get("rank", "")
     kind = params.get("kind", "open") if params.get("kind") in ("open", "citation") else "open"
     try:
-        record_click(
-            runtime.store(), reader, int(qid), doc_id, kind, int(rank) if rank.isdigit() else None
-        )
-    except NotFound:
-        pass  # a link from someone else's results: the visit is not their click to log
+        record_click(runtime.store(), reader, qid, doc_id, kind)
+    except (NotFound, ValueError):
+        pass  # a link from someone else's results, or a mangled one: not a click to log
     st.session_state[logged_key] = True
 
 meta = view.metadata

@@ -9,6 +9,12 @@ import time
 from lifecycle.feedback.store import FeedbackStore
 from search.index import SearchIndex, SearchResult
 from search.retrieval import Filters
+from search.retrieval.spelling import (
+    Forgiven,
+    corrector_for,
+    readable_words,
+    search_forgiving,
+)
 
 
 def search_and_log(
@@ -21,12 +27,64 @@ def search_and_log(
     method: str | None = None,
     filters: Filters | None = None,
     source: str = "search",
+    user: str | None = None,
 ) -> tuple[int, list[SearchResult]]:
-    """Search and record the query with what was shown. Returns (query_id, results)."""
+    """Search and record the query with what was shown and who asked (the session, and the
+    signed-in ``user`` when there is one). Returns (query_id, results)."""
     started = time.perf_counter()
     results = index.search(query, k=k, method=method, filters=filters)
+    query_id = _log(
+        store, query, session_id, version, k, method, filters, source, started, results, user
+    )
+    return query_id, results
+
+
+def search_and_log_forgiving(
+    index: SearchIndex,
+    store: FeedbackStore,
+    query: str,
+    session_id: str,
+    version: str,
+    k: int = 10,
+    method: str | None = None,
+    filters: Filters | None = None,
+    source: str = "search",
+    user: str | None = None,
+) -> tuple[int, Forgiven[SearchResult]]:
+    """``search_and_log`` with spelling correction from the corpus's vocabulary: the results
+    come with ``did_you_mean``, and are for ``corrected_query`` when the query's own words
+    were mostly unknown to the corpus. Only words of documents that ``filters`` allows are
+    suggested. The query is logged as typed."""
+    started = time.perf_counter()
+    found = search_forgiving(
+        lambda text: index.search(text, k=k, method=method, filters=filters),
+        corrector_for(index),
+        query,
+        readable_words(index, index.selections.masks(filters)[0]),
+    )
+    results = found.results
+    query_id = _log(
+        store, query, session_id, version, k, method, filters, source, started, results, user
+    )
+    return query_id, found
+
+
+def _log(
+    store: FeedbackStore,
+    query: str,
+    session_id: str,
+    version: str,
+    k: int,
+    method: str | None,
+    filters: Filters | None,
+    source: str,
+    started: float,
+    results: list[SearchResult],
+    user: str | None,
+) -> int:
+    """Record `query` with the results shown; the latency counts from `started`."""
     latency_ms = (time.perf_counter() - started) * 1000
-    query_id = store.log_query(
+    return store.log_query(
         session_id=session_id,
         query=query,
         index_version=version,
@@ -36,8 +94,8 @@ def search_and_log(
         k=k,
         source=source,
         filters=_filters_json(filters),
+        user=user,
     )
-    return query_id, results
 
 
 def _filters_json(filters: Filters | None) -> dict | None:

@@ -4,12 +4,15 @@ change only through migrations (``lifecycle.migrations``), applied when a store 
 
 Tables (all timestamps UTC):
 
-- ``queries``: id, session_id, query, index_version, method, source (search | chat |
-  simulator), k, filters (JSON), latency_ms, n_results, created_at
-- ``shown``: query_id, rank, doc_id, chunk_id, score, bm25_score, dense_score
-- ``clicks``: id, query_id, doc_id, rank, kind (open | preview | download | citation), created_at
-- ``answers``: id, session_id, query_id (the retrieval behind it), question, rewritten_query,
-  answer, cited_doc_ids (JSON list), mode, index_version, latency_ms, created_at
+- ``queries``: id, session_id, user_name (the signed-in user; null when anonymous), query,
+  index_version, method, source (search | chat | simulator), k, filters (JSON), latency_ms,
+  n_results, created_at
+- ``shown``: query_id, rank, doc_id, chunk_id, score, bm25_score, dense_score: what the server
+  showed, the only results a click or vote is accepted for
+- ``clicks``: id, query_id, doc_id, rank (as shown), kind (open | preview | download |
+  citation), created_at, is_repeat (true only for repeats stored before clicks were unique)
+- ``answers``: id, session_id, user_name, query_id (the retrieval behind it), question,
+  rewritten_query, answer, cited_doc_ids (JSON list), mode, index_version, latency_ms, created_at
 - ``votes``: id, query_id or answer_id, doc_id (null for an answer), value (+1, -1, or 0 when
   a vote is withdrawn), comment, session_id, created_at. Votes are events: the latest one per
   (query or answer, doc_id) is the one in force.
@@ -19,15 +22,19 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
+    false,
+    text,
 )
 
 from lifecycle.database import metadata
@@ -46,6 +53,7 @@ queries = Table(
     Column("latency_ms", Float, nullable=False),
     Column("n_results", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("user_name", String(128), nullable=True, index=True),
 )
 shown = Table(
     "shown",
@@ -67,6 +75,19 @@ clicks = Table(
     Column("rank", Integer, nullable=True),
     Column("kind", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("is_repeat", Boolean, nullable=False, server_default=false()),
+)
+# At most one click per result and kind per query. Stores from before the rule keep their
+# repeated clicks, marked ``is_repeat`` (migration 0003), outside the index.
+_NOT_REPEAT = text("is_repeat = false")
+Index(
+    "uq_clicks_once",
+    clicks.c.query_id,
+    clicks.c.doc_id,
+    clicks.c.kind,
+    unique=True,
+    sqlite_where=_NOT_REPEAT,
+    postgresql_where=_NOT_REPEAT,
 )
 answers = Table(
     "answers",
@@ -82,6 +103,7 @@ answers = Table(
     Column("index_version", String(128), nullable=False),
     Column("latency_ms", Float, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("user_name", String(128), nullable=True),
 )
 votes = Table(
     "votes",

@@ -1,8 +1,14 @@
 """The feedback store: queries, shown results, clicks, votes and chat answers, written and read.
 
 Every ``log_*`` call is one short transaction, so concurrent writers (Streamlit threads, a
-feedback simulator in another process) interleave without losing rows. The tables are in
-``lifecycle.feedback.schema``; what the rows mean as labels is ``lifecycle.feedback.labels``.
+feedback simulator in another process) interleave without losing rows. Clicks and votes are
+accepted only on results the server showed to the one sending them (``acceptance``). The
+tables are in ``lifecycle.feedback.schema``; what the rows mean as labels is
+``lifecycle.feedback.labels``.
+
+Feedback and questions are personal data: ``queries_of`` gives one user (or session) their own
+questions only; ``export`` and ``rows`` give everything and are for admins and operators;
+``forget`` erases what one user or session asked.
 """
 
 from __future__ import annotations
@@ -12,12 +18,30 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from lifecycle.database import open_database
+from lifecycle.feedback import personal
+from lifecycle.feedback.acceptance import (
+    Actor,
+    FeedbackRejected,
+    as_id,
+    check_kind,
+    check_rank,
+    check_vote,
+    owned_answer,
+    owned_query,
+    shown_rank,
+    vote_in_force,
+)
 from lifecycle.feedback.labels import Click, Impression, Labels, Shown, Vote, labels_from
+from lifecycle.feedback.personal import QueryRecord
 from lifecycle.feedback.schema import answers, clicks, metadata, queries, shown, votes
+from lifecycle.identity import User
 from search.index import SearchResult
+
+FEEDBACK_TABLES = ("queries", "shown", "clicks", "answers", "votes")
 
 
 class FeedbackStore:
@@ -43,12 +67,15 @@ class FeedbackStore:
         k: int = 10,
         source: str = "search",
         filters: dict | None = None,
+        user: str | None = None,
     ) -> int:
-        """Record a query and the ranked results shown for it; returns the query id."""
+        """Record a query, who asked it (session, and user when signed in) and the ranked
+        results shown for it; returns the query id."""
         with self.engine.begin() as conn:
             query_id = conn.execute(
                 insert(queries).values(
                     session_id=session_id,
+                    user_name=user,
                     query=query,
                     index_version=index_version,
                     method=method,
@@ -65,11 +92,37 @@ class FeedbackStore:
         return int(query_id)
 
     def log_click(
-        self, query_id: int, doc_id: str, rank: int | None = None, kind: str = "open"
+        self,
+        query_id: int,
+        doc_id: str,
+        rank: int | None = None,
+        kind: str = "open",
+        *,
+        session_id: str | None = None,
+        user: str | None = None,
     ) -> int:
-        return self._insert(
-            clicks, query_id=query_id, doc_id=doc_id, rank=rank, kind=kind, created_at=_now()
-        )
+        """Record a click on a result the server showed for ``query_id`` to this session or
+        user, at the rank it showed it (a ``rank`` sent along must agree). A result is clicked
+        at most once per kind: a repeat returns the id of the click already stored.
+        Raises ``FeedbackRejected`` for anything else. Interfaces pass ``session_id`` and/or
+        ``user``; only the server replaying its own queries (a simulator) may leave both out."""
+        actor, qid, kind = Actor(session_id, user), as_id(query_id, "query id"), check_kind(kind)
+        try:
+            with self.engine.begin() as conn:
+                owned_query(conn, qid, actor)
+                at = shown_rank(conn, qid, doc_id)
+                check_rank(rank, at, doc_id)
+                stored = _stored_click(conn, qid, doc_id, kind)
+                if stored is not None:
+                    return stored
+                values = dict(query_id=qid, doc_id=doc_id, rank=at, kind=kind, created_at=_now())
+                return int(conn.execute(insert(clicks).values(**values)).inserted_primary_key[0])
+        except IntegrityError:  # the same click, sent twice at once: the other one was stored
+            with self.engine.connect() as conn:
+                stored = _stored_click(conn, qid, doc_id, kind)
+            if stored is None:
+                raise FeedbackRejected(f"query {qid} no longer exists") from None
+            return stored
 
     def log_vote(
         self,
@@ -79,27 +132,56 @@ class FeedbackStore:
         answer_id: int | None = None,
         doc_id: str | None = None,
         comment: str | None = None,
-        session_id: str = "",
+        session_id: str | None = None,
+        user: str | None = None,
     ) -> int:
-        """A thumbs-up (+1), thumbs-down (-1) or withdrawn vote (0) on a result or an answer."""
-        if value not in (-1, 0, 1):
-            raise ValueError(f"A vote is +1, -1 or 0, not {value!r}.")
-        if query_id is None and answer_id is None:
-            raise ValueError("A vote needs a query_id (a result) or an answer_id (a chat answer).")
-        return self._insert(
-            votes,
-            query_id=query_id,
-            answer_id=answer_id,
-            doc_id=doc_id,
-            value=value,
-            comment=comment or None,
-            session_id=session_id,
-            created_at=_now(),
-        )
-
-    def add_comment(self, vote_id: int, comment: str) -> None:
+        """A thumbs-up (+1), thumbs-down (-1) or withdrawn vote (0) on a shown result
+        (``query_id`` and ``doc_id``) or on a chat answer (``answer_id``) of this session or
+        user. Votes are events: a different value changes the vote in force, the same value
+        again stores nothing (its comment, if any, goes to the vote in force). Returns the id
+        of the vote in force. Raises ``FeedbackRejected`` for anything else."""
+        value, actor = check_vote(value), Actor(session_id, user)
+        if (query_id is None) == (answer_id is None):
+            raise FeedbackRejected(
+                "A vote needs a query_id (a result) or an answer_id (a chat answer), not both"
+            )
         with self.engine.begin() as conn:
-            conn.execute(update(votes).where(votes.c.id == vote_id).values(comment=comment or None))
+            if answer_id is not None:
+                target = {"answer_id": owned_answer(conn, as_id(answer_id, "answer id"), actor).id}
+            else:
+                qid = owned_query(conn, as_id(query_id, "query id"), actor).id
+                shown_rank(conn, qid, doc_id)
+                target = {"query_id": qid, "doc_id": doc_id}
+            latest = vote_in_force(
+                conn, target.get("query_id"), target.get("answer_id"), target.get("doc_id")
+            )
+            if latest is not None and latest.value == value:
+                if comment:
+                    conn.execute(
+                        update(votes).where(votes.c.id == latest.id).values(comment=comment)
+                    )
+                return int(latest.id)
+            row = dict(value=value, comment=comment or None, session_id=session_id or "")
+            return int(
+                conn.execute(
+                    insert(votes).values(**target, **row, created_at=_now())
+                ).inserted_primary_key[0]
+            )
+
+    def add_comment(
+        self, vote_id: int, comment: str, *, session_id: str | None = None, user: str | None = None
+    ) -> None:
+        """Attach a comment to a vote of this session or user."""
+        vid, actor = as_id(vote_id, "vote id"), Actor(session_id, user)
+        with self.engine.begin() as conn:
+            vote = conn.execute(select(votes).where(votes.c.id == vid)).first()
+            if vote is None:
+                raise FeedbackRejected(f"unknown vote id {vid}")
+            if vote.query_id is not None:
+                owned_query(conn, vote.query_id, actor)
+            else:
+                owned_answer(conn, vote.answer_id, actor)
+            conn.execute(update(votes).where(votes.c.id == vid).values(comment=comment or None))
 
     def log_answer(
         self,
@@ -113,10 +195,12 @@ class FeedbackStore:
         mode: str,
         query_id: int | None = None,
         latency_ms: float | None = None,
+        user: str | None = None,
     ) -> int:
         return self._insert(
             answers,
             session_id=session_id,
+            user_name=user,
             query_id=query_id,
             question=question,
             rewritten_query=rewritten_query,
@@ -147,10 +231,11 @@ class FeedbackStore:
         return total
 
     def rows(self, table: str) -> list[dict]:
-        """Every row of one table as plain dicts (for dashboards and tests)."""
+        """Every row of one table as plain dicts: everyone's questions, so for operators
+        (dashboards, tests); interfaces show people ``queries_of`` and admins ``export``."""
         with self.engine.connect() as conn:
             result = conn.execute(
-                select(metadata.tables[table]).order_by(metadata.tables[table].c[0])
+                select(metadata.tables[table]).order_by(*metadata.tables[table].primary_key)
             )
             return [dict(row._mapping) for row in result]
 
@@ -179,7 +264,9 @@ class FeedbackStore:
             last = heads[-1]["id"]
 
     def impression(self, query_id: int) -> Impression | None:
-        """One logged query with its shown results, clicks and votes (None when unknown)."""
+        """One logged query with its shown results, clicks and votes (None when unknown; a
+        query id that is not a valid id is refused with ``FeedbackRejected``)."""
+        query_id = as_id(query_id, "query id")
         with self.engine.connect() as conn:
             head = conn.execute(select(queries).where(queries.c.id == query_id)).first()
             if head is None:
@@ -193,6 +280,28 @@ class FeedbackStore:
         """Feedback as graded relevance labels (``lifecycle.feedback.labels`` gives the policy),
         optionally only for queries shown on one version or logged by some sources."""
         return labels_from(self.impressions(index_version=index_version, sources=sources))
+
+    # ---------------------------------------------------------- personal data
+    def queries_of(
+        self, user: str | None = None, *, session_id: str | None = None, limit: int = 100
+    ) -> list[QueryRecord]:
+        """The questions one signed-in ``user`` (or one anonymous ``session_id``) asked,
+        newest first: what a person may see of the query log, their own questions only."""
+        with self.engine.connect() as conn:
+            return personal.queries_of(conn, user, session_id, limit)
+
+    def export(self, requester: User) -> dict[str, list[dict]]:
+        """Every feedback row, per table, JSON-ready (times in ISO 8601): for admins only
+        (``AdminOnly`` for anyone else)."""
+        personal.require_admin(requester, "export feedback")
+        return {t: [personal.json_row(r) for r in self.rows(t)] for t in FEEDBACK_TABLES}
+
+    def forget(self, user: str | None = None, *, session_id: str | None = None) -> int:
+        """Erase what one user (or one session) asked: their queries with what was shown for
+        them, their clicks and votes, and their chat answers. Returns how many queries and
+        answers went."""
+        with self.engine.begin() as conn:
+            return personal.erase(conn, user, session_id)
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -222,9 +331,10 @@ def _events_of(conn, query_ids: list[int]) -> dict[str, dict[int, list]]:
         ("clicks", clicks, clicks.c.id),
         ("votes", votes, votes.c.id),
     ):
-        for row in conn.execute(
-            select(table).where(table.c.query_id.in_(query_ids)).order_by(order)
-        ):
+        stmt = select(table).where(table.c.query_id.in_(query_ids)).order_by(order)
+        if table is clicks:  # repeats stored before clicks were unique say nothing more
+            stmt = stmt.where(clicks.c.is_repeat.is_(False))
+        for row in conn.execute(stmt):
             by_query[name][row.query_id].append(row)
     return by_query
 
@@ -234,6 +344,7 @@ def _impression(head: dict, events: dict[str, dict[int, list]]) -> Impression:
     return Impression(
         query_id=qid,
         session_id=head["session_id"],
+        user_name=head["user_name"],
         query=head["query"],
         index_version=head["index_version"],
         method=head["method"],
@@ -251,3 +362,14 @@ def _impression(head: dict, events: dict[str, dict[int, list]]) -> Impression:
             Vote(r.id, r.doc_id, r.value, r.comment, r.created_at) for r in events["votes"][qid]
         ),
     )
+
+
+def _stored_click(conn: Connection, query_id: int, doc_id: str, kind: str) -> int | None:
+    return conn.execute(
+        select(clicks.c.id).where(
+            clicks.c.query_id == query_id,
+            clicks.c.doc_id == doc_id,
+            clicks.c.kind == kind,
+            clicks.c.is_repeat.is_(False),
+        )
+    ).scalar()

@@ -2,9 +2,12 @@
 weighted, de-duplicated by question, with a held-back validation slice.
 
 Which documents are positives and which are negatives is the label policy of
-``lifecycle.feedback.labels`` (the one ``export_labels`` follows too); this module adds what only
-training needs: inverse-propensity weights, the passages that were shown, fallback negatives
-and the split by question.
+``lifecycle.feedback.labels`` (the one ``export_labels`` follows too), evidence rules included:
+a choice counts only when two people chose the document or its chooser also gave it a
+thumbs-up, and each person counts once. This module adds what only training needs:
+inverse-propensity weights, the passages that were shown, fallback negatives, the split by
+question, and who chose what (as pseudonyms), so the choice memory can keep only the words
+several people asked.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from lifecycle.feedback import Impression, LabelEvidence, Verdict, query_key, record_impression
+from lifecycle.feedback import Evidence, Impression, LabelEvidence, Verdict
 from search.index import SearchIndex
 
 # Position bias: a result at rank r is examined with probability (1 / r) ** ETA (Joachims et al.,
@@ -53,6 +56,8 @@ class TrainingData:
     query_ids: list[int]  # feedback events (queries table ids) the data came from
     index_versions: list[str]  # index versions those results were shown on
     stats: dict = field(default_factory=dict)
+    # question -> positive document -> pseudonyms of the people who chose it for that question
+    chosen_by: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -60,14 +65,19 @@ class TrainingData:
         for pair in self.pairs:
             digest.update(json.dumps(asdict(pair), sort_keys=True).encode())
         digest.update(json.dumps(self.validation_qrels, sort_keys=True).encode())
+        if self.chosen_by:
+            digest.update(json.dumps(self.chosen_by, sort_keys=True).encode())
         return digest.hexdigest()[:16]
 
-    def choices(self) -> dict[str, set[str]]:
-        """``{question: documents users chose for it}`` over the training questions (never the
-        held-back ones): the label policy's positives, what a choice memory remembers."""
-        chosen: dict[str, set[str]] = {}
+    def choices(self) -> dict[str, dict[str, frozenset[str]]]:
+        """``{question: {document users chose for it: who chose it (pseudonyms)}}`` over the
+        training questions (never the held-back ones): the label policy's positives, what a
+        choice memory remembers (``ChoiceMemory.build`` keeps a question's words only where
+        several people asked them)."""
+        chosen: dict[str, dict[str, frozenset[str]]] = {}
         for pair in self.pairs:
-            chosen.setdefault(pair.query, set()).add(pair.positive_doc)
+            askers = self.chosen_by.get(pair.query, {}).get(pair.positive_doc, ())
+            chosen.setdefault(pair.query, {})[pair.positive_doc] = frozenset(askers)
         return chosen
 
     def save(self, folder: Path) -> None:
@@ -81,6 +91,7 @@ class TrainingData:
             "query_ids": self.query_ids,
             "index_versions": self.index_versions,
             "stats": self.stats,
+            "chosen_by": self.chosen_by,
             "fingerprint": self.fingerprint,
         }
         (folder / "data.json").write_text(json.dumps(meta))
@@ -97,7 +108,13 @@ class TrainingData:
             meta["query_ids"],
             meta["index_versions"],
             meta["stats"],
+            meta.get("chosen_by", {}),  # training data saved before it was recorded: none
         )
+
+
+def _pseudonym(asker: str) -> str:
+    """Who chose, as the memory may count them: a stable name that is not the person's."""
+    return hashlib.sha256(asker.encode()).hexdigest()[:16]
 
 
 def training_data_dir(home: Path, data: TrainingData) -> Path:
@@ -116,7 +133,7 @@ class _Question:
     """What the feedback on one question says, gathered over its impressions."""
 
     text: str
-    evidence: dict[str, LabelEvidence] = field(default_factory=dict)
+    evidence: dict[str, LabelEvidence]  # the label policy's, per document (``Evidence``)
     weights: dict[str, int] = field(default_factory=dict)  # chosen doc -> largest IPS weight
     shown: dict[str, int] = field(default_factory=dict)  # doc -> best rank it was shown at
     chunks: dict[str, str] = field(default_factory=dict)  # doc -> chunk first shown for it
@@ -135,6 +152,15 @@ class _Question:
             if ev.verdict is not None and ev.verdict is not Verdict.CHOSEN
         }
 
+    def unconfirmed(self) -> set[str]:
+        """Documents someone chose without the evidence a positive needs (rule 6): neither
+        positives nor negatives, and never judged in the validation slice."""
+        return {d for d, ev in self.evidence.items() if ev.unconfirmed}
+
+    def choosers(self, positives: dict[str, int]) -> dict[str, list[str]]:
+        """Pseudonyms of who chose each positive for this question."""
+        return {d: sorted(_pseudonym(a) for a in self.evidence[d].chosen_by) for d in positives}
+
 
 def build_training_data(
     impressions: Iterable[Impression],
@@ -145,16 +171,17 @@ def build_training_data(
     """Turn logged impressions into de-duplicated training pairs and a validation slice.
 
     Per distinct (normalised) query, positives and negatives follow the label policy
-    (``lifecycle.feedback.labels``): chosen documents are positives; voted-down or skipped
-    ones, never chosen, are negatives. When a query has positives but no such negative, the
-    highest-ranked shown result that is not a positive is used instead, and failing that the
-    top BM25 document that is not a positive. Passages are the chunks that were shown.
+    (``lifecycle.feedback.labels``): chosen documents with enough evidence are positives;
+    voted-down or skipped ones, never chosen, are negatives. When a query has positives but no
+    such negative, the highest-ranked shown result nobody chose is used instead, and failing
+    that the top BM25 document nobody chose. Passages are the chunks that were shown.
     """
     questions, query_ids, versions = _gather(impressions)
     rng = random.Random(seed)
     pairs: list[TrainingPair] = []
     val_queries: dict[str, str] = {}
     val_qrels: dict[str, dict[str, int]] = {}
+    chosen_by: dict[str, dict[str, list[str]]] = {}
     fallback_negatives = 0
     for key in sorted(questions):
         question = questions[key]
@@ -163,19 +190,16 @@ def build_training_data(
             continue
         if is_validation(key, validation_fraction):
             val_queries[key] = question.text
-            # Judged: every result shown. A chosen one has its inverse-propensity weight as
-            # gain, the rest 0; scored on condensed lists (unshown documents removed), DCG is
-            # then the IPS estimate of the DCG of the relevant shown documents under the
-            # position-bias model (Joachims et al. 2017): no bias toward the champion that
-            # showed them, and (unlike judging only results above a click) no reward for
-            # reordering them at random.
-            val_qrels[key] = {**{d: 0 for d in question.shown}, **positives}
+            val_qrels[key] = _validation_judgements(question, positives)
             continue
         negatives = question.negatives()
         if not negatives:
             negatives = _fallback_negative(question, positives, index)
             fallback_negatives += bool(negatives)
-        pairs += _pairs(question, positives, negatives, index, rng)
+        made = _pairs(question, positives, negatives, index, rng)
+        if made:
+            chosen_by[question.text] = question.choosers(positives)
+        pairs += made
     stats = {
         "queries_with_feedback": len(questions),
         "training_queries": len({p.query for p in pairs}),
@@ -184,23 +208,46 @@ def build_training_data(
         "validation_queries": len(val_queries),
         "fallback_negatives": fallback_negatives,
         "feedback_events": len(query_ids),
+        **_evidence_stats(questions.values()),
     }
-    return TrainingData(pairs, val_queries, val_qrels, query_ids, versions, stats)
+    return TrainingData(pairs, val_queries, val_qrels, query_ids, versions, stats, chosen_by)
+
+
+def _validation_judgements(question: _Question, positives: dict[str, int]) -> dict[str, int]:
+    """Every result shown is judged, except choices without evidence (rule 6). A chosen one
+    has its inverse-propensity weight as gain, the rest 0; scored on condensed lists (unshown
+    documents removed), DCG is then the IPS estimate of the DCG of the relevant shown documents
+    under the position-bias model (Joachims et al. 2017): no bias toward the champion that
+    showed them, and (unlike judging only results above a click) no reward for reordering
+    them at random."""
+    unjudged = question.unconfirmed()
+    return {**{d: 0 for d in question.shown if d not in unjudged}, **positives}
+
+
+def _evidence_stats(questions: Iterable[_Question]) -> dict[str, int]:
+    """How much of what people chose had the evidence a positive needs (label policy rule 4)."""
+    chosen = qualified = 0
+    for question in questions:
+        for ev in question.evidence.values():
+            if ev.chosen_by:
+                chosen += 1
+                qualified += not ev.unconfirmed
+    return {"chosen_pairs": chosen, "qualified_pairs": qualified}
 
 
 def _gather(
     impressions: Iterable[Impression],
 ) -> tuple[dict[str, _Question], list[int], list[str]]:
     """Questions by key, the impressions that said something (ids) and their index versions."""
+    evidence = Evidence()
     questions: dict[str, _Question] = {}
     query_ids: list[int] = []
     versions: list[str] = []
     for imp in impressions:
-        key, text = query_key(imp.query)
-        question = questions.get(key) or _Question(text)
-        judged = record_impression(question.evidence, imp)
+        key, judged = evidence.record(imp)
         if not judged:
             continue
+        question = questions.get(key) or _Question(evidence.texts[key], evidence.questions[key])
         questions[key] = question
         query_ids.append(imp.query_id)
         if imp.index_version not in versions:
@@ -219,12 +266,13 @@ def _gather(
 def _fallback_negative(
     question: _Question, positives: dict[str, int], index: SearchIndex
 ) -> dict[str, str]:
-    """The best-ranked shown result that is not a positive, else the top BM25 one."""
-    shown = sorted((r, d) for d, r in question.shown.items() if d not in positives)
+    """The best-ranked shown result nobody chose, else the top BM25 one nobody chose."""
+    chosen = set(positives) | question.unconfirmed()
+    shown = sorted((r, d) for d, r in question.shown.items() if d not in chosen)
     if shown:
         return {shown[0][1]: "shown_unclicked"}
     for result in index.search(question.text, k=10, method="bm25"):
-        if result.doc_id not in positives:
+        if result.doc_id not in chosen:
             question.chunks.setdefault(result.doc_id, result.chunk_id)
             return {result.doc_id: "bm25"}
     return {}

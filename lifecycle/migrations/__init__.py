@@ -68,12 +68,29 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+class SchemaTooNew(ValueError):
+    """The store was migrated by a newer docsearch than this one."""
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (the newest by default); nothing to do is cheap."""
-    if revision == "head" and current(engine) == head():
+    at = current(engine)
+    if revision == "head" and at == head():
         return
+    if at is not None and at not in _known():
+        shown = engine.url.render_as_string(hide_password=True)
+        raise SchemaTooNew(
+            f"the store at {shown} has schema revision {at}, newer than this docsearch knows "
+            f"({head()}): run the docsearch that migrated it, or upgrade this one"
+        )
     with _exclusive(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+@cache
+def _known() -> frozenset[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(r.revision for r in script.walk_revisions())
 
 
 @contextmanager

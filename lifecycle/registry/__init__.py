@@ -21,6 +21,7 @@ from lifecycle.registry.names import (
     INDEX_PATH_TAG,
     INDEX_ROOT_TAG,
     INDEX_VERSION_TAG,
+    MANIFEST_HASH_TAG,
     MODEL_DIR,
     MODEL_NAME,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "INDEX_PATH_TAG",
     "INDEX_ROOT_TAG",
     "INDEX_VERSION_TAG",
+    "MANIFEST_HASH_TAG",
     "MODEL_DIR",
     "MODEL_NAME",
     "Champion",

@@ -11,6 +11,7 @@ HISTORY_TAG = "docsearch.champion_history"  # registered-model tag: versions pro
 INDEX_VERSION_TAG = "docsearch.index_version"  # run and version tags: the index folder's id,
 INDEX_PATH_TAG = "docsearch.index_path"  # its path,
 INDEX_ROOT_TAG = "docsearch.index_root"  # and the IndexStore it belongs to
+MANIFEST_HASH_TAG = "docsearch.manifest_sha256"  # run and version tags: its manifest's sha256
 PARENT_VERSION_TAG = "docsearch.parent_version"  # the registered version a version came from
 PROMOTION_TAG = "docsearch.promotion"  # prefix of the tags a cross-environment promotion writes
 

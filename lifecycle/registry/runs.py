@@ -17,12 +17,13 @@ from lifecycle.registry.names import (
     INDEX_PATH_TAG,
     INDEX_ROOT_TAG,
     INDEX_VERSION_TAG,
+    MANIFEST_HASH_TAG,
     MODEL_NAME,
     artifact_root_for,
     experiment_for,
     model_name_for,
 )
-from search.index import MANIFEST, IndexStore, folder_bytes, read_manifest
+from search.index import MANIFEST, IndexStore, folder_bytes, manifest_sha256, read_manifest
 from search.settings import Settings
 
 EVALUATION_DIR = "evaluation"  # run artifacts: evaluation/<set>.json with per-query values
@@ -86,6 +87,7 @@ class RunLog:
             INDEX_VERSION_TAG: index_path.name,
             INDEX_PATH_TAG: str(index_path.resolve()),
             INDEX_ROOT_TAG: str(IndexStore.root_of(index_path)),
+            MANIFEST_HASH_TAG: manifest_sha256(index_path),  # checked where it is activated
             **dict(tags),
         }
         run = self.client.create_run(

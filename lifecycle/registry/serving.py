@@ -21,7 +21,13 @@ from typing import NamedTuple
 from mlflow.entities.model_registry import ModelVersion
 
 from lifecycle.registry.models import Registry
-from lifecycle.registry.names import CHAMPION, INDEX_PATH_TAG, INDEX_VERSION_TAG, MODEL_DIR
+from lifecycle.registry.names import (
+    CHAMPION,
+    INDEX_PATH_TAG,
+    INDEX_VERSION_TAG,
+    MANIFEST_HASH_TAG,
+    MODEL_DIR,
+)
 from search.index import MANIFEST, IndexLoadError, read_manifest
 from search.settings import Settings
 
@@ -60,6 +66,8 @@ def resolve_champion(settings: Settings) -> Champion | None:
     index_version = champion.tags.get(INDEX_VERSION_TAG, "")
     local = champion.tags.get(INDEX_PATH_TAG)
     if local and _is_inside(Path(local), settings.home) and (Path(local) / MANIFEST).is_file():
+        # the manifest registered, or IndexLoadError: the local store's CURRENT serves instead
+        read_manifest(Path(local), champion.tags.get(MANIFEST_HASH_TAG) or None)
         return Champion(label, Path(local), index_version)
     try:
         folder = fetch_version(registry, champion, settings.models_dir)
@@ -90,7 +98,7 @@ def fetch_version(registry: Registry, version: ModelVersion, models_dir: Path) -
                 f"{registry.model_name} v{version.version} could not be downloaded from the "
                 f"artifact store ({type(exc).__name__}: {exc}); check the tracking server"
             ) from exc
-        verify_index_folder(_index_in(staging))
+        verify_index_folder(_index_in(staging), version.tags.get(MANIFEST_HASH_TAG) or None)
         try:
             os.rename(staging, target)  # atomic: the folder appears whole or not at all
         except OSError:
@@ -101,10 +109,11 @@ def fetch_version(registry: Registry, version: ModelVersion, models_dir: Path) -
     return _index_in(target)
 
 
-def verify_index_folder(folder: Path) -> None:
-    """Every file the manifest lists is there with the sha256 it records; raises FetchError."""
+def verify_index_folder(folder: Path, manifest_sha256: str | None = None) -> None:
+    """The manifest is the one registered (``manifest_sha256``, when the version records it)
+    and every file it lists is there with the sha256 it records; raises FetchError."""
     try:
-        manifest = read_manifest(folder)
+        manifest = read_manifest(folder, manifest_sha256)
     except IndexLoadError as exc:
         raise FetchError(str(exc)) from exc
     for name, expected in manifest["files"].items():

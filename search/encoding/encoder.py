@@ -14,6 +14,7 @@ import numpy as np
 from search.config import DEFAULT_MODEL
 from search.encoding.backend import SPECS, Backend, backend_fingerprint, parse_backend
 from search.encoding.batching import encode_bucketed
+from search.encoding.prompts import Prompts
 
 ProgressFn = Callable[[int, int], None]
 
@@ -95,6 +96,7 @@ class SentenceTransformerEncoder:
         max_seq_length: int | None = None,
         backend: Backend | str = Backend.TORCH,
         overlapped: bool | None = None,
+        prompts: Prompts | None = None,
     ) -> None:
         self.model_id = model
         self.device = device or pick_device()
@@ -114,7 +116,11 @@ class SentenceTransformerEncoder:
             self.model.max_seq_length = max_seq_length
         self.dim = sentence_dimension(self.model)
         self.weights_fingerprint = weights_fingerprint(self.model)  # of the fp32 weights
-        self.fingerprint = backend_fingerprint(self.weights_fingerprint, backend)
+        # the model's own query/passage prompts (search/encoding/prompts.py) unless given
+        self.prompts = Prompts.of_model(self.model) if prompts is None else prompts
+        self.fingerprint = self.prompts.fingerprint(
+            backend_fingerprint(self.weights_fingerprint, backend)
+        )
         if backend == Backend.TORCH_FP16:
             self.model.half()
         self.tokenizer = self.model.tokenizer
@@ -122,8 +128,9 @@ class SentenceTransformerEncoder:
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        texts = self.prompts.passages(texts)
         if self.overlapped:
-            return self._encode_overlapped(list(texts), progress)
+            return self._encode_overlapped(texts, progress)
         block = max(self.batch_size * 8, 256)
         parts = []
         for i in range(0, len(texts), block):
@@ -133,13 +140,15 @@ class SentenceTransformerEncoder:
         return np.vstack(parts)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        texts = self.prompts.queries(texts)
         if self.overlapped:
-            return self._encode_overlapped(list(texts), None)
-        return self._encode(list(texts))
+            return self._encode_overlapped(texts, None)
+        return self._encode(texts)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
             texts,
+            prompt="",  # prompts are already prepended: no default prompt on top
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

@@ -23,6 +23,7 @@ from search.encoding.encoder import (
     weights_fingerprint,
 )
 from search.encoding.export import Export, ensure_export
+from search.encoding.prompts import Prompts
 
 
 class ExportedEncoder:
@@ -41,11 +42,16 @@ class ExportedEncoder:
         calibration: Sequence[str] | None = None,
         batch_size: int = 64,
         max_seq_length: int | None = None,
+        prompts: Prompts | None = None,
     ) -> None:
         if SPECS[backend].runtime == "torch":
             raise ValueError(f"Backend {backend.value} is PyTorch: use SentenceTransformerEncoder.")
         source = load_sentence_transformer(model, "cpu")
         weights = weights_fingerprint(source)
+        # the model's own query/passage prompts (search/encoding/prompts.py) unless given
+        self.prompts = Prompts.of_model(source) if prompts is None else prompts
+        if calibration:  # int8 ranges are calibrated on passages as they will be encoded
+            calibration = self.prompts.passages(calibration)
         self.export_dir = Path(export_dir or default_export_dir())
         export = ensure_export(source, weights, backend, self.export_dir, calibration)
         self.model_id = model
@@ -57,7 +63,9 @@ class ExportedEncoder:
         self.max_seq_length = max_seq_length or source.max_seq_length
         self.weights_fingerprint = weights
         self.calibration = export.calibration  # digest of the int8 calibration passages, or ""
-        self.fingerprint = backend_fingerprint(weights, backend, export.calibration)
+        self.fingerprint = self.prompts.fingerprint(
+            backend_fingerprint(weights, backend, export.calibration)
+        )
         # what an index version carries so any home can load it: <weights>/<backend>/
         self.export_folder = self.export_dir / weights / backend.value
         self._names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
@@ -66,15 +74,17 @@ class ExportedEncoder:
         # the PyTorch copy served the export and the fingerprint; drop it to keep memory small
 
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
-        texts = list(texts)
+        return self._encode(self.prompts.passages(texts), progress)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(self.prompts.queries(texts), None)
+
+    def _encode(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
         lengths = token_lengths(self.tokenizer, texts, self.max_seq_length)
         return encode_bucketed(
             texts, lengths, self.batch_size, self.dim, self._tokenize, self._forward,
             progress=progress,
         )  # fmt: skip
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.encode(texts)
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         encoded = self.tokenizer(

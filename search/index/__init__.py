@@ -30,16 +30,21 @@ from search.index.manifest import (
     corpus_fingerprint,
     encoder_identity,
     encoder_matches,
+    manifest_sha256,
     read_manifest,
 )
 from search.index.parts import BuildStats, Embeddings, embed_chunks
 from search.index.query import SearchResult
 from search.index.search_index import SearchIndex
-from search.index.store import CURRENT, VERSIONS, IndexStore
+from search.index.store import ACTIVATIONS, CURRENT, VERSIONS, Cleaned, IndexStore, Retention
 from search.index.versions import BuiltIndex, build_and_store, build_or_reuse, encoder_for
 
 __all__ = [
     "ACCESS",
+    "ACTIVATIONS",
+    "Cleaned",
+    "Retention",
+    "manifest_sha256",
     "AccessTable",
     "BuildStats",
     "BuiltIndex",

@@ -141,7 +141,16 @@ def _copy_export(encoder: Encoder, target: Path) -> None:
 def _encoder_of(folder: Path, model: dict) -> Encoder:
     """The encoder a manifest names, its export read from the index folder when it has one."""
     export_dir = folder / ENCODER if (folder / ENCODER).is_dir() else None
-    return load_encoder(model["id"], backend=model.get("backend", "torch"), export_dir=export_dir)
+    try:
+        return load_encoder(
+            model["id"], backend=model.get("backend", "torch"), export_dir=export_dir
+        )
+    except Exception as exc:  # noqa: BLE001 - an edited manifest can name anything
+        raise IndexLoadError(
+            f"index manifest {folder / MANIFEST}: field 'model' names encoder {model['id']!r} "
+            f"({model.get('backend', 'torch')}), which cannot be loaded ({type(exc).__name__}: "
+            f"{exc}); load it with the encoder that built it or rebuild with `docsearch build`"
+        ) from exc
 
 
 def read_documents(folder: str | Path) -> dict[str, dict]:

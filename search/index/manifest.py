@@ -17,8 +17,10 @@ Every name in the folder is a constant here (the store's ``versions/`` and ``CUR
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +34,7 @@ from search.encoding import (
     query_fingerprint,
 )
 from search.ingest import Document
+from search.retrieval.dense import FLAT, HNSW
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -48,8 +51,28 @@ class IndexLoadError(Exception):
     """An index that cannot be used: missing, corrupt, or built for another encoder."""
 
 
-def read_manifest(folder: str | Path) -> dict:
-    """The manifest of an index folder, refused unless it is readable and in this format."""
+REBUILD = "rebuild with `docsearch build` or roll back to another version"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# the FAISS index types a manifest may name, with the four bytes that start such a file
+DENSE_KINDS = {FLAT: b"IxFI", HNSW: b"IHNf"}
+
+
+def manifest_sha256(folder: str | Path) -> str:
+    """The sha256 of a version's manifest file: recorded where the version is activated
+    (the store's CURRENT, the registry's version tags), so that the manifest, which vouches
+    for every other file, is vouched for in turn."""
+    path = Path(folder) / MANIFEST
+    try:
+        return _sha256(path)
+    except OSError as exc:
+        raise IndexLoadError(f"index manifest {path} cannot be read ({exc}); {REBUILD}") from exc
+
+
+def read_manifest(folder: str | Path, expected_sha256: str | None = None) -> dict:
+    """The manifest of an index folder, refused (IndexLoadError naming the file, the field
+    and the fix) unless it is readable, in this format and every field is sound; and, given
+    ``expected_sha256`` (what was recorded when the version was activated), unless it is the
+    very manifest that was activated."""
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.is_file():
@@ -57,17 +80,136 @@ def read_manifest(folder: str | Path) -> dict:
             f"No index at {folder}: {MANIFEST} is missing. Build one with `docsearch build`."
         )
     try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        raw = path.read_bytes()
+        manifest = json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise IndexLoadError(
-            f"Index {folder} has an unreadable manifest ({exc}). Rebuild it."
+            f"index manifest {path} is not readable JSON ({type(exc).__name__}: {exc}); {REBUILD}"
         ) from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if expected_sha256 and hashlib.sha256(raw).hexdigest() != expected_sha256:
         raise IndexLoadError(
-            f"Index {folder} has format {manifest.get('format_version')}, this version reads "
-            f"{FORMAT_VERSION}. Rebuild it."
+            f"index manifest {path} was changed after the version was activated (its sha256 "
+            f"is not the {expected_sha256[:12]}... recorded then); {REBUILD}"
         )
+    validate_manifest(path, manifest)
     return manifest
+
+
+def validate_manifest(path: Path, manifest: object) -> None:
+    """Raise IndexLoadError naming ``path``, the field and the fix unless every field of
+    ``manifest`` has the type and the values a manifest written by this version has."""
+    problem = _manifest_problem(path.parent, manifest)
+    if problem:
+        raise IndexLoadError(f"index manifest {path}: {problem}; {REBUILD}")
+
+
+def _manifest_problem(folder: Path, manifest: object) -> str | None:
+    if not isinstance(manifest, dict):
+        return "must be a JSON object"
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return (
+            f"field 'format_version' is {manifest.get('format_version')!r}, this version reads "
+            f"{FORMAT_VERSION}"
+        )
+    for field, kind in _FIELD_TYPES.items():
+        if not isinstance(manifest.get(field), kind):
+            return f"field {field!r} must be {_TYPE_NAMES[kind]}"
+    if manifest["dense_index"] not in DENSE_KINDS:
+        kinds = ", ".join(DENSE_KINDS)
+        return f"field 'dense_index' must be one of {kinds}, not {manifest['dense_index']!r}"
+    return (
+        _config_problem(manifest["config"])
+        or _model_problem(manifest["model"])
+        or _counts_problem(manifest["counts"])
+        or _files_problem(manifest)
+        or _dense_file_problem(folder, manifest)
+    )
+
+
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "created": str,
+    "config": dict,
+    "config_fingerprint": str,
+    "model": dict,
+    "dense_index": str,
+    "counts": dict,
+    "corpus_fingerprint": str,
+    "build": dict,
+    "memory": (dict, type(None)),
+    "access": (dict, type(None)),
+    "files": dict,
+}
+_TYPE_NAMES = {str: "a string", dict: "an object", (dict, type(None)): "an object or null"}
+
+
+def _config_problem(config: dict) -> str | None:
+    """Each known setting of the type of its default (an int where a float is expected)."""
+    try:
+        IndexConfig.from_dict(config)
+    except (TypeError, ValueError) as exc:
+        return f"field 'config' is not an index configuration ({exc})"
+    for spec in dataclasses.fields(IndexConfig):
+        if spec.name not in config:
+            continue
+        value, default = config[spec.name], getattr(IndexConfig, spec.name, None)
+        if not isinstance(default, bool | int | float | str):
+            continue  # no simple default to take the type from
+        kind = str if isinstance(default, str) else type(default)
+        allowed = (int, float) if kind is float else (kind,)
+        if isinstance(value, bool) is not (kind is bool) or not isinstance(value, allowed):
+            return f"field 'config.{spec.name}' must be {kind.__name__}, not {value!r}"
+    return None
+
+
+def _model_problem(model: dict) -> str | None:
+    for key in ("id", "fingerprint"):
+        if not isinstance(model.get(key), str) or not model[key]:
+            return f"field 'model.{key}' must be a non-empty string"
+    for key in ("query_fingerprint", "weights_fingerprint", "calibration", "backend"):
+        if key in model and not isinstance(model[key], str):
+            return f"field 'model.{key}' must be a string"
+    dim = model.get("dim")
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
+        return f"field 'model.dim' must be a positive integer, not {dim!r}"
+    return None
+
+
+def _counts_problem(counts: dict) -> str | None:
+    for key in ("documents", "chunks"):
+        value = counts.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"field 'counts.{key}' must be a count (an integer of 0 or more)"
+    return None
+
+
+def _files_problem(manifest: dict) -> str | None:
+    """Every file listed by a safe relative name with a sha256; the index's parts all listed."""
+    files = manifest["files"]
+    for name, digest in files.items():
+        parts = Path(name).parts
+        if not name or Path(name).is_absolute() or ".." in parts or name == MANIFEST:
+            return f"field 'files' lists {name!r}, which is not a file inside the index folder"
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            return f"field 'files' gives {name!r} a checksum that is not a sha256"
+    needed = [DOCUMENTS, CHUNKS, DENSE, f"{SPARSE}/"]
+    needed += [f"{MEMORY}/"] if manifest.get("memory") else []
+    needed += [f"{ACCESS}/"] if manifest.get("access") else []
+    for name in needed:
+        if not any(f == name or (name.endswith("/") and f.startswith(name)) for f in files):
+            return f"field 'files' must list {name} with its checksum"
+    return None
+
+
+def _dense_file_problem(folder: Path, manifest: dict) -> str | None:
+    """The FAISS file is of the type ``dense_index`` names (its first four bytes say)."""
+    try:
+        with open(folder / DENSE, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return None  # a missing file is verify_files' to report, with its own message
+    if head != DENSE_KINDS[manifest["dense_index"]]:
+        return f"field 'dense_index' is {manifest['dense_index']!r} but {DENSE} is not one"
+    return None
 
 
 def new_manifest(
@@ -107,7 +249,15 @@ def checksums(folder: Path) -> dict[str, str]:
 
 
 def verify_files(folder: Path, manifest: Mapping) -> None:
-    """Raise IndexLoadError unless every file the manifest lists is there with its checksum."""
+    """Raise IndexLoadError unless every file the manifest lists is there with its checksum,
+    and every file in the folder is listed (none escapes its checksum)."""
+    listed = set(manifest["files"]) | {MANIFEST}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and str(path.relative_to(folder)) not in listed:
+            raise IndexLoadError(
+                f"index manifest {folder / MANIFEST}: field 'files' does not list "
+                f"{path.relative_to(folder)}, which is in the folder; {REBUILD}"
+            )
     for name, expected in manifest["files"].items():
         path = folder / name
         if not path.is_file():

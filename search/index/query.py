@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from search.config import Fusion, IndexConfig, Method
-from search.retrieval import Filters, Snippet, make_snippet, rrf, weighted
+from search.retrieval import Filters, Snippet, make_snippet, min_max, rrf, weighted
+from search.retrieval.fusion import z_score
 
 if TYPE_CHECKING:
     from search.index.search_index import SearchIndex
@@ -127,11 +128,13 @@ def _fuse(
         fused = found.dense
     elif fusion == Fusion.RRF:
         fused = rrf([found.sparse, found.dense], k=config.rrf_k)
+    elif fusion == Fusion.ZSCORE:  # on a 0-1 scale again, where the memory's strength adds
+        fused = min_max(z_score([found.sparse, found.dense], [1.0 - weight, weight]))
     else:
         fused = weighted([found.sparse, found.dense], [1.0 - weight, weight])
     if not found.remembered:
         return fused
-    # the memory adds ``memory_weight`` times its strength on the weighted fusion's 0-1 scale;
+    # the memory adds ``memory_weight`` times its strength on the score fusions' 0-1 scale;
     # under RRF it is a third ranked list with that weight
     if fusion == Fusion.RRF:
         extra = rrf([found.remembered], k=config.rrf_k, weights=[config.memory_weight])

@@ -119,15 +119,15 @@ class SearchIndex:
     def with_memory(self, memory: ChoiceMemory | None) -> SearchIndex:
         """This index remembering ``memory`` (None forgets): hybrid search recalls the
         documents users chose for similar questions, and BM25 indexes each document's text
-        together with the questions users chose it for (document expansion from the query log).
+        together with the words several users chose it for (document expansion from the query log).
         BM25 is rebuilt from the documents' own text, so a new memory replaces the old one's
         words, never adds to them; chunks and dense vectors are shared as they are."""
         memory = memory.for_encoder(self.encoder) if memory is not None and len(memory) else None
         sparse = self.sparse
         if memory is not None or self.memory is not None:
-            asked = memory.questions_by_document() if memory is not None else {}
+            expansion = memory.expansion_by_document() if memory is not None else {}
             texts = (
-                "\n".join([self.documents[d]["title"], self.document_text(d), *asked.get(d, ())])
+                "\n".join([self.documents[d]["title"], self.document_text(d), expansion.get(d, "")])
                 for d in self.doc_ids
             )
             sparse = bm25_index(list(texts), self.config)

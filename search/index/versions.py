@@ -8,7 +8,7 @@ from pathlib import Path
 
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache, Encoder, load_encoder
-from search.index.manifest import IndexLoadError, corpus_fingerprint, read_manifest
+from search.index.manifest import IndexLoadError, corpus_fingerprint
 from search.index.search_index import SearchIndex
 from search.index.store import IndexStore
 from search.ingest import Document
@@ -95,7 +95,7 @@ def _no_usable_current(store: IndexStore) -> bool:
     if current is None:
         return True
     try:
-        read_manifest(store.path(current))
+        store.check(current)
     except IndexLoadError:
         return True
     return False

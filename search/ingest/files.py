@@ -12,7 +12,9 @@ import stat as st
 from datetime import UTC, datetime
 from pathlib import Path
 
+from search.ingest.dates import document_date
 from search.ingest.formats import FORMAT_NAMES, NO_TEXT, PARSERS
+from search.ingest.formats.embedded import EMBEDDED_DATES
 from search.ingest.model import SUPPORTED_SUFFIXES, Document, DocumentError, ParseLimits
 from search.ingest.text import first_line_title, normalise
 
@@ -115,11 +117,17 @@ def to_document(
         )
         text = text[: limits.max_text_chars]
     title = " ".join(normalise(title[: 10 * 1024]).split()) or first_line_title(text, stem)
+    embedded = EMBEDDED_DATES[fmt](raw, limits) if fmt in EMBEDDED_DATES else None
+    modified, date_source = document_date(embedded, text, info.st_mtime)
     metadata = {
         "path": rel,
         "format": fmt,
         "size": info.st_size,
-        "modified": datetime.fromtimestamp(info.st_mtime, tz=UTC).isoformat(timespec="seconds"),
+        "modified": modified,  # the document's own date (date_source says where it came from)
+        "date_source": date_source,
+        "file_modified": datetime.fromtimestamp(info.st_mtime, tz=UTC).isoformat(
+            timespec="seconds"
+        ),
         "content_hash": hashlib.sha256(raw).hexdigest(),
     }
     return Document(id=rel, title=title, text=text, metadata=metadata), warnings

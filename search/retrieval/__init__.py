@@ -19,8 +19,11 @@ from search.retrieval.fusion import (
 from search.retrieval.memory import (
     ENTRIES,
     INFO,
+    MIN_ASKERS,
+    TERMS,
     VECTORS,
     ChoiceMemory,
+    expansion_terms,
 )
 from search.retrieval.snippets import (
     Snippet,
@@ -39,11 +42,14 @@ __all__ = [
     "HNSW",
     "HNSW_SQ8",
     "INFO",
+    "MIN_ASKERS",
     "MetadataColumns",
     "Ranking",
     "Snippet",
     "SparseIndex",
+    "TERMS",
     "VECTORS",
+    "expansion_terms",
     "make_snippet",
     "min_max",
     "rrf",

@@ -43,3 +43,36 @@ def weighted(rankings: Sequence[Ranking], weights: Sequence[float]) -> dict[str,
         for item, s in min_max(ranking).items():
             fused[item] = fused.get(item, 0.0) + weight * s
     return fused
+
+
+def z_scores(ranking: Ranking) -> dict[str, float]:
+    """Standardise scores: (s - mean) / standard deviation over the list; all equal map to 0."""
+    if not ranking:
+        return {}
+    values = list(ranking.values())
+    mean = sum(values) / len(values)
+    spread = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    if spread == 0:
+        return {item: 0.0 for item in ranking}
+    return {item: (s - mean) / spread for item, s in ranking.items()}
+
+
+def z_score(
+    rankings: Sequence[Ranking], weights: Sequence[float] | None = None
+) -> dict[str, float]:
+    """Weighted sum of z-scores (CombSUM over standardised scores; Montague and Aslam 2001).
+
+    score(d) = sum_i w_i * z_i(d), where z_i(d) is the lowest z-score of list i when list i
+    misses d (it ranked below everything the list returned). Standardising by each list's own
+    mean and spread puts a retriever's confident outliers above its crowd, whatever its scale.
+    """
+    weights = weights or [1.0 / len(rankings)] * len(rankings)
+    normalised = [z_scores(ranking) for ranking in rankings]
+    floors = [min(z.values(), default=0.0) for z in normalised]
+    items = set().union(*normalised)
+    return {
+        item: sum(
+            w * z.get(item, floor) for w, z, floor in zip(weights, normalised, floors, strict=True)
+        )
+        for item in items
+    }

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from lifecycle.documents import restricted
 from lifecycle.identity import User
 from search.access import Policy, Rule
-from search.retrieval import weighted
+from search.retrieval import min_max
+from search.retrieval.fusion import z_score
 from tests.access.conftest import DOCS
 
 PATHS = ["hr", "hr/payroll", "finance", "it", "**/board", "*.md", "it/secret-*.md", "sales"]
@@ -72,5 +73,6 @@ def test_restricted_search_is_the_full_ranking_restricted(plain_index, policy, r
     lists = [
         {r.doc_id: r.score for r in full[m] if r.doc_id in readable} for m in ("bm25", "dense")
     ]
-    fused = sorted(weighted(lists, [1 - weight, weight]).items(), key=lambda x: (-x[1], x[0]))[:k]
+    default = min_max(z_score(lists, [1 - weight, weight]))  # the default fusion (zscore)
+    fused = sorted(default.items(), key=lambda x: (-x[1], x[0]))[:k]
     assert _ranked(hybrid) == [(d, s) for d, s in fused]

@@ -98,6 +98,7 @@ def test_chat_cites_only_readable_documents_and_keeps_conversations_apart(api):
     assert asked.status_code == 200, asked.text
     body = asked.json()
     assert {c["doc_id"] for c in body["citations"]} <= MAY_READ["paula"]
+    assert isinstance(body["answered"], bool) and body["searched_for"]
     follow_up = client.post(
         "/v1/chat",
         json={"message": "and the leave?", "conversation_id": body["conversation_id"]},
@@ -137,6 +138,12 @@ def test_feedback_only_on_results_shown_to_the_caller(api):
         "/v1/feedback", json={"kind": "vote", "query_id": qid}, headers=auth(tokens["ann"])
     )
     assert bad.status_code == 422 and bad.headers["content-type"] == PROBLEM
+    # the same click again stores nothing new; a forged query id is answered, not a traceback
+    again = client.post("/v1/feedback", json=click, headers=auth(tokens["ann"]))
+    assert again.status_code == 201 and again.json()["id"] == made.json()["id"]
+    huge = {**click, "query_id": 10**20}
+    forged = client.post("/v1/feedback", json=huge, headers=auth(tokens["ann"]))
+    assert forged.status_code in (400, 422) and forged.headers["content-type"] == PROBLEM
     impression = FeedbackStore(settings.feedback_url).impression(qid)
     # the same store the app and the learning loop read: one click at the rank shown, one vote
     assert [(c.doc_id, c.rank, c.kind) for c in impression.clicks] == [(shown["doc_id"], 1, "open")]
@@ -183,3 +190,14 @@ def test_the_rate_limit_answers_429_with_retry_after(api):
     refused = client.get("/v1/index", headers=auth(tokens["bea"]))
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert client.get("/v1/index", headers=auth(tokens["fred"])).status_code == 200  # per token
+
+
+def test_spelling_suggestions_come_only_from_documents_the_caller_may_read(api):
+    client, tokens, _ = api
+    # "salries" is one edit from "salaries", a word of paula's payroll file alone
+    assert _search(client, tokens["paula"], q="salries")["did_you_mean"] == "salaries"
+    body = _search(client, tokens["carl"], q="salries")
+    assert body["did_you_mean"] is None and "salaries" not in str(body).lower()
+    corrected = _search(client, tokens["carl"], q="quartrly reprt")
+    assert corrected["corrected_query"] == corrected["did_you_mean"] == "quarterly report"
+    assert corrected["results"]

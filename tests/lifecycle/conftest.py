@@ -93,3 +93,13 @@ def pytest_terminal_summary(terminalreporter):
             f"store, identity and migration tests: {ENGINES_RUN['sqlite']} on SQLite, "
             f"{ENGINES_RUN['postgresql']} on PostgreSQL (127.0.0.1:5432)"
         )
+
+
+@pytest.fixture
+def store(database_url):
+    """An empty feedback store, on each engine (overrides the SQLite-only one of tests/)."""
+    from lifecycle.feedback import FeedbackStore
+
+    store = FeedbackStore(database_url)
+    yield store
+    store.close()

@@ -4,26 +4,35 @@ import threading
 
 import pytest
 
-from lifecycle.feedback import FeedbackStore, query_key, search_and_log
+from lifecycle.feedback import FeedbackRejected, FeedbackStore, query_key, search_and_log
 from search.config import IndexConfig
 from search.retrieval import Filters
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
 
 
-def test_sqlite_store_uses_wal(store, tmp_path):
+def test_sqlite_store_uses_wal(tmp_path):
+    FeedbackStore(f"sqlite:///{tmp_path / 'fb' / 'feedback.sqlite'}").close()
     with sqlite3.connect(tmp_path / "fb" / "feedback.sqlite") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_search_and_log_records_query_and_shown_results(index, store):
     query_id, results = search_and_log(
-        index, store, "vpn error 809", "s1", "v1", k=3, filters=Filters.of(formats=["beir"])
+        index,
+        store,
+        "vpn error 809",
+        "s1",
+        "v1",
+        k=3,
+        filters=Filters.of(formats=["beir"]),
+        user="alice",
     )
     assert results[0].doc_id == "d2"
     (row,) = store.rows("queries")
     assert row["id"] == query_id
     assert (row["session_id"], row["query"], row["index_version"]) == ("s1", "vpn error 809", "v1")
+    assert row["user_name"] == "alice"  # whose question it is
     assert row["method"] == "hybrid" and row["source"] == "search"
     assert row["n_results"] == 3 and row["latency_ms"] > 0
     assert row["filters"] == {"formats": ["beir"]}
@@ -42,9 +51,9 @@ def test_zero_results_are_logged(index, store):
 
 
 def test_votes_are_checked(store):
-    with pytest.raises(ValueError):
+    with pytest.raises(FeedbackRejected, match="not 2"):
         store.log_vote(2, query_id=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(FeedbackRejected, match="needs a query_id"):
         store.log_vote(1)
 
 
@@ -58,8 +67,12 @@ def _fake_results(doc_ids):
     ]
 
 
+VPN_QUERY = dict(query="vpn error", index_version="v2", method="hybrid", latency_ms=4)
+
+
 def test_export_labels_grades_clicks_votes_and_skips(store):
-    # query 1: a, b, c shown; c clicked -> a, b skipped (grade 0), c clicked (grade 1)
+    # query 1: a, b, c shown; c clicked -> a, b skipped (grade 0); one person's click on c
+    # is not enough for a label yet (label policy rule 6)
     q1 = store.log_query(
         session_id="s1",
         query="VPN  error",
@@ -68,8 +81,9 @@ def test_export_labels_grades_clicks_votes_and_skips(store):
         latency_ms=5,
         results=_fake_results(["a", "b", "c"]),
     )
-    click = store.log_click(q1, "c", 3, kind="preview")
-    # query 2, same text in another session and version: b up-voted, d down-voted
+    click = store.log_click(q1, "c", 3, kind="preview", session_id="s1")
+    # query 2, same text in another session and version: b clicked and up-voted (one person,
+    # two signals: relevant, grade 2), d down-voted
     q2 = store.log_query(
         session_id="s2",
         query="vpn error",
@@ -78,8 +92,9 @@ def test_export_labels_grades_clicks_votes_and_skips(store):
         latency_ms=7,
         results=_fake_results(["b", "d"]),
     )
-    up = store.log_vote(1, query_id=q2, doc_id="b")
-    store.log_vote(-1, query_id=q2, doc_id="d")
+    store.log_click(q2, "b", 1, session_id="s2")
+    up = store.log_vote(1, query_id=q2, doc_id="b", session_id="s2")
+    store.log_vote(-1, query_id=q2, doc_id="d", session_id="s2")
     # a withdrawn vote leaves no signal
     q3 = store.log_query(
         session_id="s2",
@@ -95,13 +110,18 @@ def test_export_labels_grades_clicks_votes_and_skips(store):
     labels = store.export_labels()
     qid, text = query_key("vpn error")
     assert labels.queries == {qid: "vpn error"}
-    # b: skipped once (q1) and up-voted once (q2): up-votes 1 > down-votes 0 -> 2
-    assert labels.qrels == {qid: {"a": 0, "b": 2, "c": 1, "d": 0}}
+    # b: skipped by s1 (q1), chosen with a thumbs-up by s2 (q2): the choice wins, graded 2
+    assert labels.qrels == {qid: {"a": 0, "b": 2, "d": 0}}
     b = labels.lineage[qid]["b"]
     assert (b.up_votes, b.skips, b.query_ids, b.vote_ids) == (1, 1, [q1, q2], [up])
     assert b.index_versions == ["v1", "v2"]
-    assert labels.lineage[qid]["c"].click_ids == [click]
-    # restricted to one version, only q2's events count
+    # a second person clicking c makes it relevant (two people chose it)
+    q4 = store.log_query(**{**VPN_QUERY, "session_id": "s3", "results": _fake_results(["c"])})
+    second = store.log_click(q4, "c", 1, session_id="s3")
+    labels = store.export_labels()
+    assert labels.qrels[qid]["c"] == 1
+    assert labels.lineage[qid]["c"].click_ids == [click, second]
+    # restricted to one version, only q2's and q4's events count
     assert store.export_labels(index_version="v2").qrels == {qid: {"b": 2, "d": 0}}
 
 
@@ -157,8 +177,8 @@ def _write_many(url: str, worker: int, n: int) -> None:
     store.close()
 
 
-def test_concurrent_threads_and_processes_lose_nothing(tmp_path):
-    url = f"sqlite:///{tmp_path / 'feedback.sqlite'}"
+def test_concurrent_threads_and_processes_lose_nothing(database_url):
+    url = database_url
     FeedbackStore(url).close()
     n = 40
     threads = [threading.Thread(target=_write_many, args=(url, w, n)) for w in range(4)]

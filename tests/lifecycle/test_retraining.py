@@ -22,7 +22,7 @@ from lifecycle.loop import (
 from lifecycle.registry import CHALLENGER, CHAMPION, Registry
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache
-from search.index import IndexStore, SearchIndex
+from search.index import MEMORY, IndexStore, SearchIndex
 from search.settings import SAMPLE_SET, Settings
 
 pytestmark = pytest.mark.slow
@@ -60,10 +60,11 @@ def test_the_gate_labels_are_the_questions_training_never_saw(tiny_docs, hashing
     labeled = load_labeled_set(tiny, "test", with_documents=False)
     index = SearchIndex.build(tiny_docs, IndexConfig(model="hashing-128"), hashing_encoder)
     feedback = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.sqlite'}")
-    for qid, text in labeled.queries.items():
-        logged, results = search_and_log(index, feedback, text, "s", "v1", k=6)
-        relevant = next(r for r in results if r.doc_id in labeled.qrels[qid])
-        feedback.log_click(logged, relevant.doc_id, relevant.rank)
+    for person in ("s", "t"):  # two people chose each answer: evidence enough (rule 4a)
+        for qid, text in labeled.queries.items():
+            logged, results = search_and_log(index, feedback, text, person, "v1", k=6)
+            relevant = next(r for r in results if r.doc_id in labeled.qrels[qid])
+            feedback.log_click(logged, relevant.doc_id, relevant.rank, session_id=person)
     data = build_training_data(feedback.impressions(), index, validation_fraction=0.5)
     held = held_out_set(labeled, fraction=0.5)
     assert held.name == "beir_tiny-test-heldout" and 0 < len(held.queries) < len(labeled.queries)
@@ -169,11 +170,18 @@ def test_a_better_challenger_is_promoted(world):
     assert rebuilt.build_stats.chunks_embedded == 0
     query = next(iter(labeled.queries.values()))
     assert rebuilt.run({"q": query}, method="dense") == served.run({"q": query}, method="dense")
-    # the choice memory holds the training questions, never the held-back ones; a rebuild
-    # after documents change (index_job) keeps it and the fitted weight
+    # the choice memory holds the training questions (their vectors: an exact repeat recalls,
+    # cosine 1), never the held-back ones, and no question's text; a rebuild after documents
+    # change (index_job) keeps it and the fitted weight
+    trained = TrainingData.load(Path(outcome.pairs["path"]))
     assert len(served.memory) == outcome.pairs["training_queries"]
-    held_back = TrainingData.load(Path(outcome.pairs["path"])).validation_queries
-    assert held_back and not set(served.memory.questions) & set(held_back.values())
+    held_back = list(trained.validation_queries.values())
+    exact = served.memory.recall(served.encoder.encode_queries(held_back), threshold=0.999)
+    assert held_back and exact == [{}] * len(held_back)
+    asked = sorted(trained.choices())
+    assert all(served.memory.recall(served.encoder.encode_queries(asked), threshold=0.999))
+    saved = b"".join(p.read_bytes() for p in (store.path(store.current()) / MEMORY).iterdir())
+    assert not [q for q in labeled.queries.values() if q.lower().encode() in saved.lower()]
     rebuilt = keep_learned_state(rebuilt, store)
     assert rebuilt.config.dense_weight == outcome.dense_weight
     assert rebuilt.run({"q": query}) == served.run({"q": query})

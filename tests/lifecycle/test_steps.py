@@ -42,16 +42,19 @@ ASKED = {
 
 @pytest.fixture
 def turn(tmp_path, tiny_docs, hashing_encoder):
-    """Settings, a champion over beir_tiny, and a click for every ASKED question on it."""
+    """Settings, a champion over beir_tiny, and two people's clicks for every ASKED question
+    on it (one person's click alone is not evidence enough: label policy rule 4)."""
     settings = Settings(home=tmp_path / "home", docs=tmp_path, model="hashing-128")
     store = IndexStore(settings.index_root())
     config = IndexConfig(model="hashing-128")
     version = store.write(SearchIndex.build(tiny_docs, config, hashing_encoder))
     champion = ChampionIndex.load(store, version)
     feedback = FeedbackStore(settings.feedback_url)
-    for text, answer in ASKED.items():
-        qid, results = search_and_log(champion.index, feedback, text, "s", version, k=6)
-        feedback.log_click(qid, answer, next(r.rank for r in results if r.doc_id == answer))
+    for person in ("s", "t"):
+        for text, answer in ASKED.items():
+            qid, results = search_and_log(champion.index, feedback, text, person, version, k=6)
+            rank = next(r.rank for r in results if r.doc_id == answer)
+            feedback.log_click(qid, answer, rank, session_id=person)
     # feedback on another index sharing the store is not this index's to learn from
     search_and_log(champion.index, feedback, "vpn error 809", "s", "elsewhere", k=6)
     feedback.close()
@@ -61,11 +64,12 @@ def turn(tmp_path, tiny_docs, hashing_encoder):
 def test_impressions_of_the_stores_versions_become_saved_training_data(turn):
     settings, champion = turn
     impressions = collect_impressions(settings.feedback_url, champion.store)
-    assert len(impressions) == 8 and {i.index_version for i in impressions} == {champion.version}
+    assert len(impressions) == 16 and {i.index_version for i in impressions} == {champion.version}
     prepared = prepare_training_data(impressions, champion, settings.home, log=lambda _: None)
     assert prepared.path == settings.home / "training" / prepared.data.fingerprint
     assert TrainingData.load(prepared.path).pairs == prepared.data.pairs
-    # 8 questions, two held back by the split on their text: 6 pairs (one click each)
+    # 8 questions (each asked by two people), two held back by the split on their text:
+    # 6 pairs (one chosen document each)
     assert (prepared.data.stats["pairs"], prepared.data.stats["validation_queries"]) == (6, 2)
 
 

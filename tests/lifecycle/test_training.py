@@ -18,21 +18,30 @@ CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
 
 
 def test_pairs_from_clicks_skips_and_votes(index, store, tmp_path):
-    # the same question asked twice (different case): one labeled query, no duplicate pairs
-    for text in ("battery recalibration cycles", "Battery  recalibration cycles"):
-        qid, results = search_and_log(index, store, text, "s1", "v1", k=6)
+    # the same question asked by two people (different case): one labeled query, no duplicate
+    # pairs; two people chose the same document, so their clicks count (label policy rule 4a)
+    for text, session in (
+        ("battery recalibration cycles", "s1"),
+        ("Battery  recalibration cycles", "s4"),
+    ):
+        qid, results = search_and_log(index, store, text, session, "v1", k=6)
         by_rank = {r.rank: r.doc_id for r in results}
-        store.log_click(qid, by_rank[3], 3)  # ranks 1 and 2 were examined and skipped
+        store.log_click(qid, by_rank[3], 3, session_id=session)  # ranks 1 and 2 were skipped
     qid, results = search_and_log(index, store, "password rules", "s2", "v2", k=6)
     top = results[0].doc_id
-    store.log_vote(1, query_id=qid, doc_id=top)  # thumbs-up at rank 1
+    store.log_click(qid, top, 1, session_id="s2")  # a click and a thumbs-up at rank 1: one
+    store.log_vote(1, query_id=qid, doc_id=top, session_id="s2")  # person, two signals (4b)
     store.log_vote(-1, query_id=qid, doc_id=results[1].doc_id)  # thumbs-down at rank 2
     store.log_click(qid, results[2].doc_id, 3)  # clicked at rank 3, then voted down:
     store.log_vote(-1, query_id=qid, doc_id=results[2].doc_id)  # a negative, not a positive
     search_and_log(index, store, "no feedback on this one", "s3", "v2", k=6)
+    qid, lone = search_and_log(index, store, "one person's click", "s5", "v2", k=6)
+    store.log_click(qid, lone[3].doc_id, 4)  # one person's click alone: no pair (rule 6)
 
     data = build_training_data(store.impressions(), index, validation_fraction=0.0)
-    assert data.stats["queries_with_feedback"] == 2 and data.stats["validation_queries"] == 0
+    assert data.stats["queries_with_feedback"] == 3 and data.stats["validation_queries"] == 0
+    # chosen (question, document) pairs: battery's, password's top, and the lone click
+    assert (data.stats["chosen_pairs"], data.stats["qualified_pairs"]) == (3, 2)
     battery = [p for p in data.pairs if p.query == "battery recalibration cycles"]
     assert len(battery) == 1  # de-duplicated across the two impressions
     (pair,) = battery
@@ -42,19 +51,26 @@ def test_pairs_from_clicks_skips_and_votes(index, store, tmp_path):
     assert (pw.positive_doc, pw.weight) == (top, 1)
     assert pw.negative_doc in {results[1].doc_id, results[2].doc_id}
     assert pw.negative_source == "voted_down"
-    assert data.choices()["password rules"] == {top}
+    assert set(data.choices()["password rules"]) == {top}
+    # who chose, as pseudonyms: two people for battery, one for password (never their ids)
+    assert len(data.choices()["battery recalibration cycles"][by_rank[3]]) == 2
+    assert len(data.choices()["password rules"][top]) == 1
+    assert "s2" not in str(data.chosen_by) and "session:s2" not in str(data.chosen_by)
     assert pw.positive.startswith(index.documents[top]["title"])  # the passage that was shown
-    assert sorted(data.index_versions) == ["v1", "v2"] and len(data.query_ids) == 3
+    assert not any(p.query == "one person's click" for p in data.pairs)
+    assert sorted(data.index_versions) == ["v1", "v2"] and len(data.query_ids) == 4
 
     data.save(tmp_path / "pairs")
     again = TrainingData.load(tmp_path / "pairs")
     assert again.pairs == data.pairs and again.fingerprint == data.fingerprint
+    assert again.choices() == data.choices()
 
 
 def test_validation_split_is_by_query_and_deterministic(index, store):
     for q in ("vpn error 809", "minimum password length", "meal allowance", "parental leave"):
-        qid, results = search_and_log(index, store, q, "s", "v1", k=3)
-        store.log_click(qid, results[0].doc_id, 1)
+        for session in ("s", "t"):  # two people chose the top result: a positive (rule 4a)
+            qid, results = search_and_log(index, store, q, session, "v1", k=3)
+            store.log_click(qid, results[0].doc_id, 1, session_id=session)
     data = build_training_data(store.impressions(), index, validation_fraction=0.5)
     held = set(data.validation_queries.values())
     trained = {p.query for p in data.pairs}

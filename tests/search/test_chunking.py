@@ -42,4 +42,17 @@ def test_long_sentence_is_split_between_tokens():
 
 
 def test_empty_document_has_no_chunks():
-    assert chunk_document(doc("   "), HashingEncoder()) == []
+    untitled = Document(id="e", title=" ", text="   ", metadata={})
+    assert chunk_document(untitled, HashingEncoder()) == []
+
+
+def test_title_only_document_is_one_chunk_of_its_title():
+    (chunk,) = chunk_document(doc("   "), HashingEncoder())
+    assert (chunk.id, chunk.text, chunk.title, chunk.start, chunk.end) == (
+        "a/b.txt#0",
+        "T",
+        "T",
+        0,
+        1,
+    )
+    assert chunk.embedding_text(with_title=True) == "T"  # the title once, not twice

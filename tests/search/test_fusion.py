@@ -1,3 +1,5 @@
+import pytest
+
 from search.retrieval import min_max, rrf, weighted
 
 
@@ -17,3 +19,33 @@ def test_min_max_and_weighted():
     fused = weighted([{"a": 2.0, "b": 4.0}, {"a": 0.8, "c": 0.4}], [0.25, 0.75])
     # a: 0.25*0 + 0.75*1 = 0.75; b: 0.25*1 = 0.25; c: 0.75*0 = 0
     assert fused == {"a": 0.75, "b": 0.25, "c": 0.0}
+
+
+def test_z_scores_standardise_each_list():
+    from search.retrieval.fusion import z_scores
+
+    z = z_scores({"a": 1.0, "b": 2.0, "c": 3.0})
+    assert z["b"] == pytest.approx(0.0) and z["c"] == pytest.approx(-z["a"]) == pytest.approx(
+        1.2247, abs=1e-4
+    )
+    assert z_scores({"a": 5.0, "b": 5.0}) == {"a": 0.0, "b": 0.0} and z_scores({}) == {}
+
+
+def test_z_score_fusion_is_blind_to_each_retrievers_scale_and_floors_misses():
+    from search.retrieval.fusion import z_score
+
+    bm25 = {"a": 30.0, "b": 12.0, "c": 10.0, "d": 9.0}  # "a" stands far above the crowd
+    dense = {"b": 0.62, "c": 0.61, "d": 0.60, "e": 0.59}  # cosines close together
+    fused = z_score([bm25, dense])
+    # top of one list and high in the other first, then one list's confident outlier
+    assert sorted(fused, key=fused.get, reverse=True)[:3] == ["b", "a", "c"]
+    rescaled = z_score([{k: 1000 * v for k, v in bm25.items()}, dense])
+    assert rescaled == pytest.approx(fused)  # the scale of a retriever's scores does not matter
+    # a document one list missed counts as that list's lowest z-score, not as its mean
+    assert fused["e"] < fused["d"]
+
+
+def test_the_default_fusion_needs_no_per_collection_weight():
+    from search.config import Fusion, IndexConfig
+
+    assert IndexConfig().fusion == Fusion.ZSCORE and IndexConfig().dense_weight == 0.5

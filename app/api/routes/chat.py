@@ -39,6 +39,7 @@ def chat(
     conversations.add(conversation, turn)
     return ChatResponse(
         answer=turn.answer.text,
+        answered=turn.answer.answered,
         citations=[
             Citation(number=p.number, doc_id=p.doc_id, title=p.title, path=p.path, text=p.text)
             for p in turn.answer.cited()

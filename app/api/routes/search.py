@@ -68,6 +68,8 @@ def search(
         index_version=page.index_version,
         took_ms=page.took_ms,
         results=[Result.of(r) for r in page.results],
+        did_you_mean=page.did_you_mean,
+        corrected_query=page.corrected_query,
     )
 
 
@@ -84,9 +86,12 @@ def feedback(
     answer): into the same feedback store and learning loop as the app's."""
     store = services.store
     if isinstance(body, AnswerVote):
-        if not services.conversations.owns_answer(caller, body.answer_id):
+        session = services.conversations.session_of_answer(caller, body.answer_id)
+        if session is None:
             raise ApiError(404, f"no answer {body.answer_id} of yours; vote on an answer you got")
-        made = store.log_vote(body.value, answer_id=body.answer_id, comment=body.comment)
+        made = store.log_vote(
+            body.value, answer_id=body.answer_id, comment=body.comment, session_id=session
+        )
     elif isinstance(body, ResultClick):
         made = record_click(store, caller, body.query_id, body.doc_id, kind=body.click)
     else:

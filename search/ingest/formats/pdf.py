@@ -1,10 +1,12 @@
-"""PDF: the text layer of every page (pypdf), with decompression and page-count bounds."""
+"""PDF: the text layer of every page (pypdf), with decompression and page-count bounds; lines
+wrapped at the margin are joined into their sentences again (`layout.unwrap`)."""
 
 from __future__ import annotations
 
 import io
 from contextlib import AbstractContextManager, nullcontext
 
+from search.ingest.formats.layout import unwrap
 from search.ingest.model import DocumentError, ParseLimits
 
 # Placeholder titles that PDF producers write when the author set none (reportlab: "untitled").
@@ -14,7 +16,7 @@ NO_TEXT = "no extractable text (scanned image?); run OCR first"
 _ENCRYPTED = "PDF is encrypted; decrypt it or remove the password"
 
 
-def _pdf_configuration(limit: int) -> AbstractContextManager:
+def pdf_configuration(limit: int) -> AbstractContextManager:
     """Bound pypdf's decompression; pypdf>=6 has `apply_configuration`, older 5.x module constants."""
     import pypdf
 
@@ -80,7 +82,7 @@ def parse_pdf(raw: bytes, stem: str, limits: ParseLimits) -> tuple[str, str]:
 def _parse(raw: bytes, limits: ParseLimits) -> tuple[str, str]:
     from pypdf.errors import FileNotDecryptedError
 
-    with _pdf_configuration(limits.max_pdf_stream_bytes):
+    with pdf_configuration(limits.max_pdf_stream_bytes):
         reader = _open(raw)
         try:
             pages = reader.pages
@@ -95,7 +97,7 @@ def _parse(raw: bytes, limits: ParseLimits) -> tuple[str, str]:
         parts: list[str] = []
         size = 0
         for page in pages:
-            page_text = page.extract_text() or ""
+            page_text = unwrap(page.extract_text() or "")
             parts.append(page_text)
             size += len(page_text)
             if size > limits.max_text_chars:

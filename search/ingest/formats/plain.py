@@ -1,12 +1,14 @@
-"""Plain text: the decoded bytes; the first short line is the title."""
+"""Plain text: the decoded bytes with hard-wrapped lines joined (`layout.unwrap`); the first
+short line is the title."""
 
 from __future__ import annotations
 
+from search.ingest.formats.layout import unwrap
 from search.ingest.model import ParseLimits
 from search.ingest.text import decode_text, first_line_title
 
 
 def parse_text(raw: bytes, stem: str, limits: ParseLimits) -> tuple[str, str]:
     """(title, text) of a .txt file."""
-    text = decode_text(raw)
+    text = unwrap(decode_text(raw))
     return first_line_title(text, stem), text

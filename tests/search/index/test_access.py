@@ -12,7 +12,8 @@ from search.config import IndexConfig
 from search.encoding import HashingEncoder
 from search.index import MANIFEST, AccessTable, IndexLoadError, SearchIndex, read_manifest
 from search.ingest import Document
-from search.retrieval import ChoiceMemory, Filters, rrf, weighted
+from search.retrieval import ChoiceMemory, Filters, min_max, rrf, weighted
+from search.retrieval.fusion import z_score
 
 CONFIG = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
 OLD = Path(__file__).parents[2] / "fixtures" / "index_v1" / "index"
@@ -172,6 +173,7 @@ def test_filtered_results_are_the_full_ranking_restricted(readers, principals, q
     for fusion, fused in (
         ("weighted", weighted([sparse, dense], [0.5, 0.5])),
         ("rrf", rrf([sparse, dense], k=60)),
+        ("zscore", min_max(z_score([sparse, dense], [0.5, 0.5]))),
     ):
         got = guarded.run({"q": query}, k=k, method="hybrid", fusion=fusion, filters=user)["q"]
         assert set(got) == set(fused)

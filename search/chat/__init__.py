@@ -1,0 +1,41 @@
+"""Answers to questions from retrieved passages, with numbered citations.
+
+- ``questions``: whether a message refers back to the conversation (only then is it rewritten
+  with the previous turn's terms before retrieval) and the parts of a multi-part question;
+- ``sentences``: whole sentences of a document (pysbd), with offsets into it;
+- ``extractive``: the default answer, quoted sentences chosen by their match with the
+  question, or "The documents do not say ..." below a threshold chosen on labeled data;
+- ``llm``: the optional answer written by an OpenAI-compatible endpoint from the same passages;
+- ``turn``: one answer from one retrieval, as the chat service and the chat benchmark run it.
+"""
+
+from search.chat.answer import EXTRACTIVE, GENERATIVE, Answer, Passage, passages_for
+from search.chat.extractive import NO_ANSWER_THRESHOLD, extractive_answer, not_said
+from search.chat.llm import SYSTEM_PROMPT, LLMConfig, build_answer, generate_answer
+from search.chat.questions import content_terms, question_parts, refers_back, rewrite_question
+from search.chat.sentences import Sentence, collapse, split_sentences
+from search.chat.turn import PASSAGES_PER_ANSWER, answer_from
+
+__all__ = [
+    "EXTRACTIVE",
+    "GENERATIVE",
+    "NO_ANSWER_THRESHOLD",
+    "PASSAGES_PER_ANSWER",
+    "SYSTEM_PROMPT",
+    "Answer",
+    "LLMConfig",
+    "Passage",
+    "Sentence",
+    "answer_from",
+    "build_answer",
+    "collapse",
+    "content_terms",
+    "extractive_answer",
+    "generate_answer",
+    "not_said",
+    "passages_for",
+    "question_parts",
+    "refers_back",
+    "rewrite_question",
+    "split_sentences",
+]

@@ -1,0 +1,220 @@
+"""The extractive answer: whole sentences of the retrieved documents, quoted verbatim.
+
+Every sentence of the top documents (``sentences.with_headings``) is scored against the
+question: the cosine of its embedding and the question's (by the index's own encoder; the
+better of the sentence alone and the sentence under its heading), plus the IDF-weighted share of the question's terms it contains (with its
+heading and title), plus a small prior for the better-ranked document. Each part of a
+multi-part question ("when ... and how much ...?") gets its own best sentence; a sentence that
+scores nearly as well as the best is added, up to ``MAX_SENTENCES``. When even the best
+sentence scores below ``NO_ANSWER_THRESHOLD`` the answer says the documents do not say.
+
+The threshold is chosen on labeled questions by ``evaluation/bench_chat.py`` (on half of the
+sample set's chat benchmark, reported on the other half) for the packaged MiniLM as the default
+backend runs it; another encoder needs its own (``make bench-chat`` prints
+``threshold_chosen_on_dev``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from search.chat.answer import EXTRACTIVE, Answer, Passage, span_passage, text_of
+from search.chat.questions import question_parts, stems, words
+from search.chat.sentences import Sentence, collapse, with_headings
+from search.chunking import Chunk
+from search.encoding import Encoder
+
+NO_ANSWER_THRESHOLD = 0.752  # chosen on the dev half by `make bench-chat` (threshold_chosen_on_dev)
+LEXICAL_WEIGHT = 0.5
+RANK_PRIOR = 0.1  # added to the sentences of the document ranked r: RANK_PRIOR / r
+MAX_SENTENCES = 3
+SENTENCES_PER_DOCUMENT = 150  # a longer document is read around its retrieved passage only
+NEIGHBOURS = 3  # chunks either side of the retrieved one, in a long document
+NEAR_BEST = 0.15  # an extra sentence must score within this of the best
+FRAGMENT_PENALTY = 0.15  # for a byline of names, versions and dates
+_ASKS = ("?", ":")  # a question (a FAQ's heading) or a lead-in answers nothing itself
+_NUMBER = re.compile(r"(?<![\w-])\d[\d.,:/%]*(?![\w-])")  # "600", "2.0", "1,240", "24/7"
+_ENDS = (".", "!", '"', "'")
+_WH = ("what", "when", "where", "who", "whom", "which", "why", "how")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage: Passage
+    sentence: Sentence
+    heading: str
+
+    @property
+    def context(self) -> str:
+        """What is embedded and matched: the sentence under its heading."""
+        return f"{self.heading}: {self.sentence.text}" if self.heading else self.sentence.text
+
+
+class _Vectors:
+    """Embeddings of recently scored sentences, per encoder (documents repeat across turns)."""
+
+    def __init__(self, keep: int = 50_000) -> None:
+        self.keep, self._items, self._lock = keep, OrderedDict(), threading.Lock()
+
+    def encode(self, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+        owner = getattr(encoder, "fingerprint", None) or id(encoder)
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if (owner, t) not in self._items))
+        if missing:
+            fresh = encoder.encode(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._items[(owner, text)] = vector
+                while len(self._items) > self.keep:
+                    self._items.popitem(last=False)
+        with self._lock:
+            return np.vstack([self._items[(owner, t)] for t in texts])
+
+
+_VECTORS = _Vectors()
+
+
+def _candidates(
+    passages: Sequence[Passage], documents: Mapping[str, Sequence[Chunk]]
+) -> tuple[list[_Candidate], dict[str, str]]:
+    """The sentences of each passage's document (of the passage alone when its document is
+    not given; of the chunks around the passage in a long document), once per document; and
+    the texts the sentences' offsets point into."""
+    out, texts = [], {}
+    for passage in passages:
+        if passage.doc_id in texts:
+            continue
+        chunks = documents.get(passage.doc_id)
+        texts[passage.doc_id] = text = text_of(chunks) if chunks else passage.text
+        title = collapse(passage.title).lower()
+        found = [
+            (s, h)
+            for s, h in with_headings(text)
+            if not s.text.endswith(_ASKS) and s.text.lower() != title and not _heading(s.text)
+        ]
+        if len(found) > SENTENCES_PER_DOCUMENT and chunks:
+            start, end = _around(passage, chunks)
+            found = [(s, h) for s, h in found if s.end > start and s.start < end]
+        out.extend(_Candidate(passage, s, h) for s, h in found)
+    return out, texts
+
+
+def _around(passage: Passage, chunks: Sequence[Chunk]) -> tuple[int, int]:
+    """The character span of the passage's chunk and ``NEIGHBOURS`` chunks either side."""
+    position = next((c.position for c in chunks if c.id == passage.chunk_id), 0)
+    near = [c for c in chunks if abs(c.position - position) <= NEIGHBOURS] or list(chunks)
+    return min(c.start for c in near), max(c.end for c in near)
+
+
+def _scores(question: str, candidates: Sequence[_Candidate], encoder: Encoder | None):
+    """Each candidate's match with ``question`` (see the module's docstring)."""
+    asked = stems(question)
+    bags = [stems(f"{c.passage.title} {c.context}") for c in candidates]
+    frequency = Counter(t for bag in bags for t in bag & asked)
+    idf = {t: math.log(1 + len(bags) / (1 + frequency[t])) for t in asked}
+    total = sum(idf.values()) or 1.0
+    lexical = np.array([sum(idf[t] for t in bag & asked) / total for bag in bags])
+    similarity = np.zeros(len(candidates))
+    if encoder is not None:
+        question_vector = encoder.encode_queries([question])[0]
+        vectors = _VECTORS.encode(encoder, [c.context for c in candidates])
+        alone = _VECTORS.encode(encoder, [c.sentence.text for c in candidates])
+        best = np.maximum(vectors @ question_vector, alone @ question_vector)
+        similarity = np.clip(best, 0.0, 1.0)
+    prior = np.array([RANK_PRIOR / c.passage.number for c in candidates])
+    fragment = np.array([_fragment(c.sentence.text) for c in candidates])
+    return similarity + LEXICAL_WEIGHT * lexical + prior - FRAGMENT_PENALTY * fragment
+
+
+def _heading(text: str) -> bool:
+    """A line that is no sentence and states no figure: a heading, read as context only."""
+    return not text.endswith(_ENDS) and not _NUMBER.search(text)
+
+
+def _fragment(text: str) -> bool:
+    """A byline ("Finance · Version 1.4, 10 January 2025"): it answers only when it clearly
+    matches better than the sentences around it."""
+    return " · " in text
+
+
+def not_said(question: str) -> str:
+    """The plain answer when the documents do not answer ``question``."""
+    asked = " ".join(question.split()).rstrip("?.! ")
+    if words(asked)[:1] and words(asked)[0] in _WH:
+        return f"The documents do not say {asked[0].lower()}{asked[1:]}."
+    return f'The documents do not say anything about "{asked}".'
+
+
+def _choose(question: str, candidates, encoder, threshold: float, limit: int):
+    """Indices of the sentences to quote, and the best overall score."""
+    overall = _scores(question, candidates, encoder)
+    best = float(overall.max())
+    if best < threshold:
+        return [], best
+    chosen: list[int] = []
+    parts = question_parts(question)
+    for part in parts if len(parts) > 1 else ():
+        scores = _scores(part, candidates, encoder)
+        for i in np.argsort(-scores, kind="stable")[:3]:
+            if scores[i] >= threshold and int(i) not in chosen:
+                chosen.append(int(i))
+                break
+    texts = {candidates[i].sentence.text for i in chosen}
+    for i in np.argsort(-overall, kind="stable"):
+        if len(chosen) >= limit or (chosen and overall[i] < best - NEAR_BEST):
+            break
+        if candidates[i].sentence.text not in texts:
+            chosen.append(int(i))
+            texts.add(candidates[i].sentence.text)
+    return chosen, best
+
+
+def extractive_answer(
+    question: str,
+    passages: Sequence[Passage],
+    encoder: Encoder | None = None,
+    documents: Mapping[str, Sequence[Chunk]] | None = None,
+    threshold: float = NO_ANSWER_THRESHOLD,
+    max_sentences: int = MAX_SENTENCES,
+) -> Answer:
+    """Whole sentences of the passages' documents (``documents``: each one's chunks), each
+    followed by the number of the passage it cites; or a plain "the documents do not say"."""
+    sources = tuple(passages)
+    if not passages:
+        text = "No documents matched the question, so there is nothing to answer from."
+        return Answer(text, sources, EXTRACTIVE, answered=False)
+    candidates, texts = _candidates(passages, documents or {})
+    if not candidates:
+        return Answer(not_said(question), sources, EXTRACTIVE, answered=False)
+    if encoder is None:  # the threshold is for scores with a similarity: ask for any overlap
+        threshold = RANK_PRIOR + 0.01
+    chosen, best = _choose(question, candidates, encoder, threshold, max_sentences)
+    if not chosen:
+        return Answer(not_said(question), sources, EXTRACTIVE, answered=False, score=best)
+    quoted = [candidates[i] for i in chosen]
+    text = " ".join(f"{c.sentence.text} [{c.passage.number}]" for c in quoted)
+    cited = _cited_sources(sources, quoted, documents or {}, texts)
+    return Answer(text, cited, EXTRACTIVE, score=best)
+
+
+def _cited_sources(sources, quoted, documents, texts) -> tuple[Passage, ...]:
+    """The sources, each cited one showing the passage that holds its quoted sentences."""
+    spans: dict[str, tuple[int, int]] = {}
+    for c in quoted:
+        start, end = spans.get(c.passage.doc_id, (c.sentence.start, c.sentence.end))
+        spans[c.passage.doc_id] = (min(start, c.sentence.start), max(end, c.sentence.end))
+    out = []
+    for passage in sources:
+        chunks = documents.get(passage.doc_id)
+        if passage.doc_id in spans and chunks:
+            chunk_id, text = span_passage(chunks, texts[passage.doc_id], *spans[passage.doc_id])
+            passage = replace(passage, chunk_id=chunk_id or passage.chunk_id, text=text)
+        out.append(passage)
+    return tuple(out)

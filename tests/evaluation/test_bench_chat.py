@@ -1,0 +1,97 @@
+"""The chat benchmark: its labeled questions, its helpers, and one run on the sample set."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evaluation.bench_chat import (
+    QUESTIONS,
+    _whole,
+    choose_threshold,
+    load_questions,
+    no_answer_figures,
+    run_bench,
+)
+from search.chat import NO_ANSWER_THRESHOLD, collapse
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+def test_the_questions_are_labeled_from_the_sample_documents_and_never_indexed():
+    from evaluation.beir import load_documents
+
+    rows = load_questions(SAMPLE / QUESTIONS)
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("answer") >= 40 and kinds.count("no_answer") >= 10
+    follow = [r for r in rows if r["kind"] == "follow_up"]
+    assert any(r["refers_back"] for r in follow) and not all(r["refers_back"] for r in follow)
+    documents = {d.id: collapse(d.text) for d in load_documents(SAMPLE).documents}
+    assert not any(QUESTIONS in doc_id for doc_id in documents)  # not a document
+    for row in rows:
+        sources = row.get("doc_id") or []
+        for doc_id in [sources] if isinstance(sources, str) else sources:
+            assert any(p in documents[doc_id] for p in row["phrases"]), row["id"]
+        if isinstance(sources, str):
+            assert all(p in documents[sources] for p in row["phrases"]), row["id"]
+    assert {r["half"] for r in rows} == {"dev", "test"}
+
+
+def test_threshold_is_the_middle_of_the_range_that_decides_most_right():
+    scored = [(0.2, False), (0.3, False), (0.5, True), (0.7, True), (0.4, False)]
+    assert choose_threshold(scored) == 0.45
+    figures = no_answer_figures(scored + [(0.35, True)], 0.45)
+    assert figures["no_answer_precision"] == 0.75 and figures["no_answer_recall"] == 1.0
+
+
+def test_a_quote_must_be_a_whole_sentence_of_its_source():
+    source = (
+        "Report a phishing e-mail in the #security Slack channel within 1 hour of noticing it. Do not\n"
+        "try to investigate. Do not delete the e-mail.\nE599 Safety controller fault\n"
+    )
+    assert _whole("Do not try to investigate.", source)
+    assert not _whole("try to investigate.", source)  # starts inside the sentence
+    assert not _whole("Do not delete the", source)  # stops inside it
+    assert _whole("E599 Safety controller fault", source)  # a line of its own
+
+
+@pytest.mark.slow
+def test_chat_bench_on_the_sample_set_meets_the_targets(home, capsys):
+    figures = run_bench(SAMPLE, SAMPLE / QUESTIONS, None, NO_ANSWER_THRESHOLD)
+    json.dumps(figures)  # what `make bench-chat` prints
+    assert figures["answer_accuracy"] >= 0.8
+    assert figures["distorted_sentences"] == 0 and figures["cut_sentences"] == 0
+    assert figures["no_answer_precision"] >= 0.9
+    assert figures["followup_accuracy"] >= 0.8 and figures["rewrite_accuracy"] == 1.0
+
+
+def test_the_generative_path_is_measured_the_same_way(index, monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from evaluation.bench_chat import distortions, has_phrases, main, run_turn
+    from search.chat import LLMConfig
+
+    class Model(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = {"choices": [{"message": {"content": "Port 51820 is blocked [1]."}}]}
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(json.dumps(body).encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Model)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        llm = LLMConfig(f"http://127.0.0.1:{server.server_port}/v1", "tiny")
+        _, answer = run_turn(index, "which UDP port does the firewall block?", [], llm, 0.0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.mode == "generative" and has_phrases(answer, ["51820"])
+    assert distortions(index, answer)[1] == 1  # a paraphrase is not a quote: it is counted
+    monkeypatch.delenv("DOCSEARCH_LLM_URL", raising=False)
+    assert main(["--llm"]) == 2  # no endpoint configured

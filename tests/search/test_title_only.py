@@ -1,0 +1,66 @@
+"""A BEIR collection where half the documents are title-only records (empty ``text``): each is
+found by its title in every method, shown with its title as snippet, saved and loaded back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search.config import IndexConfig, Method
+from search.index import IndexStore, SearchIndex
+from search.ingest import load_beir_corpus
+
+RECORDS = [
+    ("full1", "Parental leave policy", "Employees receive sixteen weeks of paid leave."),
+    ("bare1", "Quarterly aquarium maintenance schedule", ""),
+    ("full2", "VPN setup on Windows", "Install the WireGuard client and connect."),
+    ("bare2", "Zeppelin hangar safety checklist", ""),
+    ("full3", "Expense reimbursement", "Submit receipts within thirty days."),
+    ("bare3", "Volcanic ash filter replacement", ""),
+]
+
+
+@pytest.fixture
+def title_only_index(tmp_path, hashing_encoder) -> SearchIndex:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, t, x in RECORDS)
+    )
+    documents = load_beir_corpus(corpus)
+    config = IndexConfig(model="hashing-128", chunk_tokens=32, chunk_overlap=8)
+    built = SearchIndex.build(documents, config, hashing_encoder)
+    store = IndexStore(tmp_path / "store")
+    return store.load(store.write(built), hashing_encoder)  # through the disk, as served
+
+
+def test_every_document_has_a_chunk(title_only_index):
+    assert {c.doc_id for c in title_only_index.chunks} == {r[0] for r in RECORDS}
+    assert [c.text for c in title_only_index.chunks_of("bare2")] == [
+        "Zeppelin hangar safety checklist"
+    ]
+    assert title_only_index.document_text("bare1") == "Quarterly aquarium maintenance schedule"
+
+
+@pytest.mark.parametrize("method", [Method.BM25, Method.DENSE, Method.HYBRID])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("zeppelin hangar", "bare2"), ("aquarium maintenance", "bare1"), ("volcanic ash", "bare3")],
+)
+def test_title_only_document_is_found_by_its_title(title_only_index, method, query, expected):
+    results = title_only_index.search(query, k=6, method=method)
+    assert results[0].doc_id == expected
+    top = results[0]
+    assert top.chunk_id == f"{expected}#0"
+    assert query.split()[0] in top.title.lower()
+    assert query.split()[0] in top.snippet.text.lower()
+
+
+@pytest.mark.parametrize("method", [Method.BM25, Method.DENSE, Method.HYBRID])
+def test_every_document_can_be_shown(title_only_index, method):
+    """A query ranking every document (title-only ones included) gives a result for each."""
+    results = title_only_index.search(
+        "leave vpn expense aquarium zeppelin volcanic", k=6, method=method
+    )
+    assert {r.doc_id for r in results} == {r[0] for r in RECORDS}
+    assert all(r.chunk_id.startswith(f"{r.doc_id}#") for r in results)
