@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop bench-load browser-deps clean
+.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop bench-load bench-scale browser-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ setup: $(STAMP) ## create or update the virtual environment .venv, migrate the p
 browser-deps: ## install Debian's Chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-run: setup ## build, evaluate and promote the default index if none serves, then start the Dagster (3000), MLflow (5000) and search (8501) UIs
+run: setup ## build, evaluate and promote the default index if none serves, then start the Dagster (3000), MLflow (5000) and search (8501) UIs and the REST API (8000)
 	$(BIN)/python scripts/serve.py
 
 test: setup browser-deps ## lint, check the layer contracts (import-linter), run the whole test suite
@@ -63,6 +63,11 @@ LOAD_USERS ?= 4
 
 bench-load: setup ## LOAD_USERS readers through the app's services and LOAD_USERS locust users through the REST API (loopback) search, click and vote for LOAD_SECONDS: requests/s, p50/p95 ms, errors, every acknowledged event stored (JSON; exit 1 if one is missing)
 	$(BIN)/python -m scripts.bench_load --seconds $(LOAD_SECONDS) --app-users $(LOAD_USERS) --api-users $(LOAD_USERS) --share-from $(DOCSEARCH_HOME)
+
+N ?= 1000000
+
+bench-scale: setup ## the index at N chunks (default 1,000,000; N=100000 for fewer): a synthetic collection through the product's build, write, load and search; build time, bytes on disk, load time, RSS of a fresh serving process, hybrid and 1%-filtered latency, dense recall@10 (JSON)
+	$(BIN)/python -m evaluation.bench_scale --chunks $(N)
 
 LOOP_HOME ?= $(DOCSEARCH_HOME)/bench-loop
 TURNS ?= 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -28,6 +28,7 @@ from search.index.manifest import (
     read_manifest,
     verify_files,
 )
+from search.index.textstore import read_rows, write_rows
 from search.retrieval import ChoiceMemory, DenseIndex, SparseIndex
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ class StoredIndex(NamedTuple):
 
     config: IndexConfig
     encoder: Encoder
-    chunks: list[Chunk]
-    documents: dict[str, dict]
+    chunks: Sequence[Chunk]
+    documents: Mapping[str, dict]
     dense: DenseIndex
     sparse: SparseIndex
     manifest: dict
@@ -53,12 +54,7 @@ def write_index(index: SearchIndex, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=False)
     index.dense.save(folder / DENSE)
     index.sparse.save(folder / SPARSE)
-    with open(folder / CHUNKS, "w", encoding="utf-8") as fh:
-        for c in index.chunks:
-            fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-    with open(folder / DOCUMENTS, "w", encoding="utf-8") as fh:
-        for doc_id, info in index.documents.items():
-            fh.write(json.dumps({"id": doc_id, **info}, ensure_ascii=False) + "\n")
+    write_rows(folder, folder / CHUNKS, folder / DOCUMENTS, index.chunks, index.documents)
     if index.memory is not None:
         index.memory.save(folder / MEMORY)
     _copy_export(index.encoder, folder / ENCODER)
@@ -71,7 +67,8 @@ def write_index(index: SearchIndex, folder: Path) -> dict:
         dense_index=index.dense.kind,
         documents=index.documents,
         chunks=len(index.chunks),
-        build=stats.__dict__ if stats else {},
+        # the dense index chosen by size and its parameters travel with the build's figures
+        build={**(stats.__dict__ if stats else {}), "dense": index.dense.describe()},
         memory=index.memory.describe() if index.memory is not None else None,
         access=index.access.describe() if index.access is not None else None,
         files=checksums(folder),  # before the manifest exists: it lists every other file
@@ -91,11 +88,15 @@ def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
     model = manifest["model"]
     encoder = encoder or _encoder_of(folder, model)
     check_encoder(folder, model, encoder)
-    documents = read_documents(folder)
-    chunks = [
-        Chunk(**row, metadata=documents[row["doc_id"]]["metadata"])
-        for row in _rows(folder / CHUNKS)
-    ]
+    stored = read_rows(folder, folder / CHUNKS, folder / DOCUMENTS)
+    if stored is not None:  # rows read on demand
+        chunks, documents = stored
+    else:  # a folder written before rows/ existed: every row parsed now
+        documents = read_documents(folder)
+        chunks = [
+            Chunk(**row, metadata=documents[row["doc_id"]]["metadata"])
+            for row in _rows(folder / CHUNKS)
+        ]
     dense = DenseIndex.load(folder / DENSE, manifest["dense_index"])
     sparse = SparseIndex.load(folder / SPARSE)
     if len(dense) != len(chunks) or len(sparse) != len(documents):

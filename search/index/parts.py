@@ -57,8 +57,12 @@ def embed_chunks(
 
 
 def dense_index(vectors: np.ndarray, config: IndexConfig) -> DenseIndex:
-    """Exact inner product up to ``approximate_above`` chunks, HNSW above."""
-    return DenseIndex.build(vectors, config.approximate_above, config.hnsw_m, config.hnsw_ef_search)
+    """Exact inner product over float32 up to ``approximate_above`` chunks (small collections
+    rank exactly as they always did); above, HNSW over 8-bit codes (``DenseIndex.describe`` says
+    which, with its parameters; the manifest records it)."""
+    return DenseIndex.build(
+        vectors, config.approximate_above, config.hnsw_m, config.hnsw_ef_search, compress=True
+    )
 
 
 def bm25_index(texts: list[str], config: IndexConfig) -> SparseIndex:

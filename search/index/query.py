@@ -202,12 +202,16 @@ class Selections:
         return found
 
     def documents(self, filters: Filters) -> np.ndarray:
-        """Boolean mask over document rows: readable by the principals and matching metadata."""
+        """Boolean mask over document rows: readable by the principals and matching metadata
+        (read from metadata columns when the index has them, else document by document)."""
         index = self._index
         allowed = np.ones(len(index.doc_ids), dtype=bool)
         if filters.principals is not None and index.access is not None:
             allowed &= index.access.mask(filters.principals)
-        if filters.restricts_metadata():
+        columns = getattr(index.documents, "columns", None)  # a saved index's metadata columns
+        if filters.restricts_metadata() and columns is not None:
+            allowed &= columns.mask(filters, index.documents.at)
+        elif filters.restricts_metadata():
             allowed &= np.fromiter(
                 (filters.matches(index.documents[d]["metadata"]) for d in index.doc_ids),
                 dtype=bool,
@@ -240,8 +244,9 @@ def _by_document(
     """Max-pool chunk scores into document scores; remember each document's best chunk."""
     scores: dict[str, float] = {}
     best: dict[str, int] = {}
+    doc_rows = index.chunk_doc_rows
     for row, score in hits.items():
-        doc_id = index.chunks[row].doc_id
+        doc_id = index.doc_ids[int(doc_rows[row])]
         if doc_id not in scores or score > scores[doc_id]:
             scores[doc_id] = score
             best[doc_id] = row
@@ -253,7 +258,7 @@ def _best_chunk_by_terms(index: SearchIndex, doc_id: str, terms: set[str]) -> in
     rows = index.rows_of(doc_id)
     if len(rows) == 1 or not terms:
         return rows[0]
-    counts = [len(terms & set(index.sparse.tokenize([index.chunks[r].text])[0])) for r in rows]
+    counts = [len(terms & set(index.sparse.tokenize_one(index.chunks[r].text))) for r in rows]
     return rows[int(np.argmax(counts))]
 
 

@@ -11,8 +11,6 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from search.chunking import Chunk
 from search.config import Fusion, IndexConfig, Method
 from search.encoding import EmbeddingCache, Encoder
@@ -22,6 +20,7 @@ from search.index.disk import read_index, write_index
 from search.index.manifest import recorded_config
 from search.index.parts import BuildStats, bm25_index, dense_index, embed_chunks
 from search.index.query import SearchResult
+from search.index.textstore import RowMap
 from search.ingest import Document
 from search.progress import ProgressFn
 from search.retrieval import ChoiceMemory, DenseIndex, Filters, SparseIndex
@@ -34,8 +33,8 @@ class SearchIndex:
         self,
         config: IndexConfig,
         encoder: Encoder,
-        chunks: list[Chunk],
-        documents: dict[str, dict],
+        chunks: Sequence[Chunk],
+        documents: Mapping[str, dict],
         dense: DenseIndex,
         sparse: SparseIndex,
         manifest: dict | None = None,
@@ -44,21 +43,20 @@ class SearchIndex:
     ) -> None:
         self.config = config
         self.encoder = encoder
-        self.chunks = chunks  # in dense-index row order
-        self.documents = documents  # doc_id -> {"title", "metadata"}
+        self.chunks = chunks  # in dense-index row order (a saved index reads them on demand)
+        self.documents = documents  # doc_id -> {"title", "metadata"} (likewise)
         self.dense = dense
         self.sparse = sparse
         self.manifest = manifest or {}
         self.memory = memory  # documents users chose for earlier questions (hybrid search only)
         self.access = access  # who may read what; None: everyone reads everything
         self.build_stats: BuildStats | None = None
-        self.doc_ids = list(documents)  # row order of the BM25 index
-        self._doc_row = {d: i for i, d in enumerate(self.doc_ids)}
-        self._doc_chunks: dict[str, list[int]] = {}
-        for row, chunk in enumerate(chunks):
-            self._doc_chunks.setdefault(chunk.doc_id, []).append(row)
+        # a loaded index's chunks carry their row map; one built in memory makes it
+        rows = getattr(chunks, "rows", None) or RowMap.of(documents, (c.doc_id for c in chunks))
+        self._rows = rows
+        self.doc_ids = rows.doc_ids  # row order of the BM25 index
         # document row of every chunk row: turns a mask over documents into one over chunks
-        self.chunk_doc_rows = np.array([self._doc_row[c.doc_id] for c in chunks], dtype=np.int64)
+        self.chunk_doc_rows = rows.chunk_docs
         self.selections = query_path.Selections(self)
 
     # ------------------------------------------------------------------ build
@@ -168,7 +166,7 @@ class SearchIndex:
         """Whether ``doc_id`` is in this index and readable by one of ``principals`` (None: no
         restriction). Every caller that shows a document outside search (its text, its chunks,
         its file) asks this first."""
-        row = self._doc_row.get(doc_id)
+        row = self._rows.row_of(doc_id)
         if row is None:
             return False
         if principals is None or self.access is None:
@@ -177,7 +175,7 @@ class SearchIndex:
 
     def row_of(self, doc_id: str) -> int | None:
         """The document's row in the index (BM25 order), None when it is not indexed."""
-        return self._doc_row.get(doc_id)
+        return self._rows.row_of(doc_id)
 
     # -------------------------------------------------------------- contents
     def document_text(self, doc_id: str) -> str:
@@ -197,7 +195,8 @@ class SearchIndex:
 
     def rows_of(self, doc_id: str) -> list[int]:
         """Dense-index rows of a document's chunks, in order (empty when it is not indexed)."""
-        return self._doc_chunks.get(doc_id, [])
+        row = self._rows.row_of(doc_id)
+        return [] if row is None else self._rows.chunk_rows(row)
 
     # ----------------------------------------------------------------- search
     def search(

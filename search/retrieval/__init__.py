@@ -3,10 +3,12 @@
 from search.retrieval.dense import (
     FLAT,
     HNSW,
+    HNSW_SQ8,
     DenseIndex,
 )
 from search.retrieval.filters import (
     Filters,
+    MetadataColumns,
 )
 from search.retrieval.fusion import (
     Ranking,
@@ -38,8 +40,10 @@ __all__ = [
     "ChoiceMemory",
     "Filters",
     "HNSW",
+    "HNSW_SQ8",
     "INFO",
     "MIN_ASKERS",
+    "MetadataColumns",
     "Ranking",
     "Snippet",
     "SparseIndex",

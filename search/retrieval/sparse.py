@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.tokenization import _infer_stopwords
+
+SELECT_AMONG_ALL_UPTO = 50_000  # documents; see SparseIndex.search
+RECENT_QUERIES = 256
+TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token pattern
 
 
 class SparseIndex:
@@ -24,6 +30,8 @@ class SparseIndex:
         self.stemmer_name = stemmer
         self.stopwords = stopwords
         self._stemmer = Stemmer.Stemmer(stemmer) if stemmer else None
+        self._recent: dict[str, list[str]] = {}  # query text -> its tokens (see _tokens_of)
+        self._stopword_set: frozenset[str] | None = None
 
     @classmethod
     def build(
@@ -49,9 +57,31 @@ class SparseIndex:
             show_progress=False,
         )
 
+    def tokenize_one(self, text: str) -> list[str]:
+        """``tokenize([text])[0]``, done here: bm25s's tokenizer costs milliseconds a call in
+        progress-bar bookkeeping, whatever the text's length (the same steps: lower case, its
+        token pattern, stopwords out, then stems)."""
+        if self._stopword_set is None:
+            self._stopword_set = frozenset(_infer_stopwords(self.stopwords or None) or ())
+        words = [w for w in TOKEN.findall(text.lower()) if w not in self._stopword_set]
+        return self._stemmer.stemWords(words) if self._stemmer else words
+
     def terms(self, text: str) -> set[str]:
         """The stemmed query terms (for highlighting)."""
-        return set(self.tokenize([text])[0])
+        return set(self._tokens_of([text])[0])
+
+    def _tokens_of(self, queries: Sequence[str]) -> list[list[str]]:
+        """Tokens of each query; a single query's are kept a while, since one search asks for
+        them twice (ranking, then highlighting) and bm25s's tokenizer has a fixed cost a call."""
+        if len(queries) != 1:
+            return self.tokenize(queries)
+        tokens = self._recent.get(queries[0])
+        if tokens is None:
+            tokens = self.tokenize_one(queries[0])
+            if len(self._recent) >= RECENT_QUERIES:
+                self._recent.clear()
+            self._recent[queries[0]] = tokens
+        return [list(tokens)]
 
     def __len__(self) -> int:
         return int(self.retriever.scores["num_docs"])
@@ -59,30 +89,71 @@ class SparseIndex:
     def search(
         self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, ids) per query; ids are -1 where fewer than k rows scored above zero.
+        """Top-k (scores, ids) per query, best first; ids are -1 where fewer than k rows scored
+        above zero. ``allowed`` (a boolean mask over rows, or row ids) restricts the ranking to
+        those rows before the top k are chosen.
 
-        ``allowed`` (a boolean mask over rows, or row ids) zeroes every other row's score
-        before the top k are chosen."""
+        Above ``SELECT_AMONG_ALL_UPTO`` rows only rows scoring above zero are ranked (equal
+        scores by row): bm25s's selection over every row's score slows down badly when most of
+        them are equal (zero). Up to it, bm25s selects, so small collections rank as always."""
         n = len(self)
         k = min(k, n)
+        scores = np.zeros((len(queries), k), dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
         if k == 0 or not queries:
-            empty = np.zeros((len(queries), 0))
-            return empty.astype(np.float32), empty.astype(np.int64)
+            return scores, ids
+        if n <= SELECT_AMONG_ALL_UPTO:
+            return self._search_small(queries, k, allowed)
+        rows = None
+        if allowed is not None:
+            allowed = np.asarray(allowed)
+            rows = np.flatnonzero(allowed) if allowed.dtype == bool else np.unique(allowed)
+        for i, tokens in enumerate(self._tokens_of(queries)):
+            found, best = self._top(self.retriever.get_tokens_ids(tokens), k, rows)
+            scores[i, : len(found)], ids[i, : len(found)] = best, found
+        return scores, ids
+
+    def _search_small(
+        self, queries: Sequence[str], k: int, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """bm25s's own selection over every row (``allowed`` as a weight mask)."""
         mask = None
         if allowed is not None:
             allowed = np.asarray(allowed)
             if allowed.dtype == bool:
                 mask = allowed.astype(np.float32)
             else:
-                mask = np.zeros(n, dtype=np.float32)
+                mask = np.zeros(len(self), dtype=np.float32)
                 mask[allowed.astype(np.int64)] = 1.0
         ids, scores = self.retriever.retrieve(
-            self.tokenize(queries), k=k, show_progress=False, n_threads=1, weight_mask=mask
+            self._tokens_of(queries), k=k, show_progress=False, n_threads=0, weight_mask=mask
         )
         ids = np.asarray(ids, dtype=np.int64)
         scores = np.asarray(scores, dtype=np.float32)
         ids[scores <= 0] = -1
         return scores, ids
+
+    def _top(
+        self, token_ids: list[int], k: int, rows: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the k best-scoring rows above zero, among ``rows`` if given."""
+        if not token_ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        every = np.asarray(self.retriever.get_scores_from_ids(token_ids), dtype=np.float32)
+        if rows is None:
+            rows = np.flatnonzero(every > 0)
+        else:
+            rows = rows[every[rows] > 0]
+        values = every[rows]
+        if len(rows) > k:
+            # select on keys without ties (score bits, then row), so the selection stays linear
+            # however many rows share a score; equal scores keep the lower row
+            keys = values.view(np.uint32).astype(np.uint64) << np.uint64(32)
+            keys |= (np.uint64(0xFFFFFFFF) - rows.astype(np.uint64)) & np.uint64(0xFFFFFFFF)
+            top = np.argpartition(keys, len(keys) - k)[len(keys) - k :]
+            rows, values = rows[top], values[top]
+        order = np.lexsort((rows, -values))[:k]
+        return rows[order], values[order]
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -93,6 +164,8 @@ class SparseIndex:
 
     @classmethod
     def load(cls, folder: Path) -> SparseIndex:
+        """Read a saved index, its score matrix memory-mapped: pages are read as queries touch
+        them, and processes serving the same version share one copy."""
         settings = json.loads((folder / "tokenizer.json").read_text())
-        retriever = bm25s.BM25.load(str(folder), mmap=False)
+        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         return cls(retriever, settings["stemmer"], settings["stopwords"])
