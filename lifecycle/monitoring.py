@@ -220,10 +220,7 @@ def evaluation_runs(tracking_uri: str) -> tuple[pd.DataFrame, str]:
         if not url.database or not Path(url.database).is_file():
             return empty, "No MLflow store yet: no index version has been evaluated."
     try:
-        import mlflow
-
-        mlflow.set_tracking_uri(tracking_uri)
-        runs = mlflow.search_runs(search_all_experiments=True, max_results=1000)
+        runs = _runs_frame(tracking_uri)
     except Exception as exc:  # noqa: BLE001 - an unreachable tracking server is reported, not fatal
         return empty, f"MLflow at {tracking_uri} could not be read ({type(exc).__name__})."
     if not isinstance(runs, pd.DataFrame) or runs.empty:
@@ -250,3 +247,26 @@ def evaluation_runs(tracking_uri: str) -> tuple[pd.DataFrame, str]:
     long = long.sort_values(["started", "dataset", "metric"]).reset_index(drop=True)
     n_runs = long[["index_version", "started"]].drop_duplicates().shape[0]
     return long[empty.columns], f"{n_runs} evaluated index versions in MLflow."
+
+
+def _runs_frame(tracking_uri: str, limit: int = 1000) -> pd.DataFrame:
+    """Every experiment's runs as ``mlflow.search_runs`` lays them out (run_id, start_time,
+    metrics.*, params.*, tags.*), read through a client of its own: ``mlflow.set_tracking_uri``
+    would also set MLFLOW_TRACKING_URI for the whole process."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    if not experiments:
+        return pd.DataFrame()
+    rows = [
+        {
+            "run_id": run.info.run_id,
+            "start_time": pd.to_datetime(run.info.start_time, unit="ms", utc=True),
+            **{f"metrics.{k}": v for k, v in run.data.metrics.items()},
+            **{f"params.{k}": v for k, v in run.data.params.items()},
+            **{f"tags.{k}": v for k, v in run.data.tags.items()},
+        }
+        for run in client.search_runs(experiments, max_results=limit)
+    ]
+    return pd.DataFrame(rows)

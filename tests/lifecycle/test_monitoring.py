@@ -65,7 +65,8 @@ def test_no_votes_gives_no_ratio(tmp_path):
     assert math.isnan(row["vote_ratio"]) and row["zero_result_rate"] == 1.0
 
 
-def test_evaluation_runs_without_and_with_mlflow(tmp_path):
+def test_evaluation_runs_without_and_with_mlflow(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     runs, message = monitoring.evaluation_runs(f"sqlite:///{tmp_path / 'none' / 'mlflow.db'}")
     assert runs.empty and "No MLflow store yet" in message
 
@@ -85,6 +86,11 @@ def test_evaluation_runs_without_and_with_mlflow(tmp_path):
         ["20260101T000000Z", "sample", "ndcg_at_10", 0.5],
         ["20260102T000000Z", "sample", "ndcg_at_10", 0.6],
     ]
+    # read through a client of its own: the process's tracking URI (and MLFLOW_TRACKING_URI,
+    # which mlflow.set_tracking_uri sets) stays as it was
+    import os
+
+    assert "MLFLOW_TRACKING_URI" not in os.environ
 
 
 def test_overall_figures_agree_with_the_versions_and_count_chat_answers(tmp_path):
