@@ -1,0 +1,126 @@
+"""``Settings``: every setting of the product in one frozen object, composed of the groups in
+this package (``core``, ``access``, ``deployment``; a new group of settings is a module of its
+own, added to the bases below), read from arguments > environment variables > the active
+profile > defaults. Validators are looked up by name across the groups, so each group names
+its own (``_absolute_core_paths``, ...): two groups with a ``_absolute`` would keep only one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from search.access import POLICY_FILE
+from search.config import IndexConfig
+from search.settings.access import AccessSettings
+from search.settings.base import ENV_PREFIX, SettingsError
+from search.settings.core import CoreSettings
+from search.settings.deployment import DeploymentSettings
+from search.settings.profiles import READ_ENVIRONMENT, ProfileSource
+
+
+class Settings(DeploymentSettings, AccessSettings, CoreSettings, BaseSettings):
+    """Where runtime state lives, what to index, which services run where."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", populate_by_name=True
+    )
+
+    def model_post_init(self, _context) -> None:
+        if not self.mlflow_uri:
+            object.__setattr__(
+                self, "mlflow_uri", f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+            )
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.home / 'feedback.sqlite'}")
+
+    @classmethod
+    def from_env(cls, **overrides) -> Settings:
+        """Settings from the environment over the active profile (``DOCSEARCH_ENV``, default
+        dev) over the defaults, ``overrides`` (field names) taking precedence over all.
+        A malformed value raises SettingsError naming the variable and what it must be."""
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v not in (None, "")})
+        except ValidationError as exc:
+            from search.settings.table import explain
+
+            raise SettingsError(explain(exc)) from None
+
+    @classmethod
+    def from_profile(
+        cls, name: str, config_file: str | Path | None = None, **overrides
+    ) -> Settings:
+        """The settings of another environment: its profile over the defaults, the
+        environment variables of this process left out (they configure this environment)."""
+        token = READ_ENVIRONMENT.set(False)
+        try:
+            return cls.from_env(env=name, config_file=config_file, **overrides)
+        finally:
+            READ_ENVIRONMENT.reset(token)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # arguments > environment variables > the active profile's table > field defaults
+        if not READ_ENVIRONMENT.get():
+            return init_settings, ProfileSource(settings_cls)
+        return init_settings, env_settings, ProfileSource(settings_cls)
+
+    # ------------------------------------------------------------------ derived paths
+    @property
+    def feedback_url(self) -> str:
+        """The feedback store's URL: the product's store (``database_url``), its old name."""
+        return self.database_url
+
+    @property
+    def cache_path(self) -> Path:
+        return self.home / "cache" / "embeddings.sqlite"
+
+    def index_root(self, name: str | None = None) -> Path:
+        return self.home / "indexes" / (name or self.index_name)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def exported_models_dir(self) -> Path:
+        """Encoders exported for a faster runtime, by weights fingerprint and backend."""
+        return self.models_dir / "exported"
+
+    def index_config(self, **changes) -> IndexConfig:
+        """The product's index configuration with this deployment's encoder and backend."""
+        return IndexConfig(model=self.model, encoder_backend=self.encoder_backend).replace(
+            **changes
+        )
+
+    @property
+    def training_dir(self) -> Path:
+        return self.home / "training"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return self.home / "mlflow" / "artifacts"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def access_policy(self) -> Path:
+        """The access policy file: DOCSEARCH_ACCESS, else access.yaml in the documents folder."""
+        return self.access if self.access is not None else self.docs / POLICY_FILE
+
+    @property
+    def access_dir(self) -> Path:
+        """Where the last good access policy is kept (it stays in force while the file is bad)."""
+        return self.home / "access"
+
+    def labeled_sets(self) -> dict[str, Path]:
+        """Evaluation sets by name: the sample's own queries always, SciFact when configured."""
+        sets = {"sample": self.sample_set}
+        if self.eval_scifact is not None:
+            sets["scifact"] = self.eval_scifact
+        return sets
