@@ -62,6 +62,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(running_api, 
         "15",
         "--workers",
         "1",
+        # the default 10 s is a loaded machine's promotion (MLflow writes), not a hang
+        "--request-timeout",
+        "120",
         "--report-dir",
         str(tmp_path),
     ]
