@@ -75,14 +75,30 @@ class SearchParams:
         return replace(self, page=page, qid=None)
 
 
+DATE_FILTERS = ("“Modified after”", "“Modified before”")  # the page's names for the dates
+
+
+def date_range_problem(after: str, before: str, names: tuple[str, str] = DATE_FILTERS) -> str:
+    """Why modified-on-or-after ``after`` and before ``before`` (ISO dates; ``before`` excludes
+    its own day) can match nothing, in one plain sentence that calls the two dates ``names``
+    ("" when they can match). The search page and the REST API both explain it so."""
+    first, last = names
+    if not (after and before) or after < before:
+        return ""
+    if after == before:
+        return (
+            f"{first} ({after}) is the same day as {last} ({before}), which excludes its own "
+            f"day, so no document can match: move {last} to a later day or clear one of them."
+        )
+    return (
+        f"{first} ({after}) is later than {last} ({before}), so no document can match: "
+        "swap the two dates or clear one of them."
+    )
+
+
 def contradictions(after: str, before: str, today: date | None = None) -> list[str]:
     """Why a date range can match nothing, one plain sentence each (empty when it can)."""
-    problems = []
-    if after and before and after > before:
-        problems.append(
-            f"“Modified after” ({after}) is later than “Modified before” ({before}), so no "
-            "document can match: swap the two dates or clear one of them."
-        )
+    problems = [p for p in (date_range_problem(after, before),) if p]
     if after and after >= (today or date.today()).isoformat():
         problems.append(
             f"“Modified after” ({after}) is today or later: no document has been modified "
