@@ -39,7 +39,7 @@ store = runtime.store()
 reader = runtime.reader()
 session = runtime.session_id()
 formats, folders = facets(index, reader)  # of the documents this reader may read
-url = SearchParams.from_url(st.query_params.to_dict())
+url, link_notes = SearchParams.parse(st.query_params.to_dict(), formats)
 if not url.query and st.session_state.get("last_search"):  # back through the menu
     url = st.session_state.last_search["params"]
 
@@ -282,6 +282,8 @@ wanted = _from_form() if submitted else url
 if not submitted and "goto_page" in st.session_state:
     wanted = url.at_page(st.session_state.pop("goto_page"))
 problems = contradictions(wanted.after, wanted.before)
+for note in [] if submitted else link_notes:  # what of the link was ignored, and why
+    st.info(md(note))
 if submitted and not wanted.query:
     st.query_params.clear()
     st.session_state.pop("last_search", None)
