@@ -30,7 +30,7 @@ from search.index.manifest import (
     read_manifest,
     verify_files,
 )
-from search.index.textstore import read_rows, write_rows
+from search.index.textstore import StoredChunks, read_rows, write_rows
 from search.retrieval import ChoiceMemory, DenseIndex, SparseIndex
 
 if TYPE_CHECKING:
@@ -81,7 +81,8 @@ def write_index(index: SearchIndex, folder: Path) -> dict:
 
 BLOCK = 4096  # a file takes whole blocks of its file system
 FILES = 32  # files in a version folder, about: each ends in a part-filled block
-CHUNK_ROW = 160  # bytes of a chunk's JSON row beside its text and title, and of its row arrays
+CHUNK_ROW = 140  # bytes of a chunk's JSON row beside its text and title
+CHUNK_ARRAYS = 20  # bytes of a chunk in the row arrays (offsets, document rows)
 DOCUMENT_ROW = 512  # a document's JSON row (metadata) and its row arrays
 VOCABULARY_WORD = 24  # a BM25 vocabulary entry in vocab.index.json
 
@@ -97,8 +98,7 @@ def estimated_size(index: SearchIndex) -> int:
     scores = index.sparse.retriever.scores
     sparse = sum(np.asarray(scores[key]).nbytes for key in ("data", "indices", "indptr"))
     sparse += VOCABULARY_WORD * len(index.sparse.retriever.vocab_dict)
-    rows = sum(len(c.text) + len(c.title) + CHUNK_ROW for c in index.chunks)
-    rows += DOCUMENT_ROW * len(index.documents)
+    rows = _chunk_rows_size(index.chunks) + DOCUMENT_ROW * len(index.documents)
     extras = index.access.bits.nbytes if index.access is not None else 0
     if index.memory is not None:
         extras += len(index.memory.vectors) * dense["dim"] * 4
@@ -106,6 +106,14 @@ def estimated_size(index: SearchIndex) -> int:
     if export is not None:
         extras += sum(p.stat().st_size for p in Path(export).rglob("*") if p.is_file())
     return len(index.dense) * per_vector + sparse + rows + extras + FILES * BLOCK
+
+
+def _chunk_rows_size(chunks: Sequence[Chunk]) -> int:
+    """The chunks' JSON rows and row arrays; a loaded index's from its file, without parsing
+    a row (a policy applied to a million chunks would read them all twice)."""
+    if isinstance(chunks, StoredChunks):
+        return chunks.file_bytes() + CHUNK_ARRAYS * len(chunks)
+    return sum(len(c.text) + len(c.title) + CHUNK_ROW + CHUNK_ARRAYS for c in chunks)
 
 
 def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
