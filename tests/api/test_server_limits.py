@@ -116,10 +116,11 @@ def test_healthz_stays_fast_while_big_headers_arrive(server):
     refused: list[int] = []
     stop = time.monotonic() + 2.0
 
+    head, big = _get("/v1/index").removesuffix(b"\r\n"), b"X-Big: " + b"b" * (40 * MB)
+
     def attacker():  # one 40 MB header after another, as fast as the loopback takes them
         while time.monotonic() < stop:
-            head = _get("/v1/index").removesuffix(b"\r\n")
-            refused.append(_exchange(port, head, b"X-Big: " + b"b" * (40 * MB))[0])
+            refused.append(_exchange(port, head, big)[0])
 
     threads = [threading.Thread(target=attacker) for _ in range(3)]
     for thread in threads:
@@ -134,7 +135,9 @@ def test_healthz_stays_fast_while_big_headers_arrive(server):
     for thread in threads:
         thread.join()
     assert refused and set(refused) == {431}
-    assert max(waits) < 0.5, waits  # was 6.5 s with three 40 MB headers arriving
+    # was 6.5 s with three 40 MB headers arriving (15 s on this machine at load 16, where this
+    # took 0.46 s at most, the attackers and the server sharing its 2 cores)
+    assert max(waits) < 1.0, waits
 
 
 @pytest.mark.slow
