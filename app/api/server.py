@@ -58,6 +58,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._cancel_head_timer()
         super().on_headers_complete()
 
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True  # what comes next on this connection is the next request's head
+
     def data_received(self, data: bytes) -> None:
         start = 0
         while start < len(data) and not self._refused:
