@@ -20,7 +20,13 @@ from app.render import (
     score_text,
     weak_match,
 )
-from app.search_params import ANY_FOLDER, METHODS, SearchParams, contradictions
+from app.search_params import (
+    ANY_FOLDER,
+    MAX_QUERY_CHARS,
+    METHODS,
+    SearchParams,
+    contradictions,
+)
 from lifecycle.documents import document_file, facets, read_document, restricted, search_as
 from lifecycle.personal import own_query, record_click, record_vote
 from lifecycle.readers import NotFound
@@ -269,7 +275,7 @@ def _show(last: dict) -> None:
 st.title("Search")
 _seed(url)
 with st.form("search", border=False):
-    st.text_input("Query", placeholder="e.g. vpn error 809", key="query")
+    st.text_input("Query", placeholder="e.g. vpn error 809", key="query", max_chars=MAX_QUERY_CHARS)
     cols = st.columns([2, 2, 2, 2, 1])
     cols[0].multiselect("Format", formats, key="formats")
     cols[1].selectbox("Folder", [ANY_FOLDER, *folders], key="folder")
