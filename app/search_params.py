@@ -1,28 +1,23 @@
 """The search page's state as it travels in the URL: query, filters, method, page and the
 logged query id, so a search can be shared or bookmarked and Back or a reload restores it.
 
-Pure (no Streamlit): values from a URL are untrusted, so anything malformed is dropped, never
-an error."""
+Pure (no Streamlit): values from a URL are untrusted, so anything malformed is dropped with a
+sentence saying so (``app.url_values``), never an error."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
+from app import url_values as check
+from app.cli.arguments import MAX_QUERY_CHARS  # the CLI's and the API's bound too
+
 METHODS = ("hybrid", "bm25", "dense")
 ANY_FOLDER = "(any)"
-
-
-def _date(value: str) -> str:
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        return ""
-
-
-def _positive(value: str) -> int | None:
-    return int(value) if value.isdigit() and 0 < int(value) < 10**12 else None
+MAX_FOLDER_CHARS = 1000
+MAX_PAGE = 10_000  # pages of results; a search has at most a few hundred
+MAX_QUERY_ID = 2**63 - 1  # the largest id a database column holds
 
 
 @dataclass(frozen=True)
@@ -37,21 +32,42 @@ class SearchParams:
     qid: int | None = None  # the logged query this page showed (for its votes)
 
     @classmethod
-    def from_url(cls, params: Mapping[str, str]) -> SearchParams:
+    def from_url(
+        cls, params: Mapping[str, str], formats: Collection[str] | None = None
+    ) -> SearchParams:
         """From ``st.query_params`` (one value per key); unknown or malformed values dropped."""
-        get = lambda key: str(params.get(key, "") or "").strip()  # noqa: E731
-        method = get("method")
-        formats = tuple(f for f in get("formats").split(",") if f)
-        return cls(
-            query=get("q"),
-            method=method if method in METHODS else "hybrid",
-            formats=formats,
-            folder=get("folder"),
-            after=_date(get("after")),
-            before=_date(get("before")),
-            page=_positive(get("page")) or 1,
-            qid=_positive(get("qid")),
+        return cls.parse(params, formats)[0]
+
+    @classmethod
+    def parse(
+        cls, params: Mapping[str, str], formats: Collection[str] | None = None
+    ) -> tuple[SearchParams, list[str]]:
+        """From ``st.query_params``, and a sentence for each value dropped because it is
+        malformed (a format not in ``formats``, when given, among them)."""
+        get = lambda key: str(params.get(key, "") or "")  # noqa: E731
+        notes: list[str] = []
+
+        def keep(value, note: str):
+            if note:
+                notes.append(note)
+            return value
+
+        wanted = [f.strip() for f in get("formats").split(",") if f.strip()]
+        unknown = [f for f in wanted if formats is not None and f not in formats]
+        if unknown:
+            listed = check.shown(",".join(unknown))
+            notes.append(f"The link's format {listed} is not one the documents have{check.IGNORED}")
+        parsed = cls(
+            query=keep(*check.text(get("q"), "query", MAX_QUERY_CHARS)),
+            method=keep(*check.choice(get("method"), "search method", METHODS, "hybrid")),
+            formats=tuple(f for f in wanted if f not in unknown),
+            folder=keep(*check.text(get("folder"), "folder", MAX_FOLDER_CHARS)),
+            after=keep(*check.iso_date(get("after"), "“Modified after” date")),
+            before=keep(*check.iso_date(get("before"), "“Modified before” date")),
+            page=keep(*check.whole(get("page"), "page number", 1, MAX_PAGE)) or 1,
+            qid=keep(*check.whole(get("qid"), "query id", 1, MAX_QUERY_ID, "a query's id")),
         )
+        return parsed, notes
 
     def to_url(self) -> dict[str, str]:
         """The query parameters to put in the URL (defaults left out)."""
@@ -75,14 +91,30 @@ class SearchParams:
         return replace(self, page=page, qid=None)
 
 
+DATE_FILTERS = ("“Modified after”", "“Modified before”")  # the page's names for the dates
+
+
+def date_range_problem(after: str, before: str, names: tuple[str, str] = DATE_FILTERS) -> str:
+    """Why modified-on-or-after ``after`` and before ``before`` (ISO dates; ``before`` excludes
+    its own day) can match nothing, in one plain sentence that calls the two dates ``names``
+    ("" when they can match). The search page and the REST API both explain it so."""
+    first, last = names
+    if not (after and before) or after < before:
+        return ""
+    if after == before:
+        return (
+            f"{first} ({after}) is the same day as {last} ({before}), which excludes its own "
+            f"day, so no document can match: move {last} to a later day or clear one of them."
+        )
+    return (
+        f"{first} ({after}) is later than {last} ({before}), so no document can match: "
+        "swap the two dates or clear one of them."
+    )
+
+
 def contradictions(after: str, before: str, today: date | None = None) -> list[str]:
     """Why a date range can match nothing, one plain sentence each (empty when it can)."""
-    problems = []
-    if after and before and after > before:
-        problems.append(
-            f"“Modified after” ({after}) is later than “Modified before” ({before}), so no "
-            "document can match: swap the two dates or clear one of them."
-        )
+    problems = [p for p in (date_range_problem(after, before),) if p]
     if after and after >= (today or date.today()).isoformat():
         problems.append(
             f"“Modified after” ({after}) is today or later: no document has been modified "

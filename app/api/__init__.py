@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.api import problems
-from app.api.limits import BodyLimit
+from app.api.limits import RequestLimits
 from app.api.routes import chat, documents, health, index, search
 from app.api.state import Services
 from search.settings import Settings
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     problems.install(app)
     for module in (health, search, chat, documents, index):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestLimits)
 
     def openapi() -> dict:
         if app.openapi_schema is None:

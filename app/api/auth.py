@@ -1,6 +1,10 @@
 """Who is calling: a bearer token from ``docsearch users add`` (checked against the identity
 store on every request, so a revoked token stops working at once) or, when a provider is
-configured, an OIDC access token. No token or a bad one: 401 with ``WWW-Authenticate``."""
+configured, an OIDC access token. No token or a bad one: 401 with ``WWW-Authenticate``.
+
+Failed sign-ins are counted per client address: past ``api_auth_failures`` in a minute, every
+request from that address is answered 429 before its token is looked up, so guessing tokens
+costs the guesser a minute per few tries and the server no identity-store or OIDC work."""
 
 from __future__ import annotations
 
@@ -37,14 +41,20 @@ def authenticate(services: Services, token: str) -> Reader | None:
 
 
 def reader(
+    request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     services: Services = Depends(services),
 ) -> Reader:
-    """The signed-in caller of a ``/v1`` route, within the per-token rate limit."""
+    """The signed-in caller of a ``/v1`` route, within the per-address limit on failed
+    sign-ins and the per-token rate limit."""
+    address = request.client.host if request.client else "unknown"
+    services.failures.check(address, count=False)
     if credentials is None or not credentials.credentials:
+        services.failures.count(address)
         raise _unauthorized("send `Authorization: Bearer TOKEN` (`docsearch users add NAME`)")
     found = authenticate(services, credentials.credentials)
     if found is None:
+        services.failures.count(address)
         raise _unauthorized("the token is unknown, revoked or expired; ask for a new one")
     services.limiter.check(hashlib.sha256(credentials.credentials.encode()).hexdigest())
     return found

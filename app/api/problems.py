@@ -40,9 +40,13 @@ class ApiError(Exception):
         self.status, self.detail, self.headers = status, detail, headers or {}
 
 
+def problem_of(status: int, detail: str) -> Problem:
+    return Problem(title=HTTPStatus(status).phrase, status=status, detail=detail)
+
+
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail)
-    return JSONResponse(body.model_dump(), status, headers=headers, media_type=PROBLEM_JSON)
+    body = problem_of(status, detail).model_dump()
+    return JSONResponse(body, status, headers=headers, media_type=PROBLEM_JSON)
 
 
 def install(app: FastAPI) -> None:

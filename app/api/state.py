@@ -1,5 +1,5 @@
 """What every request shares: settings, the served index under the policy in force, the
-feedback store, the identities, the API's conversations and its rate limiter."""
+feedback store, the identities, the API's conversations and its rate limiters."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class Services:
     identities: object  # lifecycle.identity.Identities
     oidc: OidcVerifier | None
     limiter: RateLimiter
+    failures: RateLimiter  # failed sign-ins, per client address
     loaded: LoadedIndexes = field(default_factory=LoadedIndexes)
     conversations: Conversations = field(default_factory=Conversations)
     _serving: tuple[float, Serving | None] = (0.0, None)
@@ -52,6 +53,7 @@ class Services:
             identities=Identities(settings.feedback_url),
             oidc=OidcVerifier.from_secrets(settings.auth_secrets),
             limiter=RateLimiter(settings.api_rate_limit),
+            failures=RateLimiter(settings.api_auth_failures, "failed sign-ins from this address"),
         )
 
     def serving(self) -> Serving | None:

@@ -9,12 +9,11 @@ from search.settings import Settings
 
 
 def cmd_api(args, settings: Settings) -> int:
-    import uvicorn
-
     from app.api import create_app
+    from app.api.server import serve
 
     print(f"docsearch API on http://{args.host}:{args.port} (docs: /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    serve(create_app(settings), args.host, args.port)
     return 0
 
 

@@ -71,11 +71,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _is_user_error(exc: Exception) -> bool:
     """Errors whose message tells the user what to fix (a missing folder, a broken index, a
-    registry version that does not exist), as opposed to bugs, which keep their traceback."""
+    registry version that does not exist, a full disk), as opposed to bugs, which keep their
+    traceback."""
+    from search.diskspace import is_out_of_space
     from search.index import IndexLoadError
     from search.ingest import DocumentError
 
-    return isinstance(
+    return is_out_of_space(exc) or isinstance(
         exc, FileNotFoundError | NotADirectoryError | ValueError | IndexLoadError | DocumentError
     )
 

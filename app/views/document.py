@@ -9,6 +9,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from app import runtime
+from app.document_params import DocumentParams, passage_not_found
 from app.render import document_html, md
 from lifecycle.documents import document_file, read_document
 from lifecycle.personal import record_click
@@ -16,25 +17,27 @@ from lifecycle.readers import NotFound
 
 served, index = runtime.current_index()
 reader = runtime.reader()
-params = st.query_params
-doc_id = params.get("doc", "")
+link, notes = DocumentParams.parse(st.query_params.to_dict())
+doc_id = link.doc
 try:
     view = read_document(index, reader, doc_id)
 except NotFound:
     st.title("Document")
+    for note in notes:
+        st.info(md(note))
     st.warning(
         "This document is not in the index being served. It may have been removed; search again."
+        if doc_id
+        else "This link names no document; search for it instead."
     )
     st.stop()
 
-qid = params.get("qid", "")
-logged_key = f"opened-{qid}-{doc_id}"
-if qid.isdigit() and not st.session_state.get(logged_key):
-    kind = params.get("kind", "open") if params.get("kind") in ("open", "citation") else "open"
+logged_key = f"opened-{link.qid}-{doc_id}"
+if link.qid and not st.session_state.get(logged_key):
     try:
-        record_click(runtime.store(), reader, qid, doc_id, kind)
+        record_click(runtime.store(), reader, link.qid, doc_id, link.kind)
     except (NotFound, ValueError):
-        pass  # a link from someone else's results, or a mangled one: not a click to log
+        pass  # a link from someone else's results: not a click to log
     st.session_state[logged_key] = True
 
 meta = view.metadata
@@ -51,11 +54,13 @@ try:
     st.download_button("Download the original", data=path.read_bytes, file_name=path.name)
 except NotFound:
     pass  # indexed from a corpus file or no longer in the folder: the text below is all there is
-passage = params.get("passage", "")
-passage = int(passage) if passage.isdigit() else None
+passage = link.passage
 chunks = index.chunks_of(doc_id)
 if passage is not None and not any(c.position == passage for c in chunks):
-    passage = None  # a stale or mangled link: the document from its start
+    notes.append(passage_not_found(passage))  # a stale link: the document from its start
+    passage = None
+for note in notes:
+    st.info(md(note))
 if passage is not None:
     st.caption("The passage that matched your search is highlighted.")
 st.markdown(document_html(chunks, passage), unsafe_allow_html=True)  # escaped there

@@ -20,7 +20,13 @@ from app.render import (
     score_text,
     weak_match,
 )
-from app.search_params import ANY_FOLDER, METHODS, SearchParams, contradictions
+from app.search_params import (
+    ANY_FOLDER,
+    MAX_QUERY_CHARS,
+    METHODS,
+    SearchParams,
+    contradictions,
+)
 from lifecycle.documents import document_file, facets, read_document, restricted, search_as
 from lifecycle.personal import own_query, record_click, record_vote
 from lifecycle.readers import NotFound
@@ -39,7 +45,7 @@ store = runtime.store()
 reader = runtime.reader()
 session = runtime.session_id()
 formats, folders = facets(index, reader)  # of the documents this reader may read
-url = SearchParams.from_url(st.query_params.to_dict())
+url, link_notes = SearchParams.parse(st.query_params.to_dict(), formats)
 if not url.query and st.session_state.get("last_search"):  # back through the menu
     url = st.session_state.last_search["params"]
 
@@ -269,7 +275,7 @@ def _show(last: dict) -> None:
 st.title("Search")
 _seed(url)
 with st.form("search", border=False):
-    st.text_input("Query", placeholder="e.g. vpn error 809", key="query")
+    st.text_input("Query", placeholder="e.g. vpn error 809", key="query", max_chars=MAX_QUERY_CHARS)
     cols = st.columns([2, 2, 2, 2, 1])
     cols[0].multiselect("Format", formats, key="formats")
     cols[1].selectbox("Folder", [ANY_FOLDER, *folders], key="folder")
@@ -282,6 +288,8 @@ wanted = _from_form() if submitted else url
 if not submitted and "goto_page" in st.session_state:
     wanted = url.at_page(st.session_state.pop("goto_page"))
 problems = contradictions(wanted.after, wanted.before)
+for note in [] if submitted else link_notes:  # what of the link was ignored, and why
+    st.info(md(note))
 if submitted and not wanted.query:
     st.query_params.clear()
     st.session_state.pop("last_search", None)

@@ -44,12 +44,18 @@ class Actor:
         return same_user or (self.session_id is not None and self.session_id == session_id)
 
 
+def _digits(text: str, most: int = len(str(MAX_ID))) -> bool:
+    """At most ``most`` ASCII digits ("²" is a digit to ``isdigit``, not to ``int``; ``int``
+    refuses strings over 4,300 digits with an error of its own)."""
+    return text.isascii() and text.isdigit() and len(text) <= most
+
+
 def as_id(value: object, what: str) -> int:
     """A database id from an int or a string of digits; anything else is refused."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise FeedbackRejected(f"{what} must be a whole number, not {type(value).__name__}")
     text = str(value).strip()
-    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    if not _digits(text) or not 0 < int(text) <= MAX_ID:
         raise FeedbackRejected(f"{what} {text[:30]!r} is not a valid id")
     return int(text)
 
@@ -116,9 +122,10 @@ def check_rank(given: object, rank: int, doc_id: str) -> None:
     """A rank the caller sends is only checked against the record, never stored."""
     if given is None:
         return
-    if isinstance(given, bool) or not isinstance(given, int | str) or not str(given).isdigit():
-        raise FeedbackRejected(f"rank {str(given)[:30]!r} is not a rank")
-    if int(str(given)) != rank:
+    text = str(given)
+    if isinstance(given, bool) or not isinstance(given, int | str) or not _digits(text, 4300):
+        raise FeedbackRejected(f"rank {text[:30]!r} is not a rank")
+    if int(text) != rank:
         raise FeedbackRejected(
             f"rank {str(given)[:30]} is wrong: {doc_id[:80]!r} was shown at rank {rank}"
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from search.diskspace import space_for
 from search.encoding.encoder import Encoder, ProgressFn
 
 
@@ -17,21 +18,28 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+ROW_BYTES = 200  # a cached row beside its vector: key, hashes, page and index overhead
+OPENING_BYTES = 64 * 1024  # a new cache: its file, its write-ahead log and shared memory
+
+
 class EmbeddingCache:
-    """A SQLite table of float32 vectors; safe to share between processes (WAL)."""
+    """A SQLite table of float32 vectors; safe to share between processes (WAL). A full disk
+    is DiskFull naming the cache's folder; SQLite rolls the write back, so the cache keeps
+    what it held."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings ("
-            " fingerprint TEXT NOT NULL, text_hash TEXT NOT NULL, dim INTEGER NOT NULL,"
-            " vector BLOB NOT NULL, PRIMARY KEY (fingerprint, text_hash))"
-        )
-        self._db.commit()
+        with space_for(self.path.parent, "the embedding cache", OPENING_BYTES):
+            self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings ("
+                " fingerprint TEXT NOT NULL, text_hash TEXT NOT NULL, dim INTEGER NOT NULL,"
+                " vector BLOB NOT NULL, PRIMARY KEY (fingerprint, text_hash))"
+            )
+            self._db.commit()
 
     def get_many(self, fingerprint: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -54,9 +62,15 @@ class EmbeddingCache:
             (fingerprint, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes())
             for h, v in zip(hashes, vectors, strict=True)
         ]
-        with self._lock:
-            self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
-            self._db.commit()
+        # written twice (the write-ahead log, then the table), hence 2x
+        needed = 2 * sum(len(row[3]) + ROW_BYTES for row in rows)
+        with self._lock, space_for(self.path.parent, "the embedding cache", needed):
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
+                self._db.commit()
+            except sqlite3.Error:
+                self._db.rollback()
+                raise
 
     def close(self) -> None:
         self._db.close()

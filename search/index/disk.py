@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
 from search.chunking import Chunk
 from search.config import IndexConfig
 from search.encoding import Encoder, document_encoder, load_encoder
@@ -28,7 +30,7 @@ from search.index.manifest import (
     read_manifest,
     verify_files,
 )
-from search.index.textstore import read_rows, write_rows
+from search.index.textstore import StoredChunks, read_rows, write_rows
 from search.retrieval import ChoiceMemory, DenseIndex, SparseIndex
 
 if TYPE_CHECKING:
@@ -75,6 +77,43 @@ def write_index(index: SearchIndex, folder: Path) -> dict:
     )
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return manifest
+
+
+BLOCK = 4096  # a file takes whole blocks of its file system
+FILES = 32  # files in a version folder, about: each ends in a part-filled block
+CHUNK_ROW = 140  # bytes of a chunk's JSON row beside its text and title
+CHUNK_ARRAYS = 20  # bytes of a chunk in the row arrays (offsets, document rows)
+DOCUMENT_ROW = 512  # a document's JSON row (metadata) and its row arrays
+VOCABULARY_WORD = 24  # a BM25 vocabulary entry in vocab.index.json
+
+
+def estimated_size(index: SearchIndex) -> int:
+    """About the bytes ``write_index`` puts on disk for ``index``, to check the free space
+    before writing: the dense vectors as FAISS keeps them (float32 or 8-bit codes, and HNSW's
+    links), BM25's score arrays and vocabulary, a JSON row per chunk (its text and title) and
+    per document with the arrays that index them, the access bitmaps, the choice memory's
+    vectors and the encoder export; plus a part-filled block per file."""
+    dense = index.dense.describe()
+    per_vector = dense["dim"] * (1 if dense.get("codes") == "sq8" else 4) + 8 * dense.get("m", 0)
+    scores = index.sparse.retriever.scores
+    sparse = sum(np.asarray(scores[key]).nbytes for key in ("data", "indices", "indptr"))
+    sparse += VOCABULARY_WORD * len(index.sparse.retriever.vocab_dict)
+    rows = _chunk_rows_size(index.chunks) + DOCUMENT_ROW * len(index.documents)
+    extras = index.access.bits.nbytes if index.access is not None else 0
+    if index.memory is not None:
+        extras += len(index.memory.vectors) * dense["dim"] * 4
+    export = getattr(document_encoder(index.encoder), "export_folder", None)
+    if export is not None:
+        extras += sum(p.stat().st_size for p in Path(export).rglob("*") if p.is_file())
+    return len(index.dense) * per_vector + sparse + rows + extras + FILES * BLOCK
+
+
+def _chunk_rows_size(chunks: Sequence[Chunk]) -> int:
+    """The chunks' JSON rows and row arrays; a loaded index's from its file, without parsing
+    a row (a policy applied to a million chunks would read them all twice)."""
+    if isinstance(chunks, StoredChunks):
+        return chunks.file_bytes() + CHUNK_ARRAYS * len(chunks)
+    return sum(len(c.text) + len(c.title) + CHUNK_ROW + CHUNK_ARRAYS for c in chunks)
 
 
 def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from search.config import IndexConfig
+from search.diskspace import space_for
 from search.encoding import Encoder
+from search.index.disk import BLOCK, estimated_size
 from search.index.manifest import (
     IndexLoadError,
     read_manifest,
@@ -86,16 +88,21 @@ class IndexStore:
         return Path(version_path).resolve().parent.parent
 
     def write(self, index: SearchIndex, activate: bool = True) -> str:
-        """Save ``index`` as a new version; make it current unless ``activate`` is False."""
+        """Save ``index`` as a new version; make it current unless ``activate`` is False.
+        Without room for it (``estimated_size``), DiskFull before a byte is written; a disk
+        that fills while it is written gives DiskFull too, the staging folder removed."""
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         version = datetime.now(UTC).strftime(_VERSION_FORMAT)
-        staging = Path(tempfile.mkdtemp(prefix=f".{version}-{os.getpid()}-", dir=self.versions_dir))
-        try:
-            with _held(staging / WRITER_LOCK):
-                index.save(staging / "index")
-                os.rename(staging / "index", self.versions_dir / version)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        with space_for(self.versions_dir, "a new index version", estimated_size(index)):
+            staging = Path(
+                tempfile.mkdtemp(prefix=f".{version}-{os.getpid()}-", dir=self.versions_dir)
+            )
+            try:
+                with _held(staging / WRITER_LOCK):
+                    index.save(staging / "index")
+                    os.rename(staging / "index", self.versions_dir / version)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
         if activate:
             self.activate(version)
         return version
@@ -263,10 +270,17 @@ class IndexStore:
         return [row[:2] for row in rows if len(row) >= 2]
 
     def _replace(self, name: str, text: str) -> None:
+        """Replace the file ``name`` with ``text`` at once (written aside, then renamed; the
+        aside copy removed when the write fails, a full disk included)."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".{name}.{os.getpid()}.tmp"
-        tmp.write_text(text)
-        os.replace(tmp, self.root / name)
+        with space_for(self.root, f"its {name} file", len(text.encode()) + BLOCK):
+            try:
+                tmp.write_text(text)
+                os.replace(tmp, self.root / name)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
 
 
 _VERIFIED: set[tuple[str, str]] = set()  # (folder, manifest sha256) whose files checked

@@ -177,6 +177,10 @@ class StoredChunks(Sequence):
     def __len__(self) -> int:
         return len(self._lines)
 
+    def file_bytes(self) -> int:
+        """The size of the JSON lines file the chunks are read from."""
+        return int(self._lines.offsets[-1])
+
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]

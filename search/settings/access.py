@@ -32,6 +32,11 @@ class AccessSettings(BaseModel):
     api_rate_limit: int = Field(
         120, description="API requests per minute per token (then 429 with Retry-After)", ge=1
     )
+    api_auth_failures: int = Field(
+        20,
+        description="failed API sign-ins (no token, a bad one) per minute per client address; then 429 with Retry-After for every request from it, before any token is looked up",
+        ge=1,
+    )
 
     @field_validator("access", "auth_secrets", mode="after")
     @classmethod

@@ -31,10 +31,16 @@ def running_api(access_home):
         "DOCSEARCH_DOCS": str(settings.docs),
         "DOCSEARCH_MODEL": "hashing-128",
         "DOCSEARCH_API_RATE_LIMIT": "100000",
+        "DOCSEARCH_API_AUTH_FAILURES": "100000",  # schemathesis sends requests without a token
         "DOCSEARCH_AUTH_SECRETS": str(settings.home / "no-secrets.toml"),
         "MLFLOW_TRACKING_URI": f"sqlite:///{settings.home / 'mlflow.db'}",
         "PYTHONPATH": str(ROOT),
     }
+    # the MLflow store exists before the server starts, as in any deployment: created by the
+    # server's first promote it took 15-17 s at load 24, past schemathesis's 10 s limit
+    from mlflow import MlflowClient
+
+    MlflowClient(env["MLFLOW_TRACKING_URI"]).search_registered_models()
     cli = [sys.executable, "-m", "app.cli.main", "api", "--port", str(port)]
     proc = subprocess.Popen(cli, cwd=ROOT, env=env, start_new_session=True)
     try:
@@ -45,11 +51,26 @@ def running_api(access_home):
         proc.wait(timeout=30)
 
 
+# A search whose dates contradict each other (`after` not before `before`) is schema-valid
+# yet answered 400 with the explanation (JSON Schema cannot relate two parameters): for that
+# operation alone, 400 is an accepted answer to valid data.
+CONFIG = """
+[[operations]]
+include-path = "/v1/search"
+checks.positive_data_acceptance.expected-statuses = [
+  "2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx",
+]
+"""
+
+
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(running_api, tmp_path):
     url, token = running_api
+    (tmp_path / "schemathesis.toml").write_text(CONFIG)
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
+        "--config-file",
+        str(tmp_path / "schemathesis.toml"),
         "run",
         f"{url}/openapi.json",
         "--header",

@@ -37,6 +37,8 @@ def test_every_bad_click_is_refused_with_its_reason(store):
         "unknown query id 999": dict(query_id=999, doc_id="a"),
         "'99999999999999999999' is not a valid id": dict(query_id=99999999999999999999, doc_id="a"),
         "'abc' is not a valid id": dict(query_id="abc", doc_id="a"),
+        f"'{'9' * 30}' is not a valid id": dict(query_id="9" * 4301, doc_id="a"),  # int() refuses
+        "'²' is not a valid id": dict(query_id="²", doc_id="a"),  # a digit to isdigit()
         "'0' is not a valid id": dict(query_id=0, doc_id="a"),
         "must be a whole number": dict(query_id=None, doc_id="a"),
         "'zzz' was not shown for query": dict(query_id=q, doc_id="zzz"),
@@ -46,6 +48,7 @@ def test_every_bad_click_is_refused_with_its_reason(store):
             query_id=q, doc_id="b", rank=99999999999999999999
         ),
         "rank '-1' is not a rank": dict(query_id=q, doc_id="b", rank=-1),
+        f"rank '{'9' * 30}' is not a rank": dict(query_id=q, doc_id="b", rank="9" * 4301),
         "click kind 'like'": dict(query_id=q, doc_id="b", kind="like"),
         f"query {other} was not asked in this session": dict(query_id=other, doc_id="a"),
     }

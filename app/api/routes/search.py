@@ -19,6 +19,7 @@ from app.api.models import (
 )
 from app.api.problems import BODY, ApiError, errors
 from app.api.state import Services
+from app.search_params import date_range_problem
 from lifecycle.documents import search_as
 from lifecycle.personal import record_click, record_vote
 from lifecycle.readers import Reader, new_session
@@ -43,13 +44,11 @@ def search(
 ) -> SearchResponse:
     """The documents the caller may read that best match ``q``, logged as the caller's query
     (its ``query_id`` takes clicks and votes)."""
+    dates = (after.isoformat() if after else "", before.isoformat() if before else "")
+    if contradiction := date_range_problem(*dates, names=("`after`", "`before`")):
+        raise ApiError(400, contradiction)
     current = services.current()
-    filters = Filters.of(
-        format,
-        path_prefix,
-        after.isoformat() if after else "",
-        before.isoformat() if before else "",
-    )
+    filters = Filters.of(format, path_prefix, *dates)
     page = search_as(
         current.index,
         services.store,
