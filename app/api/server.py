@@ -116,7 +116,14 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
 def serve(app, host: str, port: int) -> None:
     """Serve ``app`` (``create_app``'s) on ``host``:``port`` until interrupted."""
+    # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any local client as
+    # the caller's address, and the limit on failed sign-ins is counted per address
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", http=BoundedHttpProtocol
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        http=BoundedHttpProtocol,
+        proxy_headers=False,
     )
     uvicorn.Server(config).run()

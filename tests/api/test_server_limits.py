@@ -181,7 +181,10 @@ def test_300_made_up_tokens_get_429_long_before_the_end(server):
     port, _ = server
     codes = []
     for i in range(300):
-        status, headers, _ = _exchange(port, _get("/v1/index", f"Authorization: Bearer ds_{i}\r\n"))
+        # each claims another address: the server counts the socket's, not X-Forwarded-For
+        forged = f"X-Forwarded-For: 10.0.{i // 250}.{i % 250}\r\n"
+        request = _get("/v1/index", f"Authorization: Bearer ds_{i}\r\n{forged}")
+        status, headers, _ = _exchange(port, request)
         codes.append(status)
     assert codes[:20] == [401] * 20  # api_auth_failures: 20 a minute from one address
     assert codes[20:] == [429] * 280
