@@ -31,7 +31,9 @@ def original(
 ) -> FileResponse:
     """The document's original file, as it is in the documents folder."""
     current = services.current()
-    path = document_file(current.index, caller, doc_id, services.settings.docs)
+    path = document_file(
+        current.index, caller, doc_id, services.settings.docs, services.settings.sources_dir
+    )
     return FileResponse(path, filename=path.name, media_type="application/octet-stream")
 
 
