@@ -30,6 +30,7 @@ from search.sources import (
     SyncOptions,
     SyncReport,
     check_source,
+    incomplete_sources,
     interval_of,
     open_connector,
     sync,
@@ -99,7 +100,9 @@ def sync_one(
         except SourceError as exc:  # a secret's variable unset, a file unreadable
             report = SyncReport(name, error=str(exc))
         else:
-            options = SyncOptions(threads=settings.source_fetch_threads)
+            options = SyncOptions(
+                threads=settings.source_fetch_threads, batch=settings.source_batch_size
+            )
             try:
                 report = sync(name, connector, mirror, options, progress)
             finally:
@@ -118,7 +121,7 @@ class SyncOutcome:
 
     reports: list[SyncReport]
     published: Published | None = None
-    held_back: list[str] = field(default_factory=list)  # sources that stopped part-way
+    held_back: list[str] = field(default_factory=list)  # sources a sync left part-way
 
     @property
     def ok(self) -> bool:
@@ -151,10 +154,11 @@ def sync_sources(
     progress: ProgressFn | None = None,
 ) -> SyncOutcome:
     """Sync one source (``name``) or all, then publish the corpus when a mirror changed and no
-    source stopped part-way after changing its mirror."""
+    mirror is part-way (a sync that stopped after changing some of its objects, this time or
+    before, and has not completed since)."""
     names = [name] if name else [s.name for s in list_sources(settings)]
     outcome = SyncOutcome([sync_one(settings, n, environ, progress) for n in names])
-    outcome.held_back = [r.source for r in outcome.reports if r.error and r.changed]
+    outcome.held_back = incomplete_sources(settings.sources_dir)
     if unpublished(settings) and not outcome.held_back:
         outcome.published = publish(settings, progress)
     return outcome

@@ -27,6 +27,11 @@ class SourcesSettings(BaseModel):
     source_fetch_threads: int = Field(
         8, description="downloads of one source that run at the same time", ge=1
     )
+    source_batch_size: int = Field(
+        256,
+        description="objects fetched and parsed between two checkpoints of a sync (a sync stopped part-way resumes after the last one)",
+        ge=1,
+    )
     crawl_max_pages: int = Field(
         1000, description="pages a web source's crawl reads at most (option `max_pages`)", ge=1
     )

@@ -17,7 +17,7 @@ from search.sources.connectors import (
     kind_of,
     open_connector,
 )
-from search.sources.corpus import corpus_signature, load_corpus, mirrors
+from search.sources.corpus import corpus_signature, incomplete_sources, load_corpus, mirrors
 from search.sources.mirror import Mirror
 from search.sources.model import (
     Failure,
@@ -48,6 +48,7 @@ __all__ = [
     "SyncReport",
     "check_source",
     "corpus_signature",
+    "incomplete_sources",
     "interval_of",
     "kind_of",
     "load_corpus",

@@ -83,10 +83,21 @@ def load_corpus(
 
 
 def corpus_signature(docs: str | Path, sources_dir: str | Path) -> str:
-    """A cheap fingerprint of the corpus: the documents folder's (paths, sizes, times) and each
-    mirror's generation. It changes when a file or a source's content changes."""
+    """A cheap fingerprint of the corpus: the documents folder's (paths, sizes, times) and the
+    generation each mirror's last complete sync left. It changes when a file changes or a
+    source's sync completes with changes (never part-way through one)."""
     digest = hashlib.sha256(folder_signature(docs).encode())
     for name, folder in mirrors(sources_dir):
         with Mirror(folder) as mirror:
-            digest.update(f"\n{name}\0{mirror.generation}".encode())
+            digest.update(f"\n{name}\0{mirror.meta('complete_generation')}".encode())
     return digest.hexdigest()[:16]
+
+
+def incomplete_sources(sources_dir: str | Path) -> list[str]:
+    """Sources whose mirror a sync left part-way (see ``Mirror.incomplete``)."""
+    found = []
+    for name, folder in mirrors(sources_dir):
+        with Mirror(folder) as mirror:
+            if mirror.incomplete:
+                found.append(name)
+    return found

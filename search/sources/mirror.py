@@ -5,8 +5,10 @@ Layout of ``<sources_dir>/<name>/``::
 
     state.sqlite   objects(path, version, url, size, modified, fmt, links, status, reason,
                    document): one row per object the last syncs brought in; meta(key, value):
-                   the source's URL, the cursor (a digest of the last complete listing) and
-                   the generation (counts the changes, so a sensor sees one without reading)
+                   the cursor (a digest of the last complete listing), the generation
+                   (counts the changes) and the generation the last complete sync left
+                   (``complete_generation``), and ``incomplete`` while a sync that stopped
+                   part-way has changed some objects but not all
     files/PATH     the fetched bytes (what a download of an S3 or SMB document serves)
 
 Every batch of a sync is one transaction, written after its files: a sync stopped part-way
@@ -108,6 +110,12 @@ class Mirror:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [(k, str(v)) for k, v in values.items()],
             )
+
+    @property
+    def incomplete(self) -> bool:
+        """A sync stopped part-way after changing objects: the mirror is between two states
+        of its store until a sync completes."""
+        return bool(self.meta("incomplete"))
 
     @property
     def generation(self) -> int:

@@ -83,6 +83,8 @@ def sync(
         _bring_in(todo, known, connector, mirror, options, report, progress)
     except SourceUnavailable as exc:
         report.error = str(exc)
+        if report.changed:  # the mirror is part-way between two states of the store
+            mirror.set_meta(incomplete="1")
     else:
         gone = sorted(set(known) - set(listed))
         mirror.forget(gone)
@@ -91,7 +93,12 @@ def sync(
         # out, so the next look at the store sees it as still to do
         held = mirror.known()
         kept = {p: o for p, o in listed.items() if p in held and held[p].version == o.version}
-        mirror.set_meta(cursor=listing_digest(kept), synced_at=str(time.time()))
+        mirror.set_meta(
+            cursor=listing_digest(kept),
+            synced_at=str(time.time()),
+            incomplete="",
+            complete_generation=str(mirror.generation),  # what the corpus signature follows
+        )
     report.seconds = time.perf_counter() - started
     return report
 
