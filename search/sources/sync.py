@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from search.ingest import Document, ParseLimits
-from search.ingest.files import too_big_reason
+from search.ingest.files import EMPTY_REASON, too_big_reason
 from search.ingest.folder import default_workers, parse_files
 from search.ingest.workers import WorkerPool
 from search.progress import ProgressFn
@@ -119,6 +119,8 @@ def _listing(
         problem = obj.problem or path_problem(obj.path)
         if not problem and obj.size is not None and obj.size > limits.max_file_bytes:
             problem = too_big_reason(obj.size, limits)
+        if not problem and obj.size == 0:
+            problem = EMPTY_REASON
         if problem:
             report.failed.append(Failure(obj.path, problem))
         else:
