@@ -184,7 +184,7 @@ class _Reader:
             self.fail(node, f"{what} must be text (quote it)")
         return node.value
 
-    def source(self, node: yaml.Node) -> str:
+    def source_name(self, node: yaml.Node) -> str:
         name = self.string(node, "`source`").strip()
         if not name or "/" in name or ":" in name:
             self.fail(node, "`source` names a connected source (`docsearch sources list`)")
@@ -209,7 +209,7 @@ class _Reader:
         seen: dict[tuple[str, str], int] = {}
         for order, item in enumerate(node.value):
             fields = self.mapping(item, "a rule", {"path", "allow", "source"})
-            source = self.source(fields["source"][1]) if "source" in fields else ""
+            source = self.source_name(fields["source"][1]) if "source" in fields else ""
             for needed in ("allow",) if source else ("path", "allow"):
                 if needed not in fields:
                     self.fail(item, f"a rule needs `{needed}:` (path: hr/, allow: [group:hr])")
