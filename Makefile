@@ -72,6 +72,11 @@ N ?= 1000000
 bench-scale: setup ## the index at N chunks (default 1,000,000; N=100000 for fewer): a synthetic collection through the product's build, write, load and search; build time, bytes on disk, load time, RSS of a fresh serving process, hybrid and 1%-filtered latency, dense recall@10 (JSON)
 	$(BIN)/python -m evaluation.bench_scale --chunks $(N)
 
+SYNC_DOCS ?= 10000
+
+bench-sync: setup ## a source of SYNC_DOCS small documents (default 10,000) on a local S3 server (moto): first sync, unchanged re-sync, one changed object (JSON: first_sync_s, noop_sync_s, one_change_sync_s; exit 1 if the unchanged re-sync takes over 5% of the first)
+	$(BIN)/python -m scripts.bench_sync --documents $(SYNC_DOCS)
+
 LOOP_HOME ?= $(DOCSEARCH_HOME)/bench-loop
 TURNS ?= 1
 SESSIONS ?= 2
