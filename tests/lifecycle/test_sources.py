@@ -7,8 +7,7 @@ and the next sync completes."""
 from __future__ import annotations
 
 import os
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,7 +39,6 @@ class Store:
     folder: Path | None = None  # the store's own files, written directly (SMB, WebDAV)
     s3: object = None
     process: object = None
-    paths: dict[str, str] = field(default_factory=dict)  # store path -> path inside the source
 
     def put(self, path: str, text: str) -> None:
         if self.s3 is not None:
@@ -260,4 +258,3 @@ def test_a_store_stopped_mid_sync_leaves_the_index_serving_and_the_next_sync_com
         _, found = _search(settings, f"narwhal{i}")
         assert found[0].doc_id == f"{store.name}/notes/note-{i}.md"
         assert f"walrus{i}" not in found[0].snippet.text
-    time.sleep(0)  # (nothing to wait for: every step above completed before returning)
