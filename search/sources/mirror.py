@@ -19,6 +19,8 @@ corpus prefixes them with the source's name (``search.sources.corpus``).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import sqlite3
@@ -28,10 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from search.ingest import Document
-from search.sources.model import Known
+from search.sources.model import Known, SourceUnavailable
 
 STATE = "state.sqlite"
 FILES = "files"
+SYNC_LOCK = ".sync.lock"  # held (flock) while a sync writes the mirror
 INDEXED, REJECTED = "indexed", "rejected"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS objects (path TEXT PRIMARY KEY, version TEXT NOT NULL,"
@@ -93,6 +96,22 @@ class Mirror:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def syncing(self) -> Iterator[None]:
+        """Held by one sync at a time (the kernel releases it however the process ends); a
+        second sync of the same source at once (the CLI beside a Dagster run) is refused."""
+        fd = os.open(self.folder / SYNC_LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SourceUnavailable(
+                    "another sync of this source is running; this one changed nothing"
+                ) from None
+            yield
+        finally:
+            os.close(fd)
 
     # ------------------------------------------------------------------ state
     def known(self) -> dict[str, Known]:

@@ -69,6 +69,23 @@ def sync(
     """Bring ``mirror`` in step with the store behind ``connector``; what happened, counted."""
     started = time.perf_counter()
     report = SyncReport(name)
+    try:
+        with mirror.syncing():
+            _sync(connector, mirror, options, progress, report, started)
+    except SourceUnavailable as exc:  # another sync holds the mirror
+        report.error = str(exc)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _sync(
+    connector: Connector,
+    mirror: Mirror,
+    options: SyncOptions,
+    progress: ProgressFn | None,
+    report: SyncReport,
+    started: float,
+) -> None:
     known = mirror.known()
     try:
         listed = _listing(connector, known, report, options.limits)
@@ -99,8 +116,6 @@ def sync(
             incomplete="",
             complete_generation=str(mirror.generation),  # what the corpus signature follows
         )
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def probe(connector: Connector, mirror: Mirror, limits: ParseLimits = ParseLimits()) -> str:

@@ -154,3 +154,13 @@ def test_secrets_come_from_the_named_variable_or_file(tmp_path):
     with pytest.raises(ValueError, match="PW .* is not set"):
         read_secret({"password_env": "PW"}, "password", {})
     assert Known("v", "indexed").links == ()
+
+
+def test_a_second_sync_of_the_same_source_at_once_is_refused(store, tmp_path):
+    mirror = Mirror(tmp_path / "mirror")
+    with Mirror(tmp_path / "mirror").syncing():  # another process's sync, as far as flock sees
+        report = _sync(store, mirror)
+    assert "another sync of this source is running" in report.error
+    assert (report.added, mirror.known()) == (0, {})
+    assert _sync(store, mirror).added == 3  # once it is done
+    mirror.close()
