@@ -77,13 +77,16 @@ def document(i: int, edition: int = 1) -> bytes:
     ).encode()
 
 
+def key(i: int) -> str:
+    return f"{PREFIX}/{i // 1000:02d}/memo-{i:05d}.txt"
+
+
 def fill(client, n: int) -> float:
     started = time.perf_counter()
     client.create_bucket(Bucket=BUCKET)
 
     def put(i: int) -> None:
-        key = f"{PREFIX}/{i // 1000:02d}/memo-{i:05d}.txt"
-        client.put_object(Bucket=BUCKET, Key=key, Body=document(i))
+        client.put_object(Bucket=BUCKET, Key=key(i), Body=document(i))
 
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(put, range(n)))
@@ -144,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             load_before = os.getloadavg()
             first_s, first = timed_sync(settings)
             noop_s, noop = timed_sync(settings)
-            changed = f"{PREFIX}/00/memo-00042.txt"
-            client.put_object(Bucket=BUCKET, Key=changed, Body=document(42, edition=2))
+            changed = args.documents // 2  # an object that exists, whatever the size
+            client.put_object(Bucket=BUCKET, Key=key(changed), Body=document(changed, edition=2))
             change_s, change = timed_sync(settings)
             load_after = os.getloadavg()
         finally:
