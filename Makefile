@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop bench-load bench-scale browser-deps clean
+.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop bench-load bench-scale bench-sync browser-deps samba-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,7 +30,10 @@ browser-deps: ## install Debian's Chromium for the browser tests (needs root)
 run: setup ## build, evaluate and promote the default index if none serves, then start the Dagster (3000), MLflow (5000) and search (8501) UIs and the REST API (8000)
 	$(BIN)/python scripts/serve.py
 
-test: setup browser-deps ## lint, check the layer contracts (import-linter), run the whole test suite
+samba-deps: ## install Debian's Samba (smbd) for the SMB source tests (needs root)
+	@command -v smbd >/dev/null || test -x /usr/sbin/smbd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq samba >/dev/null; }
+
+test: setup browser-deps samba-deps ## lint, check the layer contracts (import-linter), run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
@@ -68,6 +71,11 @@ N ?= 1000000
 
 bench-scale: setup ## the index at N chunks (default 1,000,000; N=100000 for fewer): a synthetic collection through the product's build, write, load and search; build time, bytes on disk, load time, RSS of a fresh serving process, hybrid and 1%-filtered latency, dense recall@10 (JSON)
 	$(BIN)/python -m evaluation.bench_scale --chunks $(N)
+
+SYNC_DOCS ?= 10000
+
+bench-sync: setup ## a source of SYNC_DOCS small documents (default 10,000) on a local S3 server (moto): first sync, unchanged re-sync, one changed object (JSON: first_sync_s, noop_sync_s, one_change_sync_s; exit 1 if the unchanged re-sync takes over 5% of the first)
+	$(BIN)/python -m scripts.bench_sync --documents $(SYNC_DOCS)
 
 LOOP_HOME ?= $(DOCSEARCH_HOME)/bench-loop
 TURNS ?= 1

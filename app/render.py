@@ -128,6 +128,7 @@ def result_html(
         )
         if x
     )
+    details += source_html(meta)
     remembered = (
         f" · chosen by users for a similar question ({fmt_score(result.memory_score)})"
         if result.memory_score
@@ -142,6 +143,27 @@ def result_html(
         f'<span class="ds-score" title="{esc(parts)}">{esc(score or parts)}</span>'
         f"{remembered}</div>{lineage_html(lineage, query_id)}</div>"
     )
+
+
+def original_link(metadata: Mapping) -> str | None:
+    """The address "open the original" goes to: a web page's or a WebDAV library's own
+    (http or https only); None for other documents (S3, SMB and folder documents are
+    downloaded, through the reader's permission check)."""
+    link = str(metadata.get("source_link") or "")
+    return link if link.startswith(("http://", "https://")) else None
+
+
+def source_html(metadata: Mapping) -> str:
+    """ " · source NAME" and, where there is one, a link to the original (escaped)."""
+    if not metadata.get("source"):
+        return ""
+    link = original_link(metadata)
+    opened = (
+        f' · <a href="{esc(link)}" target="_blank" rel="noopener noreferrer">open the original</a>'
+        if link
+        else ""
+    )
+    return f" · source {esc(metadata['source'])}{opened}"
 
 
 def lineage_html(lineage: Mapping[str, str] | None, query_id: int | None = None) -> str:

@@ -1,4 +1,5 @@
-"""Jobs, the documents-folder and feedback sensors, and the nightly evaluation schedule."""
+"""Jobs, the corpus and feedback sensors, and the nightly evaluation schedule (the sources'
+sensor and freshness schedule: ``dagster_project.source_automation``)."""
 
 import json
 
@@ -7,8 +8,8 @@ import dagster as dg
 from dagster_project.assets.feedback import count_feedback, observation
 from dagster_project.resources import DocsearchSettings
 from lifecycle.deployment import celery_config
-from search.index import folder_signature
 from search.settings import Settings
+from search.sources import corpus_signature
 
 EXECUTORS = ("in_process", "multiprocess", "celery")
 
@@ -61,20 +62,22 @@ nightly_evaluation = dg.ScheduleDefinition(
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests an incremental index_job when a file in DOCSEARCH_DOCS is added, "
-    "edited or removed (compared with the folder as the last source_documents saw it).",
+    "edited or removed, or a source's sync changed its mirror (compared with the corpus as the "
+    "last source_documents saw it).",
 )
 def documents_sensor(context: dg.SensorEvaluationContext, docsearch: DocsearchSettings):
-    folder = docsearch.settings().docs
+    settings = docsearch.settings()
+    folder = settings.docs
     if not folder.is_dir():
         return dg.SkipReason(f"{folder} is not a folder")
-    signature = folder_signature(folder)
+    signature = corpus_signature(folder, settings.sources_dir)
     event = context.instance.get_latest_materialization_event(dg.AssetKey("source_documents"))
     seen = None
     if event is not None and event.asset_materialization is not None:
-        entry = event.asset_materialization.metadata.get("folder_signature")
+        entry = event.asset_materialization.metadata.get("corpus_signature")
         seen = entry.value if entry is not None else None
     if signature == seen:
-        return dg.SkipReason(f"{folder} is unchanged since the last build")
+        return dg.SkipReason(f"{folder} and the sources are unchanged since the last build")
     if signature == context.cursor:
         return dg.SkipReason("a run for this state of the folder was already requested")
     context.update_cursor(signature)

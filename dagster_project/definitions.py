@@ -4,7 +4,7 @@ import os
 
 import dagster as dg
 
-from dagster_project.assets import ALL_ASSETS
+from dagster_project.assets import ALL_ASSETS, SOURCE_CHECKS
 from dagster_project.automation import (
     documents_sensor,
     evaluation_job,
@@ -14,6 +14,12 @@ from dagster_project.automation import (
     retrain_job,
 )
 from dagster_project.resources import DocsearchSettings, make_resources
+from dagster_project.source_automation import (
+    freshness_job,
+    sources_freshness,
+    sources_job,
+    sources_sensor,
+)
 from search.settings import LIBRARY_ENVIRONMENT, Settings
 
 # The code location is where this process starts: the libraries' environment is set here,
@@ -26,9 +32,10 @@ docsearch = DocsearchSettings()  # every field from the product's settings (the 
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[make_index_job(settings), evaluation_job, retrain_job],
-    schedules=[nightly_evaluation],
-    sensors=[documents_sensor, feedback_sensor],
+    asset_checks=SOURCE_CHECKS,
+    jobs=[make_index_job(settings), evaluation_job, retrain_job, sources_job, freshness_job],
+    schedules=[nightly_evaluation, sources_freshness],
+    sensors=[documents_sensor, feedback_sensor, sources_sensor],
     # asset values between steps: <DOCSEARCH_HOME>/dagster/storage, or s3:// for workers
     # on other machines (DOCSEARCH_DAGSTER_STORAGE)
     resources=make_resources(

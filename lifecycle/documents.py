@@ -136,11 +136,18 @@ def read_document(index: SearchIndex, reader: Reader, doc_id: str) -> DocumentVi
     return DocumentView(doc_id, info["title"], info["metadata"], index.document_text(doc_id))
 
 
-def document_file(index: SearchIndex, reader: Reader, doc_id: str, docs_root: Path) -> Path:
-    """The document's original file; NotFound unless the reader may read the document and its
-    file is inside the documents folder."""
+def document_file(
+    index: SearchIndex,
+    reader: Reader,
+    doc_id: str,
+    docs_root: Path,
+    sources_root: Path | None = None,
+) -> Path:
+    """The document's original file (a connected source's document: its copy in the source's
+    mirror under ``sources_root``); NotFound unless the reader may read the document and its
+    file is inside the documents folder (or the mirror)."""
     info = _readable(index, reader, doc_id)
-    path = original_file(docs_root, doc_id, info["metadata"])
+    path = original_file(docs_root, doc_id, info["metadata"], sources_root)
     if path is None:
         raise NotFound(f"the original file of {doc_id!r} is not in the documents folder")
     return path

@@ -1,6 +1,7 @@
 """Lineage of an answer: from a logged query (its ``query_id``, as the app and the API record
 it) back to the index version that answered, the encoder and the data it was trained on, the
-MLflow runs, the Dagster run, and the files and content hashes the results came from.
+MLflow runs, the Dagster run, and the files and content hashes the results came from (for a
+connected source's document, the object in its store and the version that was indexed).
 
 ``trace`` is what ``docsearch lineage QUERY_ID`` prints and what the app and the API call;
 ``version_links`` gives an index version's MLflow and Dagster run addresses for result details.
@@ -27,6 +28,9 @@ from search.settings import Settings
 
 DAGSTER_RUN_TAG = "dagster.run_id"  # what the registry's runs record of the Dagster run
 DAGSTER_URL_TAG = "docsearch.dagster_url"  # and its address in that environment's Dagster UI
+DOCUMENT_FIELDS = ("path", "content_hash", "size", "modified")  # a result's file
+# a connected source's document: the object in its store (URL) and the version that was indexed
+SOURCE_FIELDS = ("source", "source_url", "source_version")
 
 
 class LineageError(ValueError):
@@ -38,7 +42,7 @@ class Lineage:
     """Everything an answer came from, as plain data (``as_dict`` for JSON)."""
 
     query: dict  # id, text, when, method, source, index version
-    results: list[dict]  # rank, doc id, chunk id, score, file path, content hash
+    results: list[dict]  # rank, doc id, chunk id, score, file path, content hash, source object
     index: dict  # version, where it is, encoder, corpus fingerprint, file checksums
     runs: list[dict] = field(default_factory=list)  # MLflow runs, the serving one first
     encoder: dict = field(default_factory=dict)  # the fine-tuned encoder and its training data
@@ -56,7 +60,7 @@ def trace(settings: Settings, query_id: int) -> Lineage:
     documents = _documents(folder) if folder else {}
     for row in results:
         meta = documents.get(row["doc_id"], {}).get("metadata", {})
-        row |= {k: meta.get(k) for k in ("path", "content_hash", "size", "modified")}
+        row |= {k: meta.get(k) for k in (*DOCUMENT_FIELDS, *SOURCE_FIELDS)}
     manifest = read_manifest(folder) if folder else {}
     registry = Registry.from_settings(settings)
     runs = _runs(registry, query["index_version"])

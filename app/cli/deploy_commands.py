@@ -75,6 +75,10 @@ def describe(lineage) -> str:
             f"  {r['rank']}. {r['doc_id']}  file {r.get('path')}  "
             f"content sha256 {r.get('content_hash')}  chunk {r['chunk_id']}"
         )
+        if r.get("source_url"):  # from a connected store: the object it came from
+            lines.append(
+                f"     from source {r['source']}: {r['source_url']} (version {r['source_version']})"
+            )
     for a in lineage.answers:
         lines.append(f"  answer {a['id']} ({a['mode']}) cites {', '.join(a['cited']) or 'nothing'}")
     model = index.get("model") or {}

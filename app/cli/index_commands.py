@@ -37,15 +37,15 @@ def cmd_build(args, settings: Settings) -> int:
     answering from the same version."""
     from lifecycle.housekeeping import open_store
     from search.index import build_and_store, encoder_for
-    from search.ingest import load_folder
     from search.progress import ProgressPrinter
+    from search.sources import load_corpus
 
     if args.register and args.name != settings.index_name:
         raise ValueError(
             f"--register gates the served index ({settings.index_name}), not {args.name!r}"
         )
     progress = ProgressPrinter()
-    report = load_folder(args.docs, progress=progress)
+    report = load_corpus(args.docs, settings.sources_dir, progress=progress)  # and the sources
     for rejection in report.rejected:
         print(f"skipped {rejection.path}: {rejection.reason}", file=sys.stderr)
     config = config_for(args, settings)

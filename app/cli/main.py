@@ -16,6 +16,7 @@ from app.cli import (
     index_commands,
     loop_commands,
     registry_commands,
+    source_commands,
     users_commands,
 )
 from app.cli.arguments import OneLineParser
@@ -28,6 +29,7 @@ COMMAND_GROUPS = (
     registry_commands,
     loop_commands,
     users_commands,
+    source_commands,
     api_commands,
     deploy_commands,
 )

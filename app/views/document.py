@@ -10,7 +10,7 @@ import streamlit.components.v1 as components
 
 from app import runtime
 from app.document_params import DocumentParams, passage_not_found
-from app.render import document_html, md
+from app.render import document_html, md, original_link
 from lifecycle.documents import document_file, read_document
 from lifecycle.personal import record_click
 from lifecycle.readers import NotFound
@@ -49,8 +49,14 @@ st.caption(
         if x
     )
 )
+if meta.get("source"):  # from a connected store: where it lives there, and a way to it
+    st.caption(f"source {md(meta['source'])} · {md(meta.get('source_url', ''))}")
+    if original_link(meta):
+        st.link_button("Open the original", original_link(meta))
 try:
-    path = document_file(index, reader, doc_id, runtime.settings().docs)
+    path = document_file(
+        index, reader, doc_id, runtime.settings().docs, runtime.settings().sources_dir
+    )
     st.download_button("Download the original", data=path.read_bytes, file_name=path.name)
 except NotFound:
     pass  # indexed from a corpus file or no longer in the folder: the text below is all there is

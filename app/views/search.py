@@ -179,7 +179,8 @@ def _vote(key: str, query_id: int, doc_id: str) -> None:
 
 def _original(doc_id: str):
     try:
-        return document_file(index, reader, doc_id, runtime.settings().docs)
+        settings = runtime.settings()
+        return document_file(index, reader, doc_id, settings.docs, settings.sources_dir)
     except NotFound:
         return None
 

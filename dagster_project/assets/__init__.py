@@ -1,4 +1,5 @@
-"""The asset graph, one module per group: ingestion, indexing, evaluation, registry, training."""
+"""The asset graph, one module per group: sources, ingestion, indexing, evaluation, registry,
+training."""
 
 from dagster_project.assets.batches import chunks, embeddings
 from dagster_project.assets.evaluation import retrieval_evaluation
@@ -6,6 +7,7 @@ from dagster_project.assets.feedback import feedback_events
 from dagster_project.assets.indexing import index_version
 from dagster_project.assets.ingestion import source_documents
 from dagster_project.assets.registry import champion_alias, mlflow_run, registered_version
+from dagster_project.assets.sources import source_mirror, sources_fresh
 from dagster_project.assets.training import (
     challenger_decision,
     challenger_index,
@@ -31,6 +33,9 @@ TRAINING_ASSETS = [
     challenger_decision,
 ]
 
-ALL_ASSETS = INDEX_ASSETS + TRAINING_ASSETS
+SOURCE_ASSETS = [source_mirror]
+SOURCE_CHECKS = [sources_fresh]
 
-__all__ = ["ALL_ASSETS", "INDEX_ASSETS", "TRAINING_ASSETS"]
+ALL_ASSETS = SOURCE_ASSETS + INDEX_ASSETS + TRAINING_ASSETS
+
+__all__ = ["ALL_ASSETS", "INDEX_ASSETS", "SOURCE_ASSETS", "SOURCE_CHECKS", "TRAINING_ASSETS"]

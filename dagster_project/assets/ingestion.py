@@ -1,19 +1,37 @@
-"""Ingestion: the documents folder parsed, with what changed since the last index and why
-any file was rejected."""
+"""Ingestion: the corpus (the documents folder and every connected source's mirror) parsed,
+with what changed since the last index, where each source's documents came from, and why any
+file was rejected."""
 
 import time
 
 import dagster as dg
 
 from dagster_project.assets.batches import BUILDER
+from dagster_project.assets.sources import source_mirror
 from dagster_project.resources import DocsearchSettings
-from search.index import diff_documents, folder_signature
-from search.ingest import load_folder
+from search.index import diff_documents
 from search.progress import ProgressPrinter
+from search.sources import corpus_signature, load_corpus
 
 GROUP = "ingestion"
 FILES_ACCOUNTED = "files_accounted"  # check: files seen = parsed + rejected
 _LISTED = 20  # ids listed in metadata per kind of change; the counts are always complete
+
+
+def _sources_table(documents) -> str:
+    """Documents per source, with one object of each as an example of where they come from."""
+    counts: dict[str, list] = {}
+    for doc in documents:
+        name = doc.metadata.get("source")
+        if name:
+            counts.setdefault(name, [0, doc.metadata])[0] += 1
+    if not counts:
+        return "Only the documents folder: no source is connected (`docsearch sources add`)."
+    rows = "".join(
+        f"| {name} | {n} | {meta.get('source_url')} | {meta.get('source_version')} |\n"
+        for name, (n, meta) in sorted(counts.items())
+    )
+    return "| source | documents | e.g. object | its version |\n| --- | --- | --- | --- |\n" + rows
 
 
 def _listing(ids) -> str:
@@ -25,10 +43,13 @@ def _listing(ids) -> str:
 @dg.multi_asset(
     group_name=GROUP,
     op_tags=BUILDER,  # reads the builder's documents folder and index store
+    deps=[source_mirror],  # every source's mirror is part of the corpus
     outs={
         "source_documents": dg.AssetOut(
-            description="Every parsed document of the documents folder (DOCSEARCH_DOCS), with "
-            "what is new, modified or deleted since the newest index version.",
+            description="Every parsed document of the documents folder (DOCSEARCH_DOCS) and of "
+            "each connected source's mirror (ids prefixed with the source's name; metadata "
+            "source_url and source_version name the object in its store), with what is new, "
+            "modified or deleted since the newest index version.",
         ),
         "parse_report": dg.AssetOut(
             description="Files that were seen but could not be indexed, each with the reason.",
@@ -45,9 +66,9 @@ def _listing(ids) -> str:
 def source_documents(context: dg.AssetExecutionContext, docsearch: DocsearchSettings):
     settings = docsearch.settings()
     started = time.perf_counter()
-    signature = folder_signature(settings.docs)
+    signature = corpus_signature(settings.docs, settings.sources_dir)
     progress = ProgressPrinter(log=context.log.info, every=5.0)
-    report = load_folder(settings.docs, progress=progress)
+    report = load_corpus(settings.docs, settings.sources_dir, progress=progress)
     changes = diff_documents(report.documents, docsearch.store())
     seconds = time.perf_counter() - started
     context.log.info(
@@ -59,7 +80,8 @@ def source_documents(context: dg.AssetExecutionContext, docsearch: DocsearchSett
         "source_documents",
         metadata={
             "folder": str(settings.docs),
-            "folder_signature": signature,  # the sensor compares the folder with this
+            "corpus_signature": signature,  # the sensor compares the corpus with this
+            "sources": dg.MetadataValue.md(_sources_table(report.documents)),
             "documents": len(report.documents),
             "bytes": sum(int(d.metadata.get("size", 0)) for d in report.documents),
             "new": len(changes.new),

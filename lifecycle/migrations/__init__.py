@@ -14,7 +14,8 @@ that are missing, so it adopts the old ones with every row they hold.
 Layout: ``env.py`` (how Alembic runs here: on the connection it is handed, never from an
 ``alembic.ini``), ``script.py.mako`` (the template of a new revision), ``versions/`` (one file
 per revision, named ``NNNN_what.py``, revision ids ``"NNNN"``). To add one, change the tables
-(``lifecycle/feedback/schema.py``, ``lifecycle/identity/schema.py``), then
+(``lifecycle/feedback/schema.py``, ``lifecycle/identity.py``,
+``lifecycle/sources/catalog.py``), then
 
     python -m lifecycle.migrations revision "what changes"
 

@@ -20,6 +20,7 @@ def draft(message: str) -> Path:
     # the modules that declare tables, so the metadata holds every one of them
     import lifecycle.feedback.schema  # noqa: F401
     import lifecycle.identity  # noqa: F401
+    import lifecycle.sources.catalog  # noqa: F401
     from lifecycle.database import engine_for, metadata
     from lifecycle.migrations import HERE, alembic_config, head, upgrade
 

@@ -7,6 +7,9 @@ rules:
     allow: [group:hr, user:payroll-admin]
   - path: "board/**/*.pdf"     # quote globs: a bare * starts a YAML alias
     allow: [group:board]
+  - source: hr-share           # a connected source (`docsearch sources`), path inside it
+    path: payroll/
+    allow: [group:payroll]
 ```
 
 The most specific rule that covers a document decides (``search.access.rules``); a document
@@ -31,6 +34,7 @@ from search.access.rules import Rule, most_specific, normalise_path, path_proble
 
 POLICY_FILE = "access.yaml"  # at the root of the documents folder unless DOCSEARCH_ACCESS says
 DOCUMENT_ALLOW = "allow"  # a document's own readers, in its metadata (BEIR records)
+SOURCE, SOURCE_PATH = "source", "source_path"  # a connected source's document: metadata keys
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 
@@ -51,7 +55,11 @@ class Policy:
     def __post_init__(self) -> None:
         canonical = {
             "default": sorted(self.default),
-            "rules": [{"path": r.path, "allow": sorted(r.allow)} for r in self.rules],
+            "rules": [
+                {"path": r.path, "allow": sorted(r.allow)}
+                | ({"source": r.source} if r.source else {})
+                for r in self.rules
+            ],
         }
         text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
         # comments, layout and order inside a list do not change what the policy means
@@ -67,7 +75,9 @@ class Policy:
         own = metadata.get(DOCUMENT_ALLOW)
         if own is not None:
             return document_readers(own)
-        rule = most_specific(self.rules, str(metadata.get("path", doc_id)))
+        source = str(metadata.get(SOURCE, ""))
+        path = metadata.get(SOURCE_PATH) if source else metadata.get("path", doc_id)
+        rule = most_specific(self.rules, str(path), source)
         return rule.allow if rule is not None else self.default
 
     def readers_of(self, documents: Mapping[str, Mapping]) -> dict[str, frozenset[str]]:
@@ -174,6 +184,12 @@ class _Reader:
             self.fail(node, f"{what} must be text (quote it)")
         return node.value
 
+    def source_name(self, node: yaml.Node) -> str:
+        name = self.string(node, "`source`").strip()
+        if not name or "/" in name or ":" in name:
+            self.fail(node, "`source` names a connected source (`docsearch sources list`)")
+        return name
+
     def principals(self, node: yaml.Node, what: str) -> frozenset[str]:
         if not isinstance(self.count(node), yaml.SequenceNode):
             self.fail(node, f"`{what}` must be a list such as [everyone] or [group:hr, user:ann]")
@@ -190,23 +206,24 @@ class _Reader:
         if not isinstance(self.count(node), yaml.SequenceNode):
             self.fail(node, "`rules` must be a list of `- path: ...` / `allow: [...]` entries")
         rules: list[Rule] = []
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for order, item in enumerate(node.value):
-            fields = self.mapping(item, "a rule", {"path", "allow"})
-            for needed in ("path", "allow"):
+            fields = self.mapping(item, "a rule", {"path", "allow", "source"})
+            source = self.source_name(fields["source"][1]) if "source" in fields else ""
+            for needed in ("allow",) if source else ("path", "allow"):
                 if needed not in fields:
                     self.fail(item, f"a rule needs `{needed}:` (path: hr/, allow: [group:hr])")
-            path_node = fields["path"][1]
-            raw = self.string(path_node, "`path`")
-            problem = path_problem(raw)
+            path_node = fields["path"][1] if "path" in fields else item
+            raw = self.string(path_node, "`path`") if "path" in fields else ""
+            problem = path_problem(raw) if raw or not source else None
             if problem:
                 self.fail(path_node, problem)
             path = normalise_path(raw)
-            if path in seen:
-                self.fail(
-                    path_node, f"{path!r} already has a rule on line {seen[path]}; merge them"
-                )
-            seen[path] = path_node.start_mark.line + 1
+            key = (source, path)
+            if key in seen:
+                shown = f"{path!r} of source {source!r}" if source else repr(path)
+                self.fail(path_node, f"{shown} already has a rule on line {seen[key]}; merge them")
+            seen[key] = path_node.start_mark.line + 1
             allow = self.principals(fields["allow"][1], "allow")
-            rules.append(Rule(path, allow, line=seen[path], order=order))
+            rules.append(Rule(path, allow, line=seen[key], order=order, source=source))
         return tuple(rules)

@@ -11,6 +11,10 @@ Specificity decides between rules that cover the same document: a prefix counts 
 characters, a glob its literal characters (a class counts as one, wildcards as none), so
 ``hr/payroll/`` (10) beats ``hr/`` (2) and ``hr/*.pdf`` (7) beats ``hr/`` but loses to
 ``hr/payroll/``. On a tie the rule written later in the file wins (as in ``.gitignore``).
+
+A rule with a ``source`` covers documents of that connected source only, its ``path`` (none:
+the whole source) taken inside the source; a rule without one covers the documents folder
+only. So a source's documents follow the default unless a rule names the source.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class Rule:
     allow: frozenset[str]
     line: int = 0
     order: int = 0  # position in the file: the later of two equally specific rules wins
+    source: str = ""  # a connected source's name: the rule covers its documents only
 
     @property
     def is_glob(self) -> bool:
@@ -61,17 +66,24 @@ class Rule:
         literal = len(_literal_chars(self.path)) if self.is_glob else len(self.path)
         return literal, self.order
 
-    def covers(self, document_path: str) -> bool:
+    def covers(self, document_path: str, source: str = "") -> bool:
+        if source != self.source:
+            return False
+        if not self.path:  # a source's rule without a path: the whole source
+            return True
         if self.is_glob:
             return _compile(self.path).fullmatch(document_path) is not None
         return document_path == self.path or document_path.startswith(self.path + "/")
 
 
-def most_specific(rules: tuple[Rule, ...], document_path: str) -> Rule | None:
-    """The rule that decides for ``document_path``: the most specific that covers it."""
+def most_specific(rules: tuple[Rule, ...], document_path: str, source: str = "") -> Rule | None:
+    """The rule that decides for ``document_path`` (inside ``source``, when it is a connected
+    source's document): the most specific that covers it."""
     best: Rule | None = None
     for rule in rules:
-        if rule.covers(document_path) and (best is None or rule.specificity > best.specificity):
+        if rule.covers(document_path, source) and (
+            best is None or rule.specificity > best.specificity
+        ):
             best = rule
     return best
 

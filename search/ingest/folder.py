@@ -1,12 +1,23 @@
-"""A folder of files into a LoadReport: walk it, parse each file in a bounded worker, account for all."""
+"""A folder of files into a LoadReport: walk it, parse each file in a bounded worker, account for all.
+
+``parse_files`` runs the same steps for chosen files of a folder on a pool the caller keeps
+open (a source's sync parses what it fetched, batch after batch, on one pool).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import stat as st
+from collections.abc import Sequence
 from pathlib import Path
 
-from search.ingest.files import EMPTY_REASON, too_big_reason, unsupported_reason
+from search.ingest.files import (
+    EMPTY_REASON,
+    special_file_reason,
+    too_big_reason,
+    unsupported_reason,
+)
 from search.ingest.model import SUPPORTED_SUFFIXES, Document, LoadReport, ParseLimits, Rejection
 from search.ingest.walk import Entry, walk
 from search.ingest.workers import Task, WorkerPool
@@ -17,19 +28,19 @@ logger = logging.getLogger(__name__)
 PARSE_STAGE = "parse"
 
 
-def _default_workers() -> int:
+def default_workers() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
 
-def _refusal(entry: Entry, limits: ParseLimits) -> str:
+def _refusal(entry: Entry, limits: ParseLimits, fmt: str | None = None) -> str:
     """Why `entry` is not worth a worker, from what the walk saw; "" when it is."""
     if entry.reason:
         return entry.reason
     suffix = Path(entry.rel).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if fmt is None and suffix not in SUPPORTED_SUFFIXES:
         return unsupported_reason(suffix)
     if entry.info.st_size > limits.max_file_bytes:
         return too_big_reason(entry.info.st_size, limits)
@@ -74,7 +85,7 @@ def load_folder(
             tasks.append(Task(entry.rel, entry.path, fmt, entry.info.st_dev, entry.info.st_ino))
             positions.append(position)
     if tasks:
-        with WorkerPool(limits, workers or _default_workers()) as pool:
+        with WorkerPool(limits, workers or default_workers()) as pool:
             for job, outcome, warnings in pool.run(tasks):
                 outcomes[positions[job]] = outcome
                 for warning in warnings:
@@ -87,3 +98,37 @@ def load_folder(
         rejected=[o for o in outcomes if isinstance(o, Rejection)],
         seen=len(entries),
     )
+
+
+def parse_files(
+    root: str | Path,
+    files: Sequence[tuple[str, str | None]],
+    pool: WorkerPool,
+    limits: ParseLimits = ParseLimits(),
+) -> list[Document | Rejection]:
+    """Parse ``(rel, fmt)`` files under ``root`` on ``pool``, one outcome per file in order;
+    ``fmt`` None picks the parser by suffix. A file must be a regular file (no link)."""
+    outcomes: list[Document | Rejection | None] = [None] * len(files)
+    tasks: list[Task] = []
+    positions: list[int] = []
+    for position, (rel, fmt) in enumerate(files):
+        path = os.path.join(root, *rel.split("/"))
+        try:
+            info = os.lstat(path)
+        except OSError as exc:
+            entry = Entry(rel=rel, reason=f"could not read it ({exc.strerror})")
+        else:
+            reason = "" if st.S_ISREG(info.st_mode) else special_file_reason(info.st_mode)
+            entry = Entry(rel=rel, path=path, info=info, reason=reason)
+        reason = _refusal(entry, limits, fmt)
+        if reason:
+            outcomes[position] = Rejection(path=rel, reason=reason)
+            continue
+        fmt = fmt or SUPPORTED_SUFFIXES[Path(rel).suffix.lower()]
+        tasks.append(Task(rel, path, fmt, entry.info.st_dev, entry.info.st_ino))
+        positions.append(position)
+    for job, outcome, warnings in pool.run(tasks):
+        outcomes[positions[job]] = outcome
+        for warning in warnings:
+            logger.warning("%s: %s", tasks[job].rel, warning)
+    return [o for o in outcomes if o is not None]

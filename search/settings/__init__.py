@@ -5,7 +5,8 @@ definitions, ``make run``, the benchmarks); the layers below receive a ``Setting
 values and never read or write ``os.environ``. Each field documents itself: the README's
 configuration table is generated from these fields (``python -m search.settings``) and a test
 checks that the two agree. The fields come in groups, one module each (``core``, ``access``,
-``deployment``); ``model`` composes them into ``Settings``.
+``deployment``,
+``sources``); ``model`` composes them into ``Settings``.
 """
 
 from search.settings.base import (

@@ -1,8 +1,9 @@
 """``Settings``: every setting of the product in one frozen object, composed of the groups in
-this package (``core``, ``access``, ``deployment``; a new group of settings is a module of its
-own, added to the bases below), read from arguments > environment variables > the active
-profile > defaults. Validators are looked up by name across the groups, so each group names
-its own (``_absolute_core_paths``, ...): two groups with a ``_absolute`` would keep only one."""
+this package (``core``, ``access``, ``deployment``, ``sources``; a new group of settings is a
+module of its own, added to the bases below), read from arguments > environment variables >
+the active profile > defaults. Validators are looked up by name across the groups, so each
+group names its own (``_absolute_core_paths``, ...): two groups with a ``_absolute`` would keep
+only one."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from search.settings.base import ENV_PREFIX, SettingsError
 from search.settings.core import CoreSettings
 from search.settings.deployment import DeploymentSettings
 from search.settings.profiles import READ_ENVIRONMENT, ProfileSource
+from search.settings.sources import SourcesSettings
 
 
-class Settings(DeploymentSettings, AccessSettings, CoreSettings, BaseSettings):
+class Settings(SourcesSettings, DeploymentSettings, AccessSettings, CoreSettings, BaseSettings):
     """Where runtime state lives, what to index, which services run where."""
 
     model_config = SettingsConfigDict(
@@ -95,6 +97,11 @@ class Settings(DeploymentSettings, AccessSettings, CoreSettings, BaseSettings):
         return IndexConfig(model=self.model, encoder_backend=self.encoder_backend).replace(
             **changes
         )
+
+    @property
+    def sources_dir(self) -> Path:
+        """Where each connected source's mirror lives (``<home>/sources/<name>/``)."""
+        return self.home / "sources"
 
     @property
     def training_dir(self) -> Path:

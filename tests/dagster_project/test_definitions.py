@@ -5,6 +5,7 @@ import dagster as dg
 from dagster_project.definitions import defs
 
 GROUPS = {
+    "source_mirror": "sources",
     "source_documents": "ingestion",
     "parse_report": "ingestion",
     "chunks": "indexing",
@@ -34,6 +35,7 @@ def test_asset_checks_sit_next_to_their_assets():
         for key in defs.resolve_asset_graph().asset_check_keys
     }
     assert checks == {
+        ("source_mirror", "sources_fresh"),
         ("parse_report", "files_accounted"),
         ("chunks", "no_empty_chunks"),
         ("embeddings", "one_vector_per_chunk"),
@@ -48,8 +50,8 @@ def test_asset_checks_sit_next_to_their_assets():
 def test_index_job_materializes_the_whole_graph_in_dependency_order():
     job = defs.resolve_job_def("index_job")
     assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {
-        name for name, group in GROUPS.items() if group != "training"
-    }
+        name for name, group in GROUPS.items() if group not in ("training", "sources")
+    }  # a source's sync is a partition of sources_job; the corpus reads every mirror
     retrain = defs.resolve_job_def("retrain_job")
     assert {k.to_user_string() for k in retrain.asset_layer.selected_asset_keys} == {
         name for name, group in GROUPS.items() if group == "training"
@@ -59,6 +61,7 @@ def test_index_job_materializes_the_whole_graph_in_dependency_order():
     def parents(name):
         return {k.to_user_string() for k in graph.get(dg.AssetKey(name)).parent_keys}
 
+    assert parents("source_documents") == {"source_mirror"}
     assert parents("chunks") == {"source_documents"}
     assert parents("embeddings") == {"chunks"}
     assert parents("index_version") == {"source_documents", "chunks", "embeddings"}

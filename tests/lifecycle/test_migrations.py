@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, Table, create_engine, func, inspect, select, text
 
 import lifecycle.identity  # noqa: F401 - declares the identity tables in the shared metadata
+import lifecycle.sources.catalog  # noqa: F401 - and the sources table
 from lifecycle.database import engine_for, metadata
 from lifecycle.feedback import FeedbackStore
 from lifecycle.identity import Identities

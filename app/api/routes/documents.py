@@ -29,9 +29,12 @@ ERRORS = errors(401, 404, 422, 429, 503)
 def original(
     doc_id: str, caller: Reader = Depends(reader), services: Services = Depends(services)
 ) -> FileResponse:
-    """The document's original file, as it is in the documents folder."""
+    """The document's original file, as it is in the documents folder (a connected source's
+    document: its copy in the source's mirror)."""
     current = services.current()
-    path = document_file(current.index, caller, doc_id, services.settings.docs)
+    path = document_file(
+        current.index, caller, doc_id, services.settings.docs, services.settings.sources_dir
+    )
     return FileResponse(path, filename=path.name, media_type="application/octet-stream")
 
 

@@ -10,6 +10,7 @@ from search.ingest.formats.html import parse_html
 from search.ingest.formats.markdown import parse_markdown
 from search.ingest.formats.pdf import parse_pdf
 from search.ingest.formats.plain import parse_text
+from search.ingest.formats.webpage import parse_webpage
 from search.ingest.model import ParseLimits
 
 Parser = Callable[[bytes, str, ParseLimits], tuple[str, str]]
@@ -20,6 +21,7 @@ PARSERS: dict[str, Parser] = {
     "html": parse_html,
     "markdown": parse_markdown,
     "text": parse_text,
+    "webpage": parse_webpage,  # a crawled page: its main text (no suffix maps to it)
 }
 
 # What to say when a format parsed cleanly but held no text.
@@ -31,6 +33,7 @@ FORMAT_NAMES = {
     "html": "HTML",
     "markdown": "Markdown",
     "text": "plain text",
+    "webpage": "web page",
 }
 
 __all__ = ["FORMAT_NAMES", "NO_TEXT", "PARSERS", "Parser"]

@@ -146,5 +146,6 @@ EMBEDDED_DATES: dict[str, Callable[[bytes, ParseLimits], Found]] = {
     "pdf": pdf_date,
     "docx": docx_date,
     "html": html_date,
+    "webpage": html_date,  # a crawled page dates itself as any HTML page does
     "markdown": markdown_date,
 }

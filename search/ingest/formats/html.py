@@ -84,7 +84,7 @@ class _TextTarget:
         return self
 
 
-def _declared_charset(raw: bytes) -> str | None:
+def declared_charset(raw: bytes) -> str | None:
     match = _DECLARED.search(raw[:_DECLARATION_BYTES])
     return match.group(1).decode("ascii") if match else None
 
@@ -107,5 +107,5 @@ def html_to_text(markup: str) -> tuple[str, str, str]:
 
 def parse_html(raw: bytes, stem: str, limits: ParseLimits) -> tuple[str, str]:
     """(title, text) of a web page: <title>, else the first <h1>."""
-    title, h1, text = html_to_text(decode_text(raw, declared=_declared_charset(raw)))
+    title, h1, text = html_to_text(decode_text(raw, declared=declared_charset(raw)))
     return title or h1, text
