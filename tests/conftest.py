@@ -6,8 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.leftovers import mark_this_run, stop_leftovers
+
 FIXTURES = Path(__file__).parent / "fixtures"
 BEIR_TINY = FIXTURES / "beir_tiny"
+
+
+def pytest_configure(config):
+    stopped = stop_leftovers()  # servers of a killed earlier run, before this one starts its own
+    if stopped:
+        print(f"stopped {len(stopped)} processes a killed test run left behind")
+    mark_this_run()
 
 
 @pytest.fixture
