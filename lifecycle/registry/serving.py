@@ -5,6 +5,9 @@ On the machine that built it, the index folder the build wrote serves as it is. 
 fetched from the artifact store through the tracking server, every file checked against the
 sha256 its manifest records, and only then renamed into place: a fetch is atomic, and one that
 fails or does not verify never replaces the version being served (the ``SERVED`` record).
+Fetched versions are cleaned when another one comes to serve (``clean_fetched``), as the index
+store's versions are (``lifecycle.housekeeping``): the newest ``keep_versions`` stay, and never
+the one serving or the one served before it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import logging
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,6 +39,7 @@ from search.settings import Settings
 logger = logging.getLogger(__name__)
 
 SERVED = "SERVED.json"  # under the models folder: the last champion fetched and verified
+STAGING_HOURS = 1.0  # a fetch still staging after this long was interrupted: its folder goes
 
 
 class Champion(NamedTuple):
@@ -78,14 +84,49 @@ def resolve_champion(settings: Settings) -> Champion | None:
         logger.warning("%s; still serving %s", exc, previous.label)
         return previous._replace(note=f"{label} was not served: {exc}")
     served = Champion(label, folder, index_version or folder.name)
+    before = last_served(settings.models_dir)
     _record_served(settings.models_dir, served)
+    if before is None or before.path != served.path:
+        protect = {served.path} | ({before.path} if before else set())
+        clean_fetched(settings.models_dir, registry.model_name, settings.keep_versions, protect)
     return served
+
+
+def fetched_folder(models_dir: Path, model_name: str, number: str | int) -> Path:
+    """Where version ``number`` of ``model_name`` is fetched to."""
+    return models_dir / f"{model_name}-v{number}"
+
+
+def clean_fetched(
+    models_dir: Path, model_name: str, keep: int, protect: Collection[Path] = ()
+) -> list[Path]:
+    """Remove fetched versions of ``model_name`` beyond the ``keep`` fetched last, never one in
+    ``protect`` (the one serving, the one served before it: another process may still read
+    it), and staging folders of fetches interrupted more than STAGING_HOURS ago. Returns what
+    was removed; a folder that cannot be removed is left for the next time."""
+    fetched = sorted(
+        (p for p in models_dir.glob(f"{model_name}-v*") if p.name[len(model_name) + 2 :].isdigit()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    kept = {p.resolve() for p in protect}
+    old = [p for p in fetched[keep:] if not any(k.is_relative_to(p.resolve()) for k in kept)]
+    cutoff = time.time() - STAGING_HOURS * 3600
+    old += [p for p in models_dir.glob(f".{model_name}-v*-*") if p.stat().st_mtime < cutoff]
+    removed = []
+    for path in old:
+        try:
+            shutil.rmtree(path)
+            removed.append(path)
+        except OSError as exc:  # cleaning never stops serving
+            logger.warning("could not remove the fetched version %s: %s", path, exc)
+    return removed
 
 
 def fetch_version(registry: Registry, version: ModelVersion, models_dir: Path) -> Path:
     """The index folder of a registered version under ``models_dir``, downloaded once from
     the artifact store and verified; raises FetchError and leaves nothing behind otherwise."""
-    target = models_dir / f"{registry.model_name}-v{version.version}"
+    target = fetched_folder(models_dir, registry.model_name, version.version)
     if target.is_dir():
         return _index_in(target)
     models_dir.mkdir(parents=True, exist_ok=True)
