@@ -29,6 +29,12 @@ class BuildStats:
     seconds: float
     encode_seconds: float
 
+    @classmethod
+    def nothing_encoded(cls, documents: int, chunks: int) -> BuildStats:
+        """An index written from one read back from disk (a policy applied to a stored
+        version, say): every chunk's vector was reused, none encoded."""
+        return cls(documents, chunks, 0, chunks, 0.0, 0.0)
+
 
 @dataclass(frozen=True)
 class Embeddings:
