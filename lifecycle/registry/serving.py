@@ -28,6 +28,7 @@ from mlflow.entities.model_registry import ModelVersion
 from lifecycle.registry.models import Registry
 from lifecycle.registry.names import (
     CHAMPION,
+    CHAMPION_SINCE_TAG,
     INDEX_PATH_TAG,
     INDEX_VERSION_TAG,
     MANIFEST_HASH_TAG,
@@ -49,6 +50,7 @@ class Champion(NamedTuple):
     path: Path
     index_version: str = ""  # the index folder's id, as the builder named it
     note: str = ""  # why this is not the registry's champion of the moment, when it is not
+    since: str = ""  # when it became champion (ISO 8601, UTC), when the registry says
 
 
 class FetchError(RuntimeError):
@@ -69,12 +71,13 @@ def resolve_champion(settings: Settings) -> Champion | None:
     if champion is None:
         return None
     label = f"{registry.model_name} v{champion.version}"
+    since = champion.tags.get(CHAMPION_SINCE_TAG, "")
     index_version = champion.tags.get(INDEX_VERSION_TAG, "")
     local = champion.tags.get(INDEX_PATH_TAG)
     if local and _is_inside(Path(local), settings.home) and (Path(local) / MANIFEST).is_file():
         # the manifest registered, or IndexLoadError: the local store's CURRENT serves instead
         read_manifest(Path(local), champion.tags.get(MANIFEST_HASH_TAG) or None)
-        return Champion(label, Path(local), index_version)
+        return Champion(label, Path(local), index_version, since=since)
     try:
         folder = fetch_version(registry, champion, settings.models_dir)
     except FetchError as exc:
@@ -83,7 +86,7 @@ def resolve_champion(settings: Settings) -> Champion | None:
             raise
         logger.warning("%s; still serving %s", exc, previous.label)
         return previous._replace(note=f"{label} was not served: {exc}")
-    served = Champion(label, folder, index_version or folder.name)
+    served = Champion(label, folder, index_version or folder.name, since=since)
     before = last_served(settings.models_dir)
     _record_served(settings.models_dir, served)
     if before is None or before.path != served.path:
@@ -176,7 +179,12 @@ def last_served(models_dir: Path) -> Champion | None:
     """The champion this home fetched, verified and served last, if its folder is still there."""
     try:
         record = json.loads((models_dir / SERVED).read_text())
-        served = Champion(record["label"], Path(record["path"]), record["index_version"])
+        served = Champion(
+            record["label"],
+            Path(record["path"]),
+            record["index_version"],
+            since=record.get("since", ""),
+        )
     except (OSError, ValueError, KeyError):
         return None
     return served if (served.path / MANIFEST).is_file() else None
@@ -185,6 +193,7 @@ def last_served(models_dir: Path) -> Champion | None:
 def _record_served(models_dir: Path, champion: Champion) -> None:
     record = {"label": champion.label, "path": str(champion.path)}
     record["index_version"] = champion.index_version
+    record["since"] = champion.since
     tmp = models_dir / f".{SERVED}.tmp"
     tmp.write_text(json.dumps(record))
     os.replace(tmp, models_dir / SERVED)
