@@ -4,10 +4,15 @@ person in through the OpenID Connect mock provider."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+from tests.conftest import free_port, wait_for_http
+from tests.oidc import provider, secrets_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +37,26 @@ def start_app(settings, port: int, secrets: Path | None, log: Path) -> subproces
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
     )
+
+
+@contextlib.contextmanager
+def app_with_sign_in(
+    settings, people: dict[str, list[str]], monkeypatch, tmp_path
+) -> Iterator[str]:
+    """The app's address, signing ``people`` ({email: groups}) in through the mock provider;
+    the app and the provider are stopped afterwards."""
+    port = free_port()
+    url = f"http://localhost:{port}"  # the redirect address: the sign-in cookie belongs to it
+    with provider(people, monkeypatch) as issuer:
+        secrets = tmp_path / "secrets.toml"
+        secrets.write_text(secrets_toml(issuer, f"{url}/oauth2callback"))
+        proc = start_app(settings, port, secrets, tmp_path / "streamlit.log")
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=120, proc=proc)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def idle(page) -> None:

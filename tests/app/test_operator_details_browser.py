@@ -12,9 +12,7 @@ from lifecycle.registry import Registry
 from lifecycle.serving import resolve_serving, version_name
 from search.index import IndexStore, read_manifest
 from search.settings import Settings
-from tests.app.browser import idle, sign_in, start_app
-from tests.conftest import free_port, wait_for_http
-from tests.oidc import provider, secrets_toml
+from tests.app.browser import app_with_sign_in, idle, sign_in
 
 EMPLOYEE, ADMIN = "ann@example.com", "bea@example.com"
 PEOPLE = {EMPLOYEE: ["hr"], ADMIN: ["docsearch-admins"]}
@@ -54,38 +52,29 @@ def test_employees_see_no_operator_details_and_admins_see_the_runs(
 ):
     settings = Settings(home=app_home["home"], docs=app_home["docs"], model="hashing-128")
     run_id = _register_champion(settings, app_home["version"])
-    port = free_port()
-    url = f"http://localhost:{port}"  # localhost: where Streamlit shows developers its menu
-    with provider(PEOPLE, monkeypatch) as issuer:
-        secrets = tmp_path / "secrets.toml"
-        secrets.write_text(secrets_toml(issuer, f"{url}/oauth2callback"))
-        proc = start_app(settings, port, secrets, tmp_path / "streamlit.log")
-        try:
-            wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=120, proc=proc)
-            employee = browser_page
-            admin = browser_page.context.browser.new_context().new_page()
+    # localhost (the app's address): where Streamlit shows developers its Deploy menu
+    with app_with_sign_in(settings, PEOPLE, monkeypatch, tmp_path) as url:
+        employee = browser_page
+        admin = browser_page.context.browser.new_context().new_page()
 
-            seen = _results_of(employee, url, EMPLOYEE)
-            assert "VPN setup on Windows" in seen
-            sidebar = employee.locator("[data-testid=stSidebar]").inner_text()
-            assert "Index: v1, champion since " in sidebar
-            assert employee.locator(".ds-lineage").count() == 0
-            for detail in ("MLflow run", "Dagster run", run_id, DAGSTER_RUN, app_home["version"]):
-                assert detail not in seen, detail
-            assert "Version details" not in sidebar and "Monitoring" not in sidebar
-            _no_deploy_menu(employee)
+        seen = _results_of(employee, url, EMPLOYEE)
+        assert "VPN setup on Windows" in seen
+        sidebar = employee.locator("[data-testid=stSidebar]").inner_text()
+        assert "Index: v1, champion since " in sidebar
+        assert employee.locator(".ds-lineage").count() == 0
+        for detail in ("MLflow run", "Dagster run", run_id, DAGSTER_RUN, app_home["version"]):
+            assert detail not in seen, detail
+        assert "Version details" not in sidebar and "Monitoring" not in sidebar
+        _no_deploy_menu(employee)
 
-            seen = _results_of(admin, url, ADMIN)
-            lineage = admin.locator(".ds-lineage").first
-            mlflow = lineage.get_by_role("link", name="MLflow run")
-            assert run_id in mlflow.get_attribute("href")
-            dagster = lineage.get_by_role("link", name="Dagster run")
-            assert dagster.get_attribute("href").endswith(f"/runs/{DAGSTER_RUN}")
-            sidebar = admin.locator("[data-testid=stSidebar]").inner_text()
-            assert "Version details" in sidebar and "Monitoring" in sidebar
-            _no_deploy_menu(admin)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        _results_of(admin, url, ADMIN)
+        lineage = admin.locator(".ds-lineage").first
+        mlflow = lineage.get_by_role("link", name="MLflow run")
+        assert run_id in mlflow.get_attribute("href")
+        dagster = lineage.get_by_role("link", name="Dagster run")
+        assert dagster.get_attribute("href").endswith(f"/runs/{DAGSTER_RUN}")
+        sidebar = admin.locator("[data-testid=stSidebar]").inner_text()
+        assert "Version details" in sidebar and "Monitoring" in sidebar
+        _no_deploy_menu(admin)
     # the name the sidebar showed is the one the service gives
     assert version_name(resolve_serving(settings)).startswith("v1, champion since ")

@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.access.conftest import CODEWORDS, MAY_READ, access_home, built_corpus  # noqa: F401
-from tests.app.browser import idle, sign_in, start_app
+from tests.app.browser import app_with_sign_in, idle, sign_in, start_app
 from tests.conftest import free_port, wait_for_http
-from tests.oidc import provider, secrets_toml
 
 PEOPLE = {"ann@example.com": ["hr"], "bea@example.com": ["board"]}
 AS_IN_MATRIX = {"ann@example.com": "ann", "bea@example.com": "bea"}
@@ -38,41 +37,31 @@ def test_people_signed_in_through_oidc_see_only_what_they_may_read(
     tmp_path,
 ):
     settings, _, _ = access_home
-    port = free_port()
-    url = f"http://localhost:{port}"
-    with provider(PEOPLE, monkeypatch) as issuer:
-        secrets = tmp_path / "secrets.toml"
-        secrets.write_text(secrets_toml(issuer, f"{url}/oauth2callback"))
-        proc = start_app(settings, port, secrets, tmp_path / "streamlit.log")
-        try:
-            wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=120, proc=proc)
-            pages = [browser_page, browser_page.context.browser.new_context().new_page()]
-            for page, email in zip(pages, PEOPLE, strict=True):
-                person = AS_IN_MATRIX[email]
-                sign_in(page, url, email)
-                # the groups came from the token's claim; monitoring is for admins only
-                sidebar = page.locator("[data-testid=stSidebar]").inner_text()
-                assert f"({PEOPLE[email][0]})" in sidebar
-                assert "Monitoring" not in sidebar
-                query = f"quarterly report codeword asked-by-{person}"
-                shown = _search(page, query, len(MAY_READ[person]))
-                assert page.locator(".ds-result").count() == len(MAY_READ[person])
-                assert _leaked(person, shown) == []
-                for doc_id in MAY_READ[person]:
-                    assert CODEWORDS[doc_id] in shown, shown
-                for doc_id, word in CODEWORDS.items():
-                    page.goto(f"{url}/document?doc={doc_id}")
-                    readable = doc_id in MAY_READ[person]
-                    expected = word if readable else "not in the index being served"
-                    page.get_by_text(expected).first.wait_for(timeout=30_000)
-                    idle(page)
-                    text = page.locator("[data-testid=stMain]").inner_text()
-                    assert (word in text) == readable
-            # bea's pages never show what ann asked
-            assert "asked-by-ann" not in pages[1].content()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with app_with_sign_in(settings, PEOPLE, monkeypatch, tmp_path) as url:
+        pages = [browser_page, browser_page.context.browser.new_context().new_page()]
+        for page, email in zip(pages, PEOPLE, strict=True):
+            person = AS_IN_MATRIX[email]
+            sign_in(page, url, email)
+            # the groups came from the token's claim; monitoring is for admins only
+            sidebar = page.locator("[data-testid=stSidebar]").inner_text()
+            assert f"({PEOPLE[email][0]})" in sidebar
+            assert "Monitoring" not in sidebar
+            query = f"quarterly report codeword asked-by-{person}"
+            shown = _search(page, query, len(MAY_READ[person]))
+            assert page.locator(".ds-result").count() == len(MAY_READ[person])
+            assert _leaked(person, shown) == []
+            for doc_id in MAY_READ[person]:
+                assert CODEWORDS[doc_id] in shown, shown
+            for doc_id, word in CODEWORDS.items():
+                page.goto(f"{url}/document?doc={doc_id}")
+                readable = doc_id in MAY_READ[person]
+                expected = word if readable else "not in the index being served"
+                page.get_by_text(expected).first.wait_for(timeout=30_000)
+                idle(page)
+                text = page.locator("[data-testid=stMain]").inner_text()
+                assert (word in text) == readable
+        # bea's pages never show what ann asked
+        assert "asked-by-ann" not in pages[1].content()
 
 
 @pytest.mark.browser
