@@ -71,7 +71,14 @@ def test_cli_and_index_job_runs_say_why_which_policy_and_what_was_encoded(
     # 2. index_job after the policy changed: the same chunks and vectors under a new policy
     (docs / "access.yaml").write_text(ONLY_FINANCE)
     with dg.DagsterInstance.ephemeral() as instance:
-        assert dg.materialize(INDEX_ASSETS, resources=resources, instance=instance).success
+        result = dg.materialize(INDEX_ASSETS, resources=resources, instance=instance)
+        assert result.success
+        (logged,) = [
+            m.materialization.metadata
+            for m in result.get_asset_materialization_events()
+            if m.asset_key.to_user_string() == "mlflow_run"
+        ]
+        assert logged["reason"].value == POLICY  # the Dagster UI says it too
         policy_only = _run(registry, "2")
         assert policy_only.data.tags[REASON_TAG] == POLICY  # nothing else differs
         assert policy_only.data.tags[POLICY_HASH_TAG] == current_policy(settings).hash
