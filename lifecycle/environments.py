@@ -22,6 +22,7 @@ from evaluation import evaluate_version, flat_metrics
 from lifecycle.gate import GateDecision, GatePolicy, quality_metrics
 from lifecycle.registry import CHAMPION, INDEX_PATH_TAG, INDEX_ROOT_TAG, Registry
 from lifecycle.registry.names import PROMOTION_TAG
+from lifecycle.registry.reasons import PROMOTED
 from lifecycle.registry.serving import fetch_version
 from search.config import IndexConfig
 from search.index import SearchIndex, read_manifest
@@ -90,6 +91,7 @@ def promote_to(
             {},
             tags,
             run_name=f"promotion of {evidence['from_version']} from {source.env}",
+            reason=f"{PROMOTED} from {source.env} ({evidence['from_version']})",
         )
         tgt.client.log_dict(run_id, evidence, PROMOTION_ARTIFACT)
         registered = tgt.register(run_id, folder)

@@ -12,11 +12,12 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from lifecycle.housekeeping import open_store
 from search.access import Policy
-from search.index import VERSIONS, IndexLoadError, SearchIndex
+from search.index import VERSIONS, IndexLoadError, SearchIndex, version_created
 from search.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Serving:
     source: str  # FROM_REGISTRY or FROM_LOCAL_STORE
     label: str = ""  # e.g. "docsearch-index v3" for a registered champion
     note: str = ""  # why the registry was not used, when it was not
+    since: str = ""  # when a registered champion became champion (ISO 8601), when known
 
 
 def resolve_serving(settings: Settings) -> Serving | None:
@@ -52,7 +54,8 @@ def resolve_serving(settings: Settings) -> Serving | None:
             version = champion.index_version or (
                 path.name if path.parent.name == VERSIONS else str(champion.label)
             )
-            return Serving(version, str(path), FROM_REGISTRY, str(champion.label), champion.note)
+            label, note = str(champion.label), champion.note
+            return Serving(version, str(path), FROM_REGISTRY, label, note, champion.since)
         note = "no MLflow champion yet"
     except IndexLoadError as exc:  # the champion's manifest is not the one registered
         logger.warning("champion refused: %s", exc)
@@ -68,6 +71,28 @@ def resolve_serving(settings: Settings) -> Serving | None:
         return None
     note = "; ".join(n for n in (note, refused) if n)
     return Serving(version, str(store.path(version)), FROM_LOCAL_STORE, note=note)
+
+
+def version_name(served: Serving, today: date | None = None) -> str:
+    """The served version as people read it: "v3, champion since 4 Dec" for a registered
+    champion (the registry's number), "built 4 Dec, not registered" for a local build; never
+    the folder's timestamped id (``served.version``, for admins and the logs)."""
+    if served.source == FROM_REGISTRY:
+        number = served.label.rpartition(" ")[2] or served.version
+        since = _day(served.since, today)
+        return f"{number}, champion since {since}" if since else f"{number}, champion"
+    built = version_created(served.version)
+    return f"built {_day(built.isoformat(), today)}, not registered" if built else "not registered"
+
+
+def _day(moment: str, today: date | None = None) -> str:
+    """ "4 Dec" (this year), "4 Dec 2024" (another); "" for no or a malformed moment."""
+    try:
+        day = datetime.fromisoformat(moment).date()
+    except ValueError:
+        return ""
+    this_year = (today or date.today()).year == day.year
+    return f"{day.day} {day:%b}" + ("" if this_year else f" {day.year}")
 
 
 class ServingFollower:

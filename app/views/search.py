@@ -260,14 +260,17 @@ def _show(last: dict) -> None:
         st.info(empty_message(params.query, filtered, params.method))
         return
     took = f" · {last['took_ms']:.0f} ms" if last["took_ms"] is not None else ""
-    st.caption(f"{pages.label()} for “{md(params.query)}”{took} · index {last['version']}")
+    version = f" · index {last['version']}" if reader.admin else ""  # an operator's detail
+    st.caption(f"{pages.label()} for “{md(params.query)}”{took}{version}")
     if weak_match(results):
         st.warning(
             "No document matches this question well: these are the closest, but they may not "
             "answer it. Try other words, or check the spelling."
         )
     _seed_votes(params.qid, results)
-    lineage = runtime.version_links(last["version"])
+    # the runs behind the index, for admins only: MLflow and Dagster show document text
+    # to whoever reaches them, without a sign-in of their own
+    lineage = runtime.version_links(last["version"]) if reader.admin else None
     for r in results:
         _card(r, params.qid, lineage)
     _pager(pages)

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_project.assets.batches import BUILDER
 from dagster_project.resources import DocsearchSettings, MlflowTracker
 from lifecycle.lineage import DAGSTER_URL_TAG, dagster_url
+from lifecycle.registry.names import POLICY_HASH_TAG, REASON_TAG
 
 GROUP = "registry"
 
@@ -56,14 +57,18 @@ def mlflow_run(
         },
         reused=index_version["reused"],
     )
-    context.log.info(f"MLflow run {run_id} ({'existing' if reused else 'new'})")
+    run = registry.client.get_run(run_id)
+    reason = run.data.tags.get(REASON_TAG, "")
+    context.log.info(f"MLflow run {run_id} ({'existing' if reused else 'new'}): {reason}")
     return dg.MaterializeResult(
         value=run_id,
         metadata={
             "run_id": run_id,
             "reused": reused,
             "tracking_uri": registry.tracking_uri,
-            **{k: float(v) for k, v in sorted(registry.run_metrics(run_id).items())},
+            "reason": reason,  # why the version exists (documents changed, policy changed ...)
+            "policy_hash": run.data.tags.get(POLICY_HASH_TAG, ""),
+            **{k: float(v) for k, v in sorted(run.data.metrics.items())},
         },
     )
 

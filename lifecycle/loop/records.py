@@ -14,6 +14,7 @@ from evaluation.metrics import Evaluation
 from lifecycle.gate import GatePolicy
 from lifecycle.loop.pairs import TrainingData
 from lifecycle.registry import CHAMPION, Registry
+from lifecycle.registry.reasons import RETRAINED
 
 ENCODER_MODEL = "docsearch-encoder"
 
@@ -128,6 +129,7 @@ def record_challenger(
         dict(metrics),
         tags={**lineage, "docsearch.kind": "challenger"},
         run_name=f"challenger {index_path.name}",
+        reason=RETRAINED,
     )
     version = registry.register(run_id, index_path)
     decision, promoted = registry.promote(str(version.version), policy)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mlflow.entities.model_registry import ModelVersion
@@ -17,8 +18,10 @@ from evaluation import MetricDelta, compare
 from lifecycle.gate import GateChecks, GateDecision, GatePolicy, check, decide
 from lifecycle.registry.local import activate_local
 from lifecycle.registry.names import (
+    ALIAS_TAG,
     CHALLENGER,
     CHAMPION,
+    CHAMPION_SINCE_TAG,
     HISTORY_TAG,
     INDEX_VERSION_TAG,
     MODEL_DIR,
@@ -155,6 +158,7 @@ class Registry(RunLog):
             activate_local(self.client.get_model_version(self.model_name, candidate.version))
         else:
             self.client.set_registered_model_alias(self.model_name, CHALLENGER, candidate.version)
+            self._mark_alias_runs()
         return decision, promoted
 
     def settle(self, ref: str, policy: GatePolicy = GatePolicy()) -> Promotion:
@@ -186,9 +190,30 @@ class Registry(RunLog):
     def _set_champion(self, version: str, history: list[str]) -> None:
         self.client.set_registered_model_alias(self.model_name, CHAMPION, version)
         self.client.set_registered_model_tag(self.model_name, HISTORY_TAG, ",".join(history))
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        self.client.set_model_version_tag(self.model_name, version, CHAMPION_SINCE_TAG, since)
         challenger = self.alias(CHALLENGER)
         if challenger is not None and str(challenger.version) == version:
             self.client.delete_registered_model_alias(self.model_name, CHALLENGER)
+        self._mark_alias_runs()
+
+    def _mark_alias_runs(self) -> None:
+        """Keep the runs' ``docsearch.alias`` tag in step with the aliases (the runs table
+        shows tags as columns, not the registry's aliases): on the champion's and the
+        challenger's runs, and on no other run of this experiment."""
+        holders = {}
+        for alias in (CHALLENGER, CHAMPION):
+            version = self.alias(alias)
+            if version is not None:
+                holders[version.run_id] = alias
+        marked = self.client.search_runs(
+            [self.experiment_id()], f"tags.`{ALIAS_TAG}` LIKE '%'", max_results=1000
+        )
+        for run in marked:
+            if run.info.run_id not in holders:
+                self.client.delete_tag(run.info.run_id, ALIAS_TAG)
+        for run_id, alias in holders.items():
+            self.client.set_tag(run_id, ALIAS_TAG, alias)
 
     # --------------------------------------------------------------- compare
     def compare(self, a: str, b: str) -> dict[str, list[MetricDelta]]:

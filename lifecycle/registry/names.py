@@ -1,5 +1,7 @@
 """Names the registry writes and reads: the model, the experiment, the aliases, the tags."""
 
+# run tag: the hash of the access policy the version enforces (named where policies are kept)
+from lifecycle.access import POLICY_HASH_TAG as POLICY_HASH_TAG
 from search.settings import DEFAULT_PROFILE, Settings
 
 MODEL_NAME = "docsearch-index"
@@ -14,6 +16,10 @@ INDEX_ROOT_TAG = "docsearch.index_root"  # and the IndexStore it belongs to
 MANIFEST_HASH_TAG = "docsearch.manifest_sha256"  # run and version tags: its manifest's sha256
 PARENT_VERSION_TAG = "docsearch.parent_version"  # the registered version a version came from
 PROMOTION_TAG = "docsearch.promotion"  # prefix of the tags a cross-environment promotion writes
+REASON_TAG = "docsearch.reason"  # run tag: why the version exists (``reasons``)
+REASON_DETAIL_TAG = "docsearch.reason_detail"  # and what it was compared with, value by value
+ALIAS_TAG = "docsearch.alias"  # run tag kept in step with the aliases: "champion", "challenger"
+CHAMPION_SINCE_TAG = "docsearch.champion_since"  # version tag: when it last became champion
 
 
 def model_name_for(settings: Settings) -> str:

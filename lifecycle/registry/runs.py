@@ -1,4 +1,10 @@
-"""One MLflow run per index build: its params, metrics, tags and artifacts."""
+"""One MLflow run per index build: its params, metrics, tags and artifacts.
+
+Every run says why its version exists (``docsearch.reason``: documents changed, policy changed,
+retrained, manual, promoted ...; ``reasons``), the hash of the access policy it enforces
+(``docsearch.access.policy_hash``, from its manifest), and what its build encoded and reused
+(``chunks_embedded`` + ``chunks_reused`` = ``chunks``), whichever path logged it: the CLI,
+``index_job``, the learning loop, a policy change or a promotion."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from evaluation import Evaluation, flat_metrics
+from lifecycle.registry import reasons
 from lifecycle.registry.names import (
     EXPERIMENT,
     INDEX_PATH_TAG,
@@ -19,6 +26,9 @@ from lifecycle.registry.names import (
     INDEX_VERSION_TAG,
     MANIFEST_HASH_TAG,
     MODEL_NAME,
+    POLICY_HASH_TAG,
+    REASON_DETAIL_TAG,
+    REASON_TAG,
     artifact_root_for,
     experiment_for,
     model_name_for,
@@ -79,15 +89,29 @@ class RunLog:
         metrics: Mapping[str, float],
         tags: Mapping[str, str] = (),
         run_name: str | None = None,
+        reason: str | None = None,
     ) -> str:
-        """One run per index build: params, metrics, tags and artifacts. Returns the run id."""
+        """One run per index build: params, metrics, tags and artifacts. Returns the run id.
+
+        ``metrics`` (latency, or what a derived version carries over from its parent) never
+        override what the manifest says of this build (its counts, time and size). ``reason``
+        names why the version exists when the caller knows (``reasons.RETRAINED``,
+        ``reasons.PROMOTED``); otherwise it is what differs from the champion."""
         index_path = Path(index_path)
-        all_metrics = {**metrics, **flat_metrics(evaluations)}
+        all_metrics = {
+            **metrics,
+            **build_metrics(index_path, manifest),
+            **flat_metrics(evaluations),
+        }
+        why = self.reason_for(manifest)
         all_tags = {
             INDEX_VERSION_TAG: index_path.name,
             INDEX_PATH_TAG: str(index_path.resolve()),
             INDEX_ROOT_TAG: str(IndexStore.root_of(index_path)),
             MANIFEST_HASH_TAG: manifest_sha256(index_path),  # checked where it is activated
+            POLICY_HASH_TAG: reasons.policy_hash(manifest),
+            REASON_TAG: reason or why.reason,
+            REASON_DETAIL_TAG: why.detail[:5000],  # MLflow keeps tag values up to 8000 chars
             **dict(tags),
         }
         run = self.client.create_run(
@@ -131,8 +155,15 @@ class RunLog:
         if run_id is not None:
             return run_id, True
         manifest = read_manifest(index_path)
-        measured = {**build_metrics(index_path, manifest), **metrics}
-        return self.log_build(index_path, manifest, evaluations, measured, tags), False
+        return self.log_build(index_path, manifest, evaluations, metrics, tags), False
+
+    def reason_for(self, manifest: Mapping) -> reasons.Reason:
+        """What differs between ``manifest`` and the champion's (``reasons.compare``)."""
+        try:
+            previous, name = reasons.champion_manifest(self.client, self.model_name)
+        except Exception as exc:  # noqa: BLE001 - a run is logged even when this cannot be said
+            return reasons.Reason(reasons.UNKNOWN, f"the champion's manifest: {exc}"[:500])
+        return reasons.compare(manifest, previous, name)
 
     def find_build(self, index_version: str) -> str | None:
         """The run that logged ``index_version``, if one did."""
@@ -168,8 +199,10 @@ def build_metrics(index_path: Path, manifest: Mapping) -> dict[str, float]:
         "encode_seconds": build.get("encode_seconds", 0.0),
         "documents": manifest["counts"]["documents"],
         "chunks": manifest["counts"]["chunks"],
+        # a manifest that does not say (written before builds said it) was written from a
+        # version read back from disk: every vector was reused
         "chunks_embedded": build.get("chunks_embedded", 0),
-        "chunks_reused": build.get("chunks_reused", 0),
+        "chunks_reused": build.get("chunks_reused", manifest["counts"]["chunks"]),
         "index_bytes": folder_bytes(index_path),
     }
 

@@ -5,6 +5,9 @@ On the machine that built it, the index folder the build wrote serves as it is. 
 fetched from the artifact store through the tracking server, every file checked against the
 sha256 its manifest records, and only then renamed into place: a fetch is atomic, and one that
 fails or does not verify never replaces the version being served (the ``SERVED`` record).
+Fetched versions are cleaned when another one comes to serve (``clean_fetched``), as the index
+store's versions are (``lifecycle.housekeeping``): the newest ``keep_versions`` stay, and never
+the one serving or the one served before it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import logging
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,6 +28,7 @@ from mlflow.entities.model_registry import ModelVersion
 from lifecycle.registry.models import Registry
 from lifecycle.registry.names import (
     CHAMPION,
+    CHAMPION_SINCE_TAG,
     INDEX_PATH_TAG,
     INDEX_VERSION_TAG,
     MANIFEST_HASH_TAG,
@@ -34,6 +40,7 @@ from search.settings import Settings
 logger = logging.getLogger(__name__)
 
 SERVED = "SERVED.json"  # under the models folder: the last champion fetched and verified
+STAGING_HOURS = 1.0  # a fetch still staging after this long was interrupted: its folder goes
 
 
 class Champion(NamedTuple):
@@ -43,6 +50,7 @@ class Champion(NamedTuple):
     path: Path
     index_version: str = ""  # the index folder's id, as the builder named it
     note: str = ""  # why this is not the registry's champion of the moment, when it is not
+    since: str = ""  # when it became champion (ISO 8601, UTC), when the registry says
 
 
 class FetchError(RuntimeError):
@@ -63,12 +71,13 @@ def resolve_champion(settings: Settings) -> Champion | None:
     if champion is None:
         return None
     label = f"{registry.model_name} v{champion.version}"
+    since = champion.tags.get(CHAMPION_SINCE_TAG, "")
     index_version = champion.tags.get(INDEX_VERSION_TAG, "")
     local = champion.tags.get(INDEX_PATH_TAG)
     if local and _is_inside(Path(local), settings.home) and (Path(local) / MANIFEST).is_file():
         # the manifest registered, or IndexLoadError: the local store's CURRENT serves instead
         read_manifest(Path(local), champion.tags.get(MANIFEST_HASH_TAG) or None)
-        return Champion(label, Path(local), index_version)
+        return Champion(label, Path(local), index_version, since=since)
     try:
         folder = fetch_version(registry, champion, settings.models_dir)
     except FetchError as exc:
@@ -77,15 +86,50 @@ def resolve_champion(settings: Settings) -> Champion | None:
             raise
         logger.warning("%s; still serving %s", exc, previous.label)
         return previous._replace(note=f"{label} was not served: {exc}")
-    served = Champion(label, folder, index_version or folder.name)
+    served = Champion(label, folder, index_version or folder.name, since=since)
+    before = last_served(settings.models_dir)
     _record_served(settings.models_dir, served)
+    if before is None or before.path != served.path:
+        protect = {served.path} | ({before.path} if before else set())
+        clean_fetched(settings.models_dir, registry.model_name, settings.keep_versions, protect)
     return served
+
+
+def fetched_folder(models_dir: Path, model_name: str, number: str | int) -> Path:
+    """Where version ``number`` of ``model_name`` is fetched to."""
+    return models_dir / f"{model_name}-v{number}"
+
+
+def clean_fetched(
+    models_dir: Path, model_name: str, keep: int, protect: Collection[Path] = ()
+) -> list[Path]:
+    """Remove fetched versions of ``model_name`` beyond the ``keep`` fetched last, never one in
+    ``protect`` (the one serving, the one served before it: another process may still read
+    it), and staging folders of fetches interrupted more than STAGING_HOURS ago. Returns what
+    was removed; a folder that cannot be removed is left for the next time."""
+    fetched = sorted(
+        (p for p in models_dir.glob(f"{model_name}-v*") if p.name[len(model_name) + 2 :].isdigit()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    kept = {p.resolve() for p in protect}
+    old = [p for p in fetched[keep:] if not any(k.is_relative_to(p.resolve()) for k in kept)]
+    cutoff = time.time() - STAGING_HOURS * 3600
+    old += [p for p in models_dir.glob(f".{model_name}-v*-*") if p.stat().st_mtime < cutoff]
+    removed = []
+    for path in old:
+        try:
+            shutil.rmtree(path)
+            removed.append(path)
+        except OSError as exc:  # cleaning never stops serving
+            logger.warning("could not remove the fetched version %s: %s", path, exc)
+    return removed
 
 
 def fetch_version(registry: Registry, version: ModelVersion, models_dir: Path) -> Path:
     """The index folder of a registered version under ``models_dir``, downloaded once from
     the artifact store and verified; raises FetchError and leaves nothing behind otherwise."""
-    target = models_dir / f"{registry.model_name}-v{version.version}"
+    target = fetched_folder(models_dir, registry.model_name, version.version)
     if target.is_dir():
         return _index_in(target)
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +179,12 @@ def last_served(models_dir: Path) -> Champion | None:
     """The champion this home fetched, verified and served last, if its folder is still there."""
     try:
         record = json.loads((models_dir / SERVED).read_text())
-        served = Champion(record["label"], Path(record["path"]), record["index_version"])
+        served = Champion(
+            record["label"],
+            Path(record["path"]),
+            record["index_version"],
+            since=record.get("since", ""),
+        )
     except (OSError, ValueError, KeyError):
         return None
     return served if (served.path / MANIFEST).is_file() else None
@@ -144,6 +193,7 @@ def last_served(models_dir: Path) -> Champion | None:
 def _record_served(models_dir: Path, champion: Champion) -> None:
     record = {"label": champion.label, "path": str(champion.path)}
     record["index_version"] = champion.index_version
+    record["since"] = champion.since
     tmp = models_dir / f".{SERVED}.tmp"
     tmp.write_text(json.dumps(record))
     os.replace(tmp, models_dir / SERVED)

@@ -2,14 +2,17 @@
 
 Segmentation is pysbd's (rule-based, the "Golden Rules" of sentence boundaries: abbreviations
 such as "e.g." and "Mr.", decimal numbers, "EUR 3,000.", list numbering). Before it runs, the
-text is cut into blocks the way a reader sees them:
+text is cut into blocks the way a reader sees them, by the rules the parsers unwrap lines with
+(``search.line_breaks``: one place decides which line breaks are wraps):
 
-- a blank line ends a block (paragraphs, table cells on their own line in a PDF), unless a
-  long line stops mid-sentence before it and the text goes on in lower case (a page break);
+- a blank line ends a block (paragraphs, table cells on their own line in a PDF), unless the
+  sentence goes on after it (``continues_after_break``: a page break);
 - a list item or table row ("- x", "1. x", "a | b") is a block of its own;
-- a short line without closing punctuation followed by a capitalised line is a heading;
-- any other line break is a line wrapped inside a sentence (a PDF's page width) and is read as
-  a space, so "do not\\ndelete" stays one sentence instead of two halves that lose the "not".
+- a line break that is a wrap inside a sentence (``is_wrap``) is read as a space, so
+  "do not\\ndelete" stays one sentence instead of two halves that lose the "not"; so is the
+  break after a code on a line of its own (a table's label such as "E101") and the break
+  before a number (a table's value after its label); any other break (after a heading, after a
+  sentence's end) ends the block.
 
 Offsets always point into the original text, so a sentence is quoted verbatim (modulo
 whitespace) from the document it came from.
@@ -22,10 +25,16 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•·–]\s+|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+)", re.M)
-_TABLE_ROW = re.compile(r"\s\|\s|\t")
+from search.line_breaks import (
+    LIST_ITEM,
+    continues_after_break,
+    is_list_item,
+    is_table_row,
+    is_wrap,
+    nearby_width,
+)
+
 _CLOSING = tuple(".!?:;")
-_HEADING_CHARS = 60  # a wrapped line of running text is longer than this
 _HEADING_WORDS = 12
 _MIN_WORDS = 4  # shorter pieces are headings or labels and answer nothing on their own
 _WORD = re.compile(r"\w+")
@@ -38,21 +47,20 @@ class Sentence:
     text: str  # the text between the offsets, whitespace collapsed
 
 
-def _is_heading(line: str, following: str) -> bool:
-    """A short line without closing punctuation before a capitalised one. A code on a line of
-    its own (a table's label such as "E101") is read with the line after it instead."""
-    stripped, after = line.strip(), following.strip()
-    return (
-        len(stripped) < _HEADING_CHARS
-        and (" " in stripped or not any(c.isdigit() for c in stripped))
-        and not stripped.endswith(_CLOSING)
-        and bool(after)
-        and after[0].isupper()
-    )
+def _is_label(line: str) -> bool:
+    """A code on a line of its own (a table's label such as "E101"): one word with a digit."""
+    stripped = line.strip()
+    return bool(stripped) and " " not in stripped and any(c.isdigit() for c in stripped)
+
+
+def _is_value(following: str) -> bool:
+    """A line that starts with a number goes on from the one before it (a table's value after
+    its label, "Maximum payload" / "600 kg"; a number wrapped onto the next line)."""
+    return following.strip()[:1].isdigit()
 
 
 def _stands_alone(line: str) -> bool:
-    return bool(_LIST_ITEM.match(line) or _TABLE_ROW.search(line.strip()))
+    return is_list_item(line) or is_table_row(line)
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -63,28 +71,22 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _continues(block: str, text: str, lines: list[tuple[int, int]], i: int) -> bool:
-    """Whether the sentence of ``block`` goes on after the blank line ``i`` (a page break in
-    a PDF): the block stops mid-sentence and the next line starts in lower case."""
-    following = next(
-        (text[slice(*span)] for span in lines[i + 1 :] if text[slice(*span)].strip()), ""
-    )
-    return (
-        not block.rstrip().endswith(_CLOSING)
-        and following.strip()[:1].islower()
-        and len(block.strip().splitlines()[-1]) >= _HEADING_CHARS
-    )
+def _next_text(text: str, lines: list[tuple[int, int]], i: int) -> str:
+    """The first line after line ``i`` that has text ("" when none has)."""
+    return next((text[slice(*span)] for span in lines[i + 1 :] if text[slice(*span)].strip()), "")
 
 
 def blocks(text: str) -> list[tuple[int, int]]:
     """(start, end) of the blocks of ``text``: paragraphs, list items, table rows, headings."""
     spans: list[tuple[int, int]] = []
     lines = _lines(text)
+    lengths = [len(text[slice(*span)].strip()) for span in lines]
     current: tuple[int, int] | None = None
     for i, (start, end) in enumerate(lines):
         line = text[start:end]
         if not line.strip():
-            if current and not _continues(text[slice(*current)], text, lines, i):
+            last = text[slice(*current)].rstrip().rsplit("\n", 1)[-1] if current else ""
+            if current and not continues_after_break(last, _next_text(text, lines, i)):
                 spans.append(current)
                 current = None
             continue
@@ -93,7 +95,14 @@ def blocks(text: str) -> list[tuple[int, int]]:
             current = None
         current = (current[0], end) if current else (start, end)
         following = text[slice(*lines[i + 1])] if i + 1 < len(lines) else ""
-        if _stands_alone(line) or _stands_alone(following) or _is_heading(line, following):
+        if not following.strip():
+            continue  # a blank line or the end: decided there
+        joined = (
+            _is_label(line)
+            or _is_value(following)
+            or is_wrap(line.strip(), following.strip(), nearby_width(lengths, i))
+        )
+        if _stands_alone(line) or not joined:
             spans.append(current)
             current = None
     if current:
@@ -114,9 +123,9 @@ def _segmenter():
 
 def _split_block(text: str, start: int, end: int) -> list[Sentence]:
     """pysbd's sentences of one block (its line breaks read as spaces), with offsets."""
-    marker = _LIST_ITEM.match(text, start, end)
+    marker = LIST_ITEM.match(text[start:end])
     if marker:  # "- " or "1. " opens the item; the sentence is what follows
-        start = marker.end()
+        start += marker.end()
     flat = text[start:end].replace("\n", " ")  # same length: offsets stay valid
     out: list[Sentence] = []
     position = 0

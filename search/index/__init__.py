@@ -36,7 +36,15 @@ from search.index.manifest import (
 from search.index.parts import BuildStats, Embeddings, embed_chunks
 from search.index.query import SearchResult
 from search.index.search_index import SearchIndex
-from search.index.store import ACTIVATIONS, CURRENT, VERSIONS, Cleaned, IndexStore, Retention
+from search.index.store import (
+    ACTIVATIONS,
+    CURRENT,
+    VERSIONS,
+    Cleaned,
+    IndexStore,
+    Retention,
+    version_created,
+)
 from search.index.versions import BuiltIndex, build_and_store, build_or_reuse, encoder_for
 
 __all__ = [
@@ -79,4 +87,5 @@ __all__ = [
     "folder_signature",
     "indexed_hashes",
     "read_manifest",
+    "version_created",
 ]

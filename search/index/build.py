@@ -15,7 +15,14 @@ from search.chunking import Chunk, chunk_documents
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache, Encoder
 from search.index.manifest import recorded_config
-from search.index.parts import BuildStats, Embeddings, bm25_index, dense_index, embed_chunks
+from search.index.parts import (
+    BuildStats,
+    Embeddings,
+    bm25_index,
+    bm25_text,
+    dense_index,
+    embed_chunks,
+)
 from search.index.search_index import SearchIndex
 from search.ingest import Document
 from search.progress import ProgressFn
@@ -45,7 +52,7 @@ def build_index(
     _check_documents(documents)
     _check_chunks(documents, chunks, embeddings, encoder)
     dense = dense_index(embeddings.vectors, config)
-    sparse = bm25_index([f"{d.title}\n{d.text}" for d in documents], config)
+    sparse = bm25_index([bm25_text(d.title, d.text) for d in documents], config)
     docs = {d.id: {"title": d.title, "metadata": dict(d.metadata)} for d in documents}
     index = SearchIndex(
         recorded_config(config, encoder), encoder, list(chunks), docs, dense, sparse

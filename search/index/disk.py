@@ -30,6 +30,7 @@ from search.index.manifest import (
     read_manifest,
     verify_files,
 )
+from search.index.parts import BuildStats
 from search.index.textstore import StoredChunks, read_rows, write_rows
 from search.retrieval import ChoiceMemory, DenseIndex, SparseIndex
 
@@ -62,7 +63,7 @@ def write_index(index: SearchIndex, folder: Path) -> dict:
     _copy_export(index.encoder, folder / ENCODER)
     if index.access is not None:
         index.access.save(folder / ACCESS)
-    stats = index.build_stats
+    stats = index.build_stats or BuildStats.nothing_encoded(len(index.documents), len(index.chunks))
     manifest = new_manifest(
         config=index.config,
         encoder=index.encoder,
@@ -70,7 +71,7 @@ def write_index(index: SearchIndex, folder: Path) -> dict:
         documents=index.documents,
         chunks=len(index.chunks),
         # the dense index chosen by size and its parameters travel with the build's figures
-        build={**(stats.__dict__ if stats else {}), "dense": index.dense.describe()},
+        build={**stats.__dict__, "dense": index.dense.describe()},
         memory=index.memory.describe() if index.memory is not None else None,
         access=index.access.describe() if index.access is not None else None,
         files=checksums(folder),  # before the manifest exists: it lists every other file

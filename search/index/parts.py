@@ -29,6 +29,12 @@ class BuildStats:
     seconds: float
     encode_seconds: float
 
+    @classmethod
+    def nothing_encoded(cls, documents: int, chunks: int) -> BuildStats:
+        """An index written from one read back from disk (a policy applied to a stored
+        version, say): every chunk's vector was reused, none encoded."""
+        return cls(documents, chunks, 0, chunks, 0.0, 0.0)
+
 
 @dataclass(frozen=True)
 class Embeddings:
@@ -65,8 +71,17 @@ def dense_index(vectors: np.ndarray, config: IndexConfig) -> DenseIndex:
     )
 
 
+def bm25_text(title: str, body: str, expansion: str = "") -> str:
+    """What BM25 indexes of one document: its title, its body and the words users chose it for
+    (the memory's expansion). A title-only record's body, read back from its chunks, is its
+    title again (it is chunked from its title): it is indexed once, as at the first build."""
+    if body.strip() == title.strip():
+        body = ""
+    return "\n".join(part for part in (title, body, expansion) if part)
+
+
 def bm25_index(texts: list[str], config: IndexConfig) -> SparseIndex:
-    """One BM25 text per document, in the index's document order."""
+    """One BM25 text per document (``bm25_text``), in the index's document order."""
     return SparseIndex.build(
         texts, config.bm25_k1, config.bm25_b, config.bm25_method, config.stemmer, config.stopwords
     )

@@ -18,7 +18,7 @@ from search.index import query as query_path
 from search.index.access import AccessTable
 from search.index.disk import read_index, write_index
 from search.index.manifest import recorded_config
-from search.index.parts import BuildStats, bm25_index, dense_index, embed_chunks
+from search.index.parts import BuildStats, bm25_index, bm25_text, dense_index, embed_chunks
 from search.index.query import SearchResult
 from search.index.textstore import RowMap
 from search.ingest import Document
@@ -127,7 +127,7 @@ class SearchIndex:
         if memory is not None or self.memory is not None:
             expansion = memory.expansion_by_document() if memory is not None else {}
             texts = (
-                "\n".join([self.documents[d]["title"], self.document_text(d), expansion.get(d, "")])
+                bm25_text(self.documents[d]["title"], self.document_text(d), expansion.get(d, ""))
                 for d in self.doc_ids
             )
             sparse = bm25_index(list(texts), self.config)

@@ -340,9 +340,15 @@ def _writer_alive(staging: Path) -> bool:
     return True
 
 
-def _created(folder: Path) -> float:
-    """When a version was written: its id is its UTC creation time (else the folder's mtime)."""
+def version_created(version: str) -> datetime | None:
+    """When a version was written: its id is its UTC creation time (None for another name)."""
     try:
-        return datetime.strptime(folder.name, _VERSION_FORMAT).replace(tzinfo=UTC).timestamp()
+        return datetime.strptime(version, _VERSION_FORMAT).replace(tzinfo=UTC)
     except ValueError:
-        return folder.stat().st_mtime
+        return None
+
+
+def _created(folder: Path) -> float:
+    """When a version was written (``version_created``, else the folder's mtime)."""
+    created = version_created(folder.name)
+    return created.timestamp() if created else folder.stat().st_mtime

@@ -87,8 +87,9 @@ class RowMap:
         return [int(r) for r in self._doc_chunks[lo:hi]]
 
 
-class StoredIds(Sequence):
-    """Document ids in row order, decoded from ``ids.bin`` one at a time."""
+class StoredRows(Sequence):
+    """Rows of a file of lines (``Lines``), each made into a value (``parse``) when asked for;
+    slices and negative indexes as a list has them."""
 
     def __init__(self, lines: Lines) -> None:
         self._lines = lines
@@ -103,7 +104,17 @@ class StoredIds(Sequence):
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError(i)
-        return self._lines[i].decode("utf-8")
+        return self.parse(i, self._lines[i])
+
+    def parse(self, i: int, line: bytes):
+        raise NotImplementedError
+
+
+class StoredIds(StoredRows):
+    """Document ids in row order, decoded from ``ids.bin`` one at a time."""
+
+    def parse(self, i: int, line: bytes) -> str:
+        return line.decode("utf-8")
 
 
 class HashedLookup(Mapping):
@@ -166,31 +177,21 @@ class StoredDocuments(Mapping):
         return len(self.rows.doc_ids)
 
 
-class StoredChunks(Sequence):
+class StoredChunks(StoredRows):
     """The chunks of a saved index in dense-index row order, each parsed when asked for."""
 
     def __init__(self, lines: Lines, documents: StoredDocuments) -> None:
-        self._lines = lines
+        super().__init__(lines)
         self.documents = documents
         self.rows = documents.rows
-
-    def __len__(self) -> int:
-        return len(self._lines)
 
     def file_bytes(self) -> int:
         """The size of the JSON lines file the chunks are read from."""
         return int(self._lines.offsets[-1])
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        row = json.loads(self._lines[i])
+    def parse(self, i: int, line: bytes) -> Chunk:
         metadata = self.documents.at(int(self.rows.chunk_docs[i]))["metadata"]
-        return Chunk(**row, metadata=metadata)
+        return Chunk(**json.loads(line), metadata=metadata)
 
 
 def id_key(doc_id: str) -> int:

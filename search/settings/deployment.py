@@ -87,7 +87,8 @@ class DeploymentSettings(BaseModel):
         ge=1,
         description="index versions a store keeps when a build or a serving process starts: "
         "older ones are removed, never the current one, the one activated before it, or one a "
-        "registry alias (champion, challenger) or the previous champion points at",
+        "registry alias (champion, challenger) or the previous champion points at; also the "
+        "fetched champions a serving home keeps (never the one serving or the one before it)",
     )
     unactivated_retention_hours: float = Field(
         24.0,

@@ -3,6 +3,7 @@ notice, the document's highlighted passage and snippet highlighting."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -17,7 +18,7 @@ from app.render import (
     weak_match,
 )
 from app.search_params import SearchParams, contradictions
-from lifecycle.serving import paginate
+from lifecycle.serving import FROM_LOCAL_STORE, FROM_REGISTRY, Serving, paginate, version_name
 from search.chunking import Chunk
 from search.index import SearchResult
 from search.retrieval import Snippet, make_snippet
@@ -151,3 +152,15 @@ def test_the_total_without_a_second_encoding():
     assert count_results(index, "vpn", "bm25") == (40, False)  # those with the term
     only = Filters.of(path_prefix="nowhere/")
     assert count_results(index, "vpn", "dense", only) == (0, False)
+
+
+def test_versions_are_named_for_people_not_by_their_folder_ids():
+    today = date(2025, 12, 10)
+    champion = Serving("20251204T101112123456Z", "/x", FROM_REGISTRY, "docsearch-index v3")
+    assert version_name(champion, today) == "v3, champion"  # the registry did not say since when
+    since = replace(champion, since="2025-12-04T10:11:12+00:00")
+    assert version_name(since, today) == "v3, champion since 4 Dec"
+    assert version_name(since, date(2026, 1, 5)) == "v3, champion since 4 Dec 2025"
+    local = Serving("20251204T101112123456Z", "/x", FROM_LOCAL_STORE)
+    assert version_name(local, today) == "built 4 Dec, not registered"
+    assert version_name(replace(local, version="my-index"), today) == "not registered"

@@ -5,58 +5,18 @@ for the local user."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from tests.access.conftest import CODEWORDS, MAY_READ, access_home, built_corpus  # noqa: F401
+from tests.app.browser import app_with_sign_in, idle, sign_in, start_app
 from tests.conftest import free_port, wait_for_http
-from tests.oidc import provider, secrets_toml
 
-ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = {"ann@example.com": ["hr"], "bea@example.com": ["board"]}
 AS_IN_MATRIX = {"ann@example.com": "ann", "bea@example.com": "bea"}
 
 
-def _streamlit(settings, port: int, secrets: Path | None, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DOCSEARCH_HOME": str(settings.home),
-        "DOCSEARCH_DOCS": str(settings.docs),
-        "DOCSEARCH_MODEL": "hashing-128",
-        "PYTHONPATH": str(ROOT),
-    }
-    for name in ("DOCSEARCH_FEEDBACK_URL", "DOCSEARCH_DATABASE_URL", "MLFLOW_TRACKING_URI"):
-        env.pop(name, None)
-    command = [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    if secrets is not None:
-        command += ["--secrets.files", str(secrets)]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-
-
-def _idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=30_000)
-
-
 def _leaked(person: str, text: str) -> list[str]:
     return [w for d, w in CODEWORDS.items() if d not in MAY_READ[person] and w in text]
-
-
-def _sign_in(page, url: str, email: str) -> None:
-    page.goto(url)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("input[name=sub]").fill(email)
-    page.get_by_role("button", name="Authorize").click()
-    page.get_by_text(f"Signed in as {email}").wait_for(timeout=60_000)
-    _idle(page)
 
 
 def _search(page, query: str, expected: int) -> str:
@@ -64,7 +24,7 @@ def _search(page, query: str, expected: int) -> str:
     box.fill(query)
     box.press("Enter")
     page.locator(".ds-result").nth(expected - 1).wait_for(timeout=30_000)
-    _idle(page)
+    idle(page)
     return page.locator("[data-testid=stMain]").inner_text()
 
 
@@ -77,41 +37,31 @@ def test_people_signed_in_through_oidc_see_only_what_they_may_read(
     tmp_path,
 ):
     settings, _, _ = access_home
-    port = free_port()
-    url = f"http://localhost:{port}"
-    with provider(PEOPLE, monkeypatch) as issuer:
-        secrets = tmp_path / "secrets.toml"
-        secrets.write_text(secrets_toml(issuer, f"{url}/oauth2callback"))
-        proc = _streamlit(settings, port, secrets, tmp_path / "streamlit.log")
-        try:
-            wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=120, proc=proc)
-            pages = [browser_page, browser_page.context.browser.new_context().new_page()]
-            for page, email in zip(pages, PEOPLE, strict=True):
-                person = AS_IN_MATRIX[email]
-                _sign_in(page, url, email)
-                # the groups came from the token's claim; monitoring is for admins only
-                sidebar = page.locator("[data-testid=stSidebar]").inner_text()
-                assert f"({PEOPLE[email][0]})" in sidebar
-                assert "Monitoring" not in sidebar
-                query = f"quarterly report codeword asked-by-{person}"
-                shown = _search(page, query, len(MAY_READ[person]))
-                assert page.locator(".ds-result").count() == len(MAY_READ[person])
-                assert _leaked(person, shown) == []
-                for doc_id in MAY_READ[person]:
-                    assert CODEWORDS[doc_id] in shown, shown
-                for doc_id, word in CODEWORDS.items():
-                    page.goto(f"{url}/document?doc={doc_id}")
-                    readable = doc_id in MAY_READ[person]
-                    expected = word if readable else "not in the index being served"
-                    page.get_by_text(expected).first.wait_for(timeout=30_000)
-                    _idle(page)
-                    text = page.locator("[data-testid=stMain]").inner_text()
-                    assert (word in text) == readable
-            # bea's pages never show what ann asked
-            assert "asked-by-ann" not in pages[1].content()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with app_with_sign_in(settings, PEOPLE, monkeypatch, tmp_path) as url:
+        pages = [browser_page, browser_page.context.browser.new_context().new_page()]
+        for page, email in zip(pages, PEOPLE, strict=True):
+            person = AS_IN_MATRIX[email]
+            sign_in(page, url, email)
+            # the groups came from the token's claim; monitoring is for admins only
+            sidebar = page.locator("[data-testid=stSidebar]").inner_text()
+            assert f"({PEOPLE[email][0]})" in sidebar
+            assert "Monitoring" not in sidebar
+            query = f"quarterly report codeword asked-by-{person}"
+            shown = _search(page, query, len(MAY_READ[person]))
+            assert page.locator(".ds-result").count() == len(MAY_READ[person])
+            assert _leaked(person, shown) == []
+            for doc_id in MAY_READ[person]:
+                assert CODEWORDS[doc_id] in shown, shown
+            for doc_id, word in CODEWORDS.items():
+                page.goto(f"{url}/document?doc={doc_id}")
+                readable = doc_id in MAY_READ[person]
+                expected = word if readable else "not in the index being served"
+                page.get_by_text(expected).first.wait_for(timeout=30_000)
+                idle(page)
+                text = page.locator("[data-testid=stMain]").inner_text()
+                assert (word in text) == readable
+        # bea's pages never show what ann asked
+        assert "asked-by-ann" not in pages[1].content()
 
 
 @pytest.mark.browser
@@ -122,7 +72,7 @@ def test_without_a_provider_the_local_user_is_shown(
 ):
     settings, _, _ = access_home
     port = free_port()
-    proc = _streamlit(settings, port, None, tmp_path / "streamlit.log")
+    proc = start_app(settings, port, None, tmp_path / "streamlit.log")
     try:
         wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=120, proc=proc)
         browser_page.goto(f"http://127.0.0.1:{port}")

@@ -89,6 +89,8 @@ def test_a_version_proved_in_dev_is_promoted_to_prod_with_its_evidence(envs):
     assert tags["docsearch.promotion.from_env"] == "dev"
     source = Registry.from_settings(dev)
     assert tags["docsearch.promotion.from_version"] == f"{source.model_name} v{v}"
+    assert tags["docsearch.reason"] == f"promoted from dev ({source.model_name} v{v})"
+    assert tags["docsearch.alias"] == CHAMPION
     assert tags["gate.decision"] == "promote" and tags["gate.floor"] == "0.9000"
     assert json.loads(tags["docsearch.promotion.source_metrics"])["sample/ndcg_at_10"] == 0.95
     assert run.data.metrics["sample/ndcg_at_10"] == pytest.approx(1.0)  # prod's own figure

@@ -140,6 +140,8 @@ def test_promote_rollback_compare_and_resolve(settings, tiny_docs, hashing_encod
     champion = resolve_champion(settings)
     assert champion.label == f"docsearch-index v{v2}" and champion.path == store.path(index2)
     assert champion.index_version == index2
+    # when it became champion, for "v2, champion since 4 Dec"
+    assert champion.since == registry.version(v2).tags["docsearch.champion_since"] != ""
 
     assert main(["rollback"]) == 0
     assert str(registry.alias(CHAMPION).version) == v1 and store.current() == index1

@@ -130,6 +130,8 @@ def test_a_worse_challenger_is_refused_and_the_champion_keeps_serving(world, doc
     assert challenger.tags["docsearch.index_version"] == outcome.challenger_version
     run = registry.client.get_run(challenger.run_id)
     assert run.data.tags["gate.decision"] == "reject"
+    assert run.data.tags["docsearch.reason"] == "retrained"  # the learning loop says why
+    assert run.data.tags["docsearch.alias"] == CHALLENGER  # the runs table shows it
     assert "feedback/ndcg_at_10" in run.data.metrics
     assert run.data.metrics["memory_questions"] == outcome.pairs["training_queries"]
     encoder = registry.client.get_model_version(

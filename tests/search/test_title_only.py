@@ -10,6 +10,7 @@ import pytest
 from search.config import IndexConfig, Method
 from search.index import IndexStore, SearchIndex
 from search.ingest import load_beir_corpus
+from search.retrieval import ChoiceMemory
 
 RECORDS = [
     ("full1", "Parental leave policy", "Employees receive sixteen weeks of paid leave."),
@@ -64,3 +65,18 @@ def test_every_document_can_be_shown(title_only_index, method):
     )
     assert {r.doc_id for r in results} == {r[0] for r in RECORDS}
     assert all(r.chunk_id.startswith(f"{r.doc_id}#") for r in results)
+
+
+def test_a_memory_rebuild_indexes_a_title_once(title_only_index, hashing_encoder):
+    """BM25 rebuilt with a memory (from the loaded index's chunks, where a title-only
+    record's one chunk is its title) scores every document as the build did: the title is
+    not counted a second time as body text. The memory adds no words (one person's choice)."""
+    memory = ChoiceMemory.build({"paid leave": ["full1"]}, hashing_encoder)
+    remembered = title_only_index.with_memory(memory)
+    assert remembered.sparse is not title_only_index.sparse  # BM25 was rebuilt
+    for query in ("zeppelin hangar", "parental leave", "volcanic ash filter"):
+        before = title_only_index.search(query, k=6, method=Method.BM25)
+        after = remembered.search(query, k=6, method=Method.BM25)
+        assert [(r.doc_id, r.bm25_score) for r in after] == [
+            (r.doc_id, pytest.approx(r.bm25_score)) for r in before
+        ]

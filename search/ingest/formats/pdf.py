@@ -1,13 +1,13 @@
 """PDF: the text layer of every page (pypdf), with decompression and page-count bounds; lines
-wrapped at the margin are joined into their sentences again (`layout.unwrap`)."""
+wrapped at the margin are joined into their sentences again (`search.line_breaks.unwrap`)."""
 
 from __future__ import annotations
 
 import io
 from contextlib import AbstractContextManager, nullcontext
 
-from search.ingest.formats.layout import unwrap
 from search.ingest.model import DocumentError, ParseLimits
+from search.line_breaks import unwrap
 
 # Placeholder titles that PDF producers write when the author set none (reportlab: "untitled").
 _PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "(anonymous)", "(unspecified)"})

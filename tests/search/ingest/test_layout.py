@@ -10,9 +10,9 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
 from search.ingest import ParseLimits
-from search.ingest.formats.layout import unwrap
 from search.ingest.formats.pdf import parse_pdf
 from search.ingest.formats.plain import parse_text
+from search.line_breaks import unwrap
 
 LIMITS = ParseLimits()
 POLICY = (

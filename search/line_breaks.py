@@ -1,4 +1,7 @@
-"""Lines wrapped inside a sentence joined again, words hyphenated at a line end made whole.
+"""Which line breaks are wraps inside a sentence: the one place that decides it, for the
+parsers (``unwrap``: wrapped lines joined again, words hyphenated at a line end made whole) and
+for the chat's sentence splitter (``is_wrap``, ``is_list_item``, ``is_table_row``, which read
+the breaks of a passage without changing its offsets).
 
 A PDF's text layer (and hard-wrapped plain text) breaks lines where the page ran out of width,
 not where the sentence ends: "Do not try" / "to investigate on your own" are one sentence, and a
@@ -25,9 +28,11 @@ import re
 FULL_LINE = 0.75
 # Lines shorter than this never count as running into the margin (headings, labels).
 MIN_FULL_CHARS = 40
+# A line that stops mid-sentence before a blank line must be this long to run on past it.
+PAGE_BREAK_MIN_CHARS = 60
 _WINDOW = 12  # lines either side that set "the longest nearby lines"
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•▪◦●–·]\s|\(?\d{1,3}[.)]\s|\(?[a-zA-Z][.)]\s)")
+LIST_ITEM = re.compile(r"^\s*(?:[-*•▪◦●–·]\s|\(?\d{1,3}[.)]\s|\(?[a-zA-Z][.)]\s)")
 _TABLE_ROW = re.compile(r"\||\t|\S {3,}\S")
 _SENTENCE_END = re.compile(r"[.!?:;…)\]\"'”’]$")
 _HYPHENATED = re.compile(r"([^\W\d_]+)-$")
@@ -48,7 +53,7 @@ def unwrap(text: str) -> str:
                 out.append(current)
                 current = ""
             out.append("")
-        elif current and _is_wrap(current, line, _nearby_width(lengths, i - 1)):
+        elif current and is_wrap(current, line, nearby_width(lengths, i - 1)):
             current = _join(current, line, hyphenated)
         else:
             if current:
@@ -59,15 +64,27 @@ def unwrap(text: str) -> str:
     return "\n".join(out)
 
 
-def _nearby_width(lengths: list[int], i: int) -> int:
+def nearby_width(lengths: list[int], i: int) -> int:
+    """The longest of the lines around line ``i`` (``lengths``: every line's length)."""
     return max(lengths[max(0, i - _WINDOW) : i + _WINDOW + 1], default=0)
 
 
-def _is_wrap(line: str, following: str, width: int) -> bool:
-    """Whether the break between `line` and `following` is a wrap inside one paragraph."""
+def is_list_item(line: str) -> bool:
+    """A bullet, ``1.`` or ``a)`` opens the line."""
+    return bool(LIST_ITEM.match(line))
+
+
+def is_table_row(line: str) -> bool:
+    """A ``|`` cell separator, a tab, or columns aligned by runs of spaces."""
+    return bool(_TABLE_ROW.search(line.strip()))
+
+
+def is_wrap(line: str, following: str, width: int) -> bool:
+    """Whether the break between `line` and `following` (both stripped) is a wrap inside one
+    paragraph; ``width``: the longest lines around them (``nearby_width``)."""
     if not line or not following:
         return False
-    if _TABLE_ROW.search(line) or _TABLE_ROW.search(following) or _LIST_ITEM.match(following):
+    if is_table_row(line) or is_table_row(following) or is_list_item(following):
         return False
     if following[0].islower():
         return True
@@ -75,6 +92,19 @@ def _is_wrap(line: str, following: str, width: int) -> bool:
         return True
     full = len(line) >= MIN_FULL_CHARS and len(line) >= FULL_LINE * width
     return full and not _SENTENCE_END.search(line)
+
+
+def continues_after_break(line: str, following: str) -> bool:
+    """Whether a sentence goes on across a blank line (a page break in a PDF): ``line`` is a
+    long one that stops mid-sentence and ``following``, the next line with text, starts in
+    lower case. ``unwrap`` never joins across a blank line (it sees one page at a time); a
+    passage that spans pages is read with this."""
+    line, following = line.strip(), following.strip()
+    return (
+        len(line) >= PAGE_BREAK_MIN_CHARS
+        and not _SENTENCE_END.search(line)
+        and following[:1].islower()
+    )
 
 
 def _join(line: str, following: str, hyphenated: set[str]) -> str:
