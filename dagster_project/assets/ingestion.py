@@ -7,8 +7,8 @@ import dagster as dg
 
 from dagster_project.assets.batches import BUILDER
 from dagster_project.resources import DocsearchSettings
+from lifecycle.builds import read_folder
 from search.index import diff_documents, folder_signature
-from search.ingest import load_folder
 from search.progress import ProgressPrinter
 
 GROUP = "ingestion"
@@ -47,7 +47,7 @@ def source_documents(context: dg.AssetExecutionContext, docsearch: DocsearchSett
     started = time.perf_counter()
     signature = folder_signature(settings.docs)
     progress = ProgressPrinter(log=context.log.info, every=5.0)
-    report = load_folder(settings.docs, progress=progress)
+    report = read_folder(settings, settings.docs, progress=progress).report
     changes = diff_documents(report.documents, docsearch.store())
     seconds = time.perf_counter() - started
     context.log.info(
