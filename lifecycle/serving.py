@@ -131,16 +131,6 @@ class LoadedIndexes:
         return index
 
 
-def original_file(docs_root: Path, doc_id: str, metadata: dict) -> Path | None:
-    """A document's file under the documents folder, when it is there and inside it (a path
-    in the metadata can never lead outside the folder)."""
-    root = Path(docs_root).resolve()
-    candidate = (root / str(metadata.get("path", doc_id))).resolve()
-    if candidate.is_file() and candidate.is_relative_to(root):
-        return candidate
-    return None
-
-
 # ------------------------------------------------------------------ pagination
 PAGE_SIZE = 10  # results per page
 MAX_RESULTS = 100  # the deepest a person can page; the total is "100+" beyond it

@@ -1,4 +1,5 @@
-"""Document page: one document's text and its original file; a visit from a result or a
+"""Document page: one document's indexed text and its original file (only while its bytes are
+the ones indexed); a visit from a result or a
 citation (``?doc=…&qid=…``) is logged as a click, at the rank the server recorded for it.
 With ``&passage=N`` the page opens at that passage (the one that matched), highlighted. A
 document the reader may not read gets the same answer as one that is not indexed."""
@@ -11,6 +12,7 @@ import streamlit.components.v1 as components
 from app import runtime
 from app.render import document_html, md
 from lifecycle.documents import document_file, read_document
+from lifecycle.originals import Changed
 from lifecycle.personal import record_click
 from lifecycle.readers import NotFound
 
@@ -47,8 +49,14 @@ st.caption(
     )
 )
 try:
-    path = document_file(index, reader, doc_id, runtime.settings().docs)
-    st.download_button("Download the original", data=path.read_bytes, file_name=path.name)
+    original = document_file(index, reader, doc_id, runtime.settings().docs)
+    data = original.read()  # the bytes that were indexed, checked against their recorded hash
+    st.download_button("Download the original", data=data, file_name=original.name)
+except Changed:
+    st.caption(
+        "The original file changed since it was indexed; it can be downloaded again once the "
+        "folder is re-indexed. The text below is the indexed one."
+    )
 except NotFound:
     pass  # indexed from a corpus file or no longer in the folder: the text below is all there is
 passage = params.get("passage", "")
