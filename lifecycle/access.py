@@ -58,14 +58,14 @@ def enforced_hash(index: SearchIndex) -> str | None:
     return index.access.policy_hash if index.access is not None else None
 
 
-def recorded_hash(version_path: str | Path) -> str | None:
-    """The policy hash an index version's manifest records (None: none)."""
-    return (read_manifest(version_path).get("access") or {}).get("policy_hash")
-
-
 def recorded_access(version_path: str | Path) -> dict | None:
     """What an index version's manifest records of its policy (None: nothing)."""
     return read_manifest(version_path).get("access")
+
+
+def recorded_hash(version_path: str | Path) -> str | None:
+    """The policy hash an index version's manifest records (None: none)."""
+    return (recorded_access(version_path) or {}).get("policy_hash")
 
 
 def enforce(index: SearchIndex, policy: Policy, source: dict | None = None) -> SearchIndex:

@@ -29,6 +29,13 @@ _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
+_SWAPPED = {
+    errno.ELOOP: "a link stands at its path",
+    errno.EMLINK: "a link stands at its path",  # O_NOFOLLOW's answer on some systems
+    errno.ENOTDIR: "a link or a file stands where one of its folders was",
+}
+
+
 class Changed(NotFound):
     """The file is not the one that was indexed (its bytes differ, or a link or something
     other than a file stands at its path now): it is served again once re-indexed."""
@@ -40,7 +47,9 @@ def documents_root(index: SearchIndex, configured: Path) -> Path:
     either way a file is handed out only if it is the one indexed)."""
     source = index.access.source if index.access is not None else None
     recorded = Path(source["docs"]) if source and source.get("docs") else None
-    return recorded if recorded is not None and recorded.is_dir() else Path(configured)
+    if recorded is not None and recorded.is_dir():
+        return recorded
+    return Path(os.path.realpath(configured))  # opened with O_NOFOLLOW: no link to start from
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,9 @@ class OriginalFile:
             fd = os.open(parts[-1], _FILE, dir_fd=folder)
         except FileNotFoundError:
             raise self._gone() from None
-        except OSError as exc:  # a link (ELOOP, ENOTDIR) or an unreadable entry
-            linked = exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK)
-            raise self._changed("a link stands at its path" if linked else exc.strerror) from None
+        except OSError as exc:  # a link where a folder or the file was, or something else
+            why = _SWAPPED.get(exc.errno, exc.strerror)
+            raise self._changed(why) from None
         finally:
             os.close(folder)
         if not stat.S_ISREG(os.fstat(fd).st_mode):

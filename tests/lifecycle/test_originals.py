@@ -53,7 +53,7 @@ def test_a_link_swapped_in_for_the_file_or_a_folder_above_it_is_refused(tmp_path
         original.read()
     os.rename(tmp_path / "hr", tmp_path / "hr-old")
     os.symlink(tmp_path / "elsewhere", tmp_path / "hr")
-    with pytest.raises(Changed, match="a link stands at its path"):
+    with pytest.raises(Changed, match="a link or a file stands where one of its folders was"):
         original.read()
 
 
