@@ -32,7 +32,9 @@ def names_are_case_sensitive(folder: str | os.PathLike) -> bool:
         names = sorted(os.listdir(folder))[:PROBES]
     except OSError:
         return True
-    for parent, name in [(folder.parent, folder.name), *((folder, n) for n in names)]:
+    # names inside first: the folder may be a mount point whose own name lives on another
+    # file system (a share mounted at /mnt/share: "/mnt" decides nothing about the share)
+    for parent, name in [*((folder, n) for n in names), (folder.parent, folder.name)]:
         swapped = name.swapcase()
         if swapped == name:
             continue
