@@ -1,5 +1,5 @@
 """What every page shares: who is signed in, the settings, the served index under the access
-policy in force (the version looked up again every 30 s), the feedback store, the session.
+policy in force for its documents (the version looked up again every 30 s), the feedback store, the session.
 Streamlit caching around the lifecycle layer's services.
 
 Sign-in is Streamlit's own OpenID Connect (``st.login`` / ``st.user``, Authlib), configured in
@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.render import md
-from lifecycle.access import PolicyStatus, current_policy
+from lifecycle.access import PolicyStatus, current_policy, served_index
 from lifecycle.feedback import FeedbackStore
 from lifecycle.readers import Reader, claimed_identity, new_session, with_admin_group
 from lifecycle.serving import LoadedIndexes, Serving, resolve_serving, version_name
@@ -61,7 +61,12 @@ def serving() -> Serving | None:
 
 
 def policy() -> PolicyStatus:
-    return current_policy(settings())
+    """The policy in force for the served version's documents (the configured folder's while
+    nothing serves)."""
+    served = serving()
+    if served is None:
+        return current_policy(settings())
+    return served_index(settings(), _loaded(), served)[1]
 
 
 def current_index() -> tuple[Serving, SearchIndex]:
@@ -75,7 +80,7 @@ def current_index() -> tuple[Serving, SearchIndex]:
         )
         st.stop()
     with st.spinner("Loading the index…"):
-        return served, _loaded().index(served, policy().policy)
+        return served, served_index(settings(), _loaded(), served)[0]
 
 
 def store() -> FeedbackStore:

@@ -1,111 +1,56 @@
-"""The access policy in force, and index versions that enforce it (nothing re-embedded).
+"""Index versions that enforce the policy of their documents (nothing re-embedded).
 
-- ``current_policy`` reads the policy file (``Settings.access_policy``). A file that parses
-  becomes the **last good** policy (kept under ``Settings.access_dir``); a malformed one is
-  refused with its message and the last good one stays in force; a file that disappears also
-  leaves the last good one in force. With no file and no last good policy everyone reads
-  everything (``OPEN``: a folder nobody wrote a policy for, as before access control); with a
-  malformed first file nobody reads anything (``CLOSED``). Never fails open.
-- ``enforce`` gives an index that carries the policy's readers (``SearchIndex.with_access``);
-  every service that searches or shows a document goes through it, so even a version built
-  before the policy changed (``docsearch build``) answers under the policy in force.
+Which policy that is, and the one in force, is ``lifecycle.policies`` (re-exported here).
+
+- ``enforce`` gives an index that carries a policy's readers (``SearchIndex.with_access``);
+  every service that searches or shows a document goes through ``served_index`` (or
+  ``enforce`` with ``version_policy``), so even a version built before the policy changed
+  answers under the policy in force for its documents.
 - ``with_policy`` is the pipeline's step: the version it was handed, or a new version beside it
-  that records the policy hash. ``apply_policy`` does the same for the version that serves and
-  promotes the new version through the registry's gate (or makes it CURRENT locally).
+  that records the policy of the folder being indexed. ``apply_policy`` does the same for the
+  version that serves and promotes the new version through the registry's gate (or makes it
+  CURRENT locally).
+- ``index_summary`` says what serves and how much of it the caller may read.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from search.access import CLOSED, OPEN, Policy, PolicyError, load_policy
+from lifecycle.policies import (
+    PolicyStatus,
+    build_policy,
+    current_policy,
+    last_good_path,
+    version_policy,
+)
+from search.access import Policy
 from search.index import IndexStore, SearchIndex, read_manifest
+from search.retrieval import Filters
 from search.settings import Settings
+
+__all__ = [
+    "PolicyStatus",
+    "apply_policy",
+    "build_policy",
+    "current_policy",
+    "enforce",
+    "enforced_hash",
+    "index_summary",
+    "last_good_path",
+    "recorded_hash",
+    "served_index",
+    "serving_record",
+    "version_policy",
+    "with_policy",
+]
 
 logger = logging.getLogger(__name__)
 
-LAST_GOOD = "last-good-policy.yaml"
 POLICY_HASH_TAG = "docsearch.access.policy_hash"
 DERIVED_FROM_TAG = "docsearch.access.derived_from"
-
-
-@dataclass(frozen=True)
-class PolicyStatus:
-    """The policy in force, the file it should come from, and why they differ (if they do)."""
-
-    policy: Policy
-    file: Path
-    error: str = ""  # the refusal of a malformed or missing file; empty when the file is in force
-
-    @property
-    def hash(self) -> str:
-        return self.policy.hash
-
-
-_lock = threading.Lock()
-_parsed: dict[tuple, PolicyStatus] = {}  # (file state, last good state) -> status: parse once
-
-
-def current_policy(settings: Settings) -> PolicyStatus:
-    """The policy in force now (see the module docstring for the fallbacks)."""
-    path = settings.access_policy
-    last_good = settings.access_dir / LAST_GOOD
-    key = (str(path), _signature(path), _signature(last_good))
-    with _lock:
-        if key in _parsed:
-            return _parsed[key]
-    status = _read(path, last_good)
-    with _lock:
-        _parsed[key] = status
-    return status
-
-
-def _signature(path: Path) -> tuple | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_size, stat.st_mtime_ns, stat.st_ino
-
-
-def _read(path: Path, last_good: Path) -> PolicyStatus:
-    if not path.exists():
-        if not last_good.is_file():
-            return PolicyStatus(OPEN, path)
-        message = (
-            f"{path} is gone; the last good policy stays in force. To let everyone read "
-            "every document, write `default: [everyone]` there"
-        )
-        logger.error(message)
-        return PolicyStatus(load_policy(last_good), path, message)
-    try:
-        policy = load_policy(path)
-    except PolicyError as exc:
-        if last_good.is_file():
-            kept = load_policy(last_good)
-            message = f"{exc}. The last good policy ({kept.hash}) stays in force until it is fixed"
-        else:
-            kept, message = CLOSED, f"{exc}. No document can be read until it is fixed"
-        logger.error(message)
-        return PolicyStatus(kept, path, message)
-    _keep(path.read_bytes(), last_good)
-    return PolicyStatus(policy, path)
-
-
-def _keep(text: bytes, last_good: Path) -> None:
-    """Save the policy as the last good one (atomically: a crash leaves the previous one)."""
-    if last_good.is_file() and last_good.read_bytes() == text:
-        return
-    last_good.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=last_good.parent, prefix=".policy-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(text)
-    os.replace(tmp, last_good)
 
 
 def enforced_hash(index: SearchIndex) -> str | None:
@@ -113,16 +58,32 @@ def enforced_hash(index: SearchIndex) -> str | None:
     return index.access.policy_hash if index.access is not None else None
 
 
+def recorded_access(version_path: str | Path) -> dict | None:
+    """What an index version's manifest records of its policy (None: nothing)."""
+    return read_manifest(version_path).get("access")
+
+
 def recorded_hash(version_path: str | Path) -> str | None:
     """The policy hash an index version's manifest records (None: none)."""
-    return (read_manifest(version_path).get("access") or {}).get("policy_hash")
+    return (recorded_access(version_path) or {}).get("policy_hash")
 
 
-def enforce(index: SearchIndex, policy: Policy) -> SearchIndex:
-    """``index`` carrying ``policy``'s readers: itself when it already does."""
-    if enforced_hash(index) == policy.hash:
+def enforce(index: SearchIndex, policy: Policy, source: dict | None = None) -> SearchIndex:
+    """``index`` carrying ``policy``'s readers: itself when it already does. ``source`` is what
+    the version will record of the policy (``PolicyStatus.record``); without it the index
+    keeps the source it has (serving: an edit of the file changes who reads, not whose
+    documents these are)."""
+    kept = index.access.source if index.access is not None else None
+    if enforced_hash(index) == policy.hash and (source is None or source == kept):
         return index
-    return index.with_access(policy.readers_of(index.documents), policy.hash)
+    return index.with_access(policy.readers_of(index.documents), policy.hash, source or kept)
+
+
+def served_index(settings: Settings, loaded, served) -> tuple[SearchIndex, PolicyStatus]:
+    """The served version from ``loaded`` (``LoadedIndexes``), carrying the policy in force for
+    its documents, and that policy: what every interface answers from."""
+    status = version_policy(settings, loaded.index(served))
+    return loaded.index(served, status.policy), status
 
 
 @dataclass(frozen=True)
@@ -135,17 +96,20 @@ class PolicyVersion:
 
 
 def _derive(store: IndexStore, index: SearchIndex, status: PolicyStatus) -> str:
-    made = store.write(enforce(index, status.policy), activate=False)
-    logger.info("policy %s applied as index version %s", status.hash, made)
+    made = store.write(enforce(index, status.policy, status.record()), activate=False)
+    logger.info("policy %s of %s applied as index version %s", status.hash, status.file, made)
     return made
 
 
-def with_policy(settings: Settings, store: IndexStore, version: str) -> PolicyVersion:
-    """``version`` when it records the policy in force, else a new version beside it that does
-    (same chunks, vectors, BM25 and memory; not made current: the caller's gate decides).
-    The pipeline's step: ``index_job`` calls it on the version it built or reused."""
-    status = current_policy(settings)
-    if recorded_hash(store.path(version)) == status.hash:
+def with_policy(
+    settings: Settings, store: IndexStore, version: str, status: PolicyStatus | None = None
+) -> PolicyVersion:
+    """``version`` when it records ``status`` (default: the policy of the configured documents
+    folder), else a new version beside it that does (same chunks, vectors, BM25 and memory;
+    not made current: the caller's gate decides). The pipeline's step: ``index_job`` calls it
+    on the version it built or reused, with the policy of the folder it indexed."""
+    status = status or build_policy(settings, settings.docs)
+    if status.recorded_by(recorded_access(store.path(version))):
         return PolicyVersion(version, False, status)
     return PolicyVersion(_derive(store, store.load(version), status), True, status)
 
@@ -162,19 +126,22 @@ class AppliedPolicy:
 
 
 def apply_policy(settings: Settings) -> AppliedPolicy:
-    """Make the serving version enforce the policy in force: a new version (nothing
-    re-embedded) promoted through the registry's gate when the registry serves, else made
-    CURRENT in the local store. Nothing happens when the serving version enforces it already."""
+    """Make the serving version record the policy in force for its documents: a new version
+    (nothing re-embedded) promoted through the registry's gate when the registry serves, else
+    made CURRENT in the local store. Nothing happens when the serving version records it."""
     from lifecycle.serving import FROM_REGISTRY, LoadedIndexes, resolve_serving
 
-    status = current_policy(settings)
     served = resolve_serving(settings)
     if served is None:
-        return AppliedPolicy(status, None, None, "no index serves yet; build one first")
-    if recorded_hash(served.path) == status.hash:
+        return AppliedPolicy(
+            current_policy(settings), None, None, "no index serves yet; build one first"
+        )
+    index = LoadedIndexes(keep=1).index(served)
+    status = version_policy(settings, index)
+    if status.recorded_by(recorded_access(served.path)):
         return AppliedPolicy(status, served.version, served.version, "already enforced")
     store = IndexStore(settings.index_root())
-    made = _derive(store, LoadedIndexes(keep=1).index(served), status)
+    made = _derive(store, index, status)
     if served.source == FROM_REGISTRY:
         outcome = _promote(settings, store, served.version, made, status)
     else:
@@ -211,16 +178,38 @@ def _promote(
     )
 
 
+def serving_record(settings: Settings) -> str:
+    """One line on the policy the serving version records (its documents folder and policy
+    file, from its manifest: nothing loaded), or "" when nothing serves."""
+    from lifecycle.serving import resolve_serving
+
+    served = resolve_serving(settings)
+    if served is None:
+        return ""
+    access = recorded_access(served.path) or {}
+    if not access.get("file"):
+        return (
+            f"serving {served.version}: it records no documents folder, so the policy of "
+            f"{settings.docs} is in force for it"
+        )
+    return (
+        f"serving {served.version}: built from {access.get('docs') or '?'}, it follows "
+        f"{access['file']} (recorded hash {access.get('policy_hash')})"
+    )
+
+
 def index_summary(served, index: SearchIndex, status: PolicyStatus, reader) -> dict:
-    """What serves, how big it is, and which access policy it enforces; why the policy file
-    is not in force (it names files and lines) only for admins."""
+    """What serves, how much of it ``reader`` may read (documents and chunks: the size of
+    what they may not read is not theirs to learn), and which access policy it enforces; why
+    the policy file is not in force (it names files and lines) only for admins."""
     manifest = read_manifest(served.path)
+    documents, chunks = index.selections.masks(Filters(principals=reader.principals()))
     return {
         "index_version": served.version,
         "source": served.source,
         "label": served.label,
-        "documents": len(index.documents),
-        "chunks": len(index.chunks),
+        "documents": len(index.doc_ids) if documents is None else int(documents.sum()),
+        "chunks": len(index.chunks) if chunks is None else int(chunks.sum()),
         "model": manifest["model"]["id"],
         "policy_hash": enforced_hash(index) or status.hash,
         "version_policy_hash": (manifest.get("access") or {}).get("policy_hash"),

@@ -1,5 +1,7 @@
 """What a new index version inherits from the one that serves (its encoder, what it learned),
-and the version the indexing pipeline makes from the chunks and vectors its steps hand over."""
+and the versions a build makes: ``read_folder`` and ``build_version`` for ``docsearch build``,
+``version_for_pipeline`` from the chunks and vectors the pipeline's steps hand over. Every
+one enforces and records the policy of the folder it indexes (``build_policy``)."""
 
 from __future__ import annotations
 
@@ -8,22 +10,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from lifecycle.access import enforce, with_policy
+from lifecycle.policies import PolicyStatus, build_policy
 from search.chunking import Chunk
 from search.config import IndexConfig
 from search.encoding import Encoder
 from search.index import (
     MEMORY,
+    BuiltIndex,
     Embeddings,
     IndexLoadError,
     IndexStore,
     SearchIndex,
+    build_and_store,
     build_index,
     corpus_fingerprint,
+    encoder_for,
     read_manifest,
 )
-from search.ingest import Document
+from search.ingest import Document, LoadReport
+from search.progress import ProgressFn
 from search.retrieval import ChoiceMemory
 from search.settings import Settings
+from search.sources import load_corpus
 
 
 def serving_model(settings: Settings, store: IndexStore) -> str:
@@ -66,6 +75,49 @@ def keep_learned_state(index: SearchIndex, store: IndexStore) -> SearchIndex:
     return index.with_memory(memory.restricted_to(set(index.documents)))
 
 
+class FolderRead(NamedTuple):
+    report: LoadReport
+    policy: PolicyStatus  # the policy of the folder, which the version enforces and records
+
+
+def read_folder(
+    settings: Settings, docs: str | Path, progress: ProgressFn | None = None
+) -> FolderRead:
+    """Folder ``docs`` parsed, with its policy (PolicyError when it has two), and the
+    documents of every connected source's mirror: a file with several names is read under the
+    one the policy lets the fewest read."""
+    status = build_policy(settings, docs)
+    report = load_corpus(
+        docs, settings.sources_dir, progress=progress, prefer=status.policy.strictest
+    )
+    return FolderRead(report, status)
+
+
+def build_version(
+    settings: Settings,
+    read: FolderRead,
+    store: IndexStore,
+    config: IndexConfig,
+    *,
+    activate: bool,
+    progress: ProgressFn | None = None,
+) -> BuiltIndex:
+    """``docsearch build``: a new version of the documents ``read_folder`` read, made to
+    enforce and record their folder's policy before it is written (current if ``activate``)."""
+    status = read.policy
+    encoder = encoder_for(config, settings, read.report.documents)
+    return build_and_store(
+        read.report.documents,
+        config,
+        encoder,
+        settings,
+        store,
+        activate=activate,
+        progress=progress,
+        before_write=lambda index: enforce(index, status.policy, status.record()),
+    )
+
+
 class PipelineVersion(NamedTuple):
     version: str
     reused: bool  # True when a stored version was built from the same corpus, config, encoder
@@ -85,18 +137,17 @@ def version_for_pipeline(
     """The index version the pipeline's steps make: the stored one built from the same corpus,
     config and encoder when there is one, else a new one assembled from the chunks and vectors
     the steps handed over (nothing chunked or read from the cache again), keeping what the
-    serving version learned; then made to enforce the access policy in force (a new version
-    beside it when the policy changed, nothing re-embedded). It is not made current: the
-    registry's gate decides."""
-    from lifecycle.access import current_policy, enforce, with_policy  # access uses this module
-
+    serving version learned; then made to enforce the policy of the documents folder it
+    indexes (a new version beside it when the version records another, nothing re-embedded).
+    It is not made current: the registry's gate decides."""
+    status = build_policy(settings, settings.docs)
     version = store.find_reusable(corpus_fingerprint(documents), config, encoder)
     reused = version is not None
     if version is None:  # a new version carries the policy from the start: one version, not two
         index = build_index(documents, chunks, embeddings, config, encoder)
-        index = enforce(keep_learned_state(index, store), current_policy(settings).policy)
+        index = enforce(keep_learned_state(index, store), status.policy, status.record())
         version = store.write(index, activate=False)
-    enforced = with_policy(settings, store, version)
+    enforced = with_policy(settings, store, version, status)
     return PipelineVersion(
         enforced.version,
         reused=reused and not enforced.made,

@@ -187,7 +187,7 @@ def ask_from_command_line(
 ) -> tuple[Turn, str]:
     """``docsearch ask``: (the turn, the conversation id) for ``question`` asked of the version
     that serves, as ``user`` (or the operator), continuing ``conversation`` when given."""
-    from lifecycle.access import current_policy, enforce
+    from lifecycle.access import enforce, version_policy
     from lifecycle.serving import resolve_serving
 
     served = resolve_serving(settings)
@@ -196,7 +196,7 @@ def ask_from_command_line(
     reader, restricted_to_user = _command_line_reader(settings, user)
     index = SearchIndex.load(served.path)  # with the encoder (and backend) its manifest names
     if restricted_to_user:
-        index = enforce(index, current_policy(settings).policy)
+        index = enforce(index, version_policy(settings, index).policy)
     store = FeedbackStore(settings.feedback_url)
     try:
         history = logged_turns(store, reader, conversation) if conversation else []

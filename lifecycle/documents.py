@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.feedback import FeedbackStore, search_and_log_forgiving
+from lifecycle.originals import OriginalFile, documents_root, original_file
 from lifecycle.readers import NotFound, Reader
-from lifecycle.serving import original_file
 from search.config import Method
 from search.index import SearchIndex, SearchResult
 from search.retrieval import Filters
@@ -32,9 +32,9 @@ def restricted(filters: Filters | None, reader: Reader) -> Filters:
 def as_user(
     settings: Settings, index: SearchIndex, name: str, filters: Filters | None = None
 ) -> tuple[SearchIndex, Filters]:
-    """(the index under the policy in force, ``filters`` narrowed to user ``name``): how the
-    command line searches as someone (``docsearch search --as-user NAME``)."""
-    from lifecycle.access import current_policy, enforce
+    """(the index under the policy in force for its documents, ``filters`` narrowed to user
+    ``name``): how the command line searches as someone (``docsearch search --as-user NAME``)."""
+    from lifecycle.access import enforce, version_policy
     from lifecycle.identity import Identities
 
     identities = Identities(settings.feedback_url)
@@ -44,7 +44,7 @@ def as_user(
         identities.close()
     if user is None:
         raise ValueError(f"no user {name!r}; `docsearch users list` shows them")
-    return enforce(index, current_policy(settings).policy), restricted(filters, user)
+    return enforce(index, version_policy(settings, index).policy), restricted(filters, user)
 
 
 @dataclass(frozen=True)
@@ -142,15 +142,19 @@ def document_file(
     doc_id: str,
     docs_root: Path,
     sources_root: Path | None = None,
-) -> Path:
-    """The document's original file (a connected source's document: its copy in the source's
-    mirror under ``sources_root``); NotFound unless the reader may read the document and its
-    file is inside the documents folder (or the mirror)."""
+) -> OriginalFile:
+    """The document's original file, to be read through its checks (``OriginalFile.open``:
+    only the bytes that were indexed, ``Changed`` otherwise); NotFound unless the reader may
+    read the document and it came from a file of the folder it was indexed from (else of
+    ``docs_root``, the configured one) or, for a connected source's document, from its copy
+    in the source's mirror under ``sources_root``."""
     info = _readable(index, reader, doc_id)
-    path = original_file(docs_root, doc_id, info["metadata"], sources_root)
-    if path is None:
+    found = original_file(
+        documents_root(index, docs_root), doc_id, info["metadata"], sources_root
+    )
+    if found is None:
         raise NotFound(f"the original file of {doc_id!r} is not in the documents folder")
-    return path
+    return found
 
 
 def similar_documents(

@@ -156,26 +156,6 @@ class LoadedIndexes:
         return index
 
 
-def original_file(
-    docs_root: Path, doc_id: str, metadata: dict, sources_root: Path | None = None
-) -> Path | None:
-    """A document's file under the documents folder, or a connected source's document's copy
-    in its mirror (under ``sources_root``), when it is there and inside that folder (a path in
-    the metadata can never lead outside it)."""
-    from search.sources.mirror import FILES
-
-    source, rel = metadata.get("source"), metadata.get("path", doc_id)
-    if source:
-        if sources_root is None:
-            return None
-        docs_root, rel = Path(sources_root) / str(source) / FILES, metadata.get("source_path", "")
-    root = Path(docs_root).resolve()
-    candidate = (root / str(rel)).resolve()
-    if candidate.is_file() and candidate.is_relative_to(root):
-        return candidate
-    return None
-
-
 # ------------------------------------------------------------------ pagination
 PAGE_SIZE = 10  # results per page
 MAX_RESULTS = 100  # the deepest a person can page; the total is "100+" beyond it

@@ -165,12 +165,12 @@ class AppPath:
     """Readers in threads calling the services the Streamlit search page calls."""
 
     def __init__(self, settings, readers: list, queries: list[str], seed: int) -> None:
-        from lifecycle.access import current_policy
+        from lifecycle.access import served_index
         from lifecycle.feedback import FeedbackStore
         from lifecycle.serving import LoadedIndexes, resolve_serving
 
         self.served = resolve_serving(settings)
-        self.index = LoadedIndexes().index(self.served, current_policy(settings).policy)
+        self.index = served_index(settings, LoadedIndexes(), self.served)[0]
         self.store = FeedbackStore(settings.feedback_url)  # one per process, as the app's
         self.readers, self.queries, self.seed = readers, queries, seed
         self.latencies: dict[str, list[float]] = defaultdict(list)

@@ -1,7 +1,8 @@
 """Errors as RFC 9457 problem details (``application/problem+json``), one shape for every route.
 
 The lifecycle layer's refusals map here once: ``NotFound`` -> 404 (a document the caller may
-not read is answered exactly like a missing one), ``Forbidden`` -> 403, ``ValueError`` -> 400
+not read is answered exactly like a missing one), ``Changed`` -> 409 (an original file that is
+not the one indexed), ``Forbidden`` -> 403, ``ValueError`` -> 400
 (its message names the fix). The OpenAPI document says so for every operation, so clients and
 schemathesis know each error's shape.
 """
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lifecycle.originals import Changed
 from lifecycle.readers import Forbidden, NotFound
 
 PROBLEM_JSON = "application/problem+json"
@@ -59,6 +61,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound):
         return problem(404, str(exc))
+
+    @app.exception_handler(Changed)  # a NotFound: the more specific handler answers
+    async def _changed(_request: Request, exc: Changed):
+        return problem(409, str(exc))
 
     @app.exception_handler(Forbidden)
     async def _forbidden(_request: Request, exc: Forbidden):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from app.api.limits import RateLimiter
 from app.api.oidc import OidcVerifier
 from app.api.problems import ApiError
-from lifecycle.access import PolicyStatus, current_policy
+from lifecycle.access import PolicyStatus, served_index
 from lifecycle.conversation import Conversations
 from lifecycle.feedback import FeedbackStore
 from lifecycle.serving import LoadedIndexes, Serving, resolve_serving
@@ -23,7 +23,8 @@ CHAMPION_TTL_S = 30  # how often a new MLflow champion is looked for (as the app
 
 @dataclass(frozen=True)
 class Current:
-    """The served version, its index carrying the policy in force, and that policy."""
+    """The served version, its index carrying the policy in force for its documents, and
+    that policy."""
 
     served: Serving
     index: SearchIndex
@@ -78,8 +79,8 @@ class Services:
             raise ApiError(
                 503, "no index has been built yet; run `make run` or `docsearch build` first"
             )
-        policy = current_policy(self.settings)
-        return Current(served, self.loaded.index(served, policy.policy), policy)
+        index, policy = served_index(self.settings, self.loaded, served)
+        return Current(served, index, policy)
 
     def llm(self) -> LLMConfig | None:
         s = self.settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from app.cli.arguments import bounded_int
+from app.cli.arguments import bounded_int, existing_dir
 from search.settings import Settings
 
 
@@ -18,11 +18,15 @@ def cmd_api(args, settings: Settings) -> int:
 
 
 def cmd_access_check(args, settings: Settings) -> int:
-    from lifecycle.access import current_policy
+    from lifecycle.access import current_policy, serving_record
 
-    status = current_policy(settings)
-    print(f"policy file: {status.file}")
+    status = current_policy(settings, args.docs)
+    print(f"documents folder: {status.docs}")
+    print(f"policy file: {status.file}{'' if status.file.exists() else ' (there is none)'}")
     print(f"in force: {status.policy.source} (hash {status.hash})")
+    served = serving_record(settings)
+    if served:
+        print(served)
     if status.error:
         print(f"error: {status.error}", file=sys.stderr)
         return 1
@@ -56,7 +60,15 @@ def add_commands(sub, settings: Settings) -> None:
 
     access = sub.add_parser("access", help="the access policy: check it, or apply it now")
     actions = access.add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = actions.add_parser("check", help="say which policy is in force, and why not the file's")
+    p = actions.add_parser(
+        "check", help="say which policy is in force for a documents folder, and why not the file's"
+    )
+    p.add_argument(
+        "--docs",
+        type=existing_dir,
+        default=settings.docs,
+        help="the documents folder (default: %(default)s, $DOCSEARCH_DOCS)",
+    )
     p.set_defaults(func=cmd_access_check)
     p = actions.add_parser(
         "apply",

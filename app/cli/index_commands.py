@@ -35,32 +35,32 @@ def cmd_build(args, settings: Settings) -> int:
     it, the version is evaluated, registered and gated as ``index_job`` does (the same
     service): it serves when the gate promotes it. Either way the CLI and the app keep
     answering from the same version."""
+    from lifecycle.builds import build_version, read_folder
     from lifecycle.housekeeping import open_store
-    from search.index import build_and_store, encoder_for
     from search.progress import ProgressPrinter
-    from search.sources import load_corpus
 
     if args.register and args.name != settings.index_name:
         raise ValueError(
             f"--register gates the served index ({settings.index_name}), not {args.name!r}"
         )
     progress = ProgressPrinter()
-    report = load_corpus(args.docs, settings.sources_dir, progress=progress)  # and the sources
+    read = read_folder(settings, args.docs, progress=progress)  # its policy; and the sources
+    report = read.report
     for rejection in report.rejected:
         print(f"skipped {rejection.path}: {rejection.reason}", file=sys.stderr)
+    if read.policy.error:
+        print(f"access policy: {read.policy.error}", file=sys.stderr)
     config = config_for(args, settings)
-    encoder = encoder_for(config, settings, report.documents)
     store = open_store(settings, args.name)  # staging of interrupted builds and stale versions go
     served = serving_before(store)
     activate = served is None and not args.register
-    built = build_and_store(
-        report.documents, config, encoder, settings, store, activate=activate, progress=progress
-    )
+    built = build_version(settings, read, store, config, activate=activate, progress=progress)
     summary = {
         "version": built.version,
         "path": str(built.path),
         "documents": len(report.documents),
         "rejected": [{"path": r.path, "reason": r.reason} for r in report.rejected],
+        "policy": {"file": str(read.policy.file), "hash": read.policy.hash},
         **built.index.build_stats.__dict__,
     }
     if args.register:

@@ -1,4 +1,5 @@
-"""Document page: one document's text and its original file; a visit from a result or a
+"""Document page: one document's indexed text and its original file (only while its bytes are
+the ones indexed); a visit from a result or a
 citation (``?doc=…&qid=…``) is logged as a click, at the rank the server recorded for it.
 With ``&passage=N`` the page opens at that passage (the one that matched), highlighted. A
 document the reader may not read gets the same answer as one that is not indexed."""
@@ -12,6 +13,7 @@ from app import runtime
 from app.document_params import DocumentParams, passage_not_found
 from app.render import document_html, md, original_link
 from lifecycle.documents import document_file, read_document
+from lifecycle.originals import Changed
 from lifecycle.personal import record_click
 from lifecycle.readers import NotFound
 
@@ -54,10 +56,16 @@ if meta.get("source"):  # from a connected store: where it lives there, and a wa
     if original_link(meta):
         st.link_button("Open the original", original_link(meta))
 try:
-    path = document_file(
+    original = document_file(
         index, reader, doc_id, runtime.settings().docs, runtime.settings().sources_dir
     )
-    st.download_button("Download the original", data=path.read_bytes, file_name=path.name)
+    data = original.read()  # the bytes that were indexed, checked against their recorded hash
+    st.download_button("Download the original", data=data, file_name=original.name)
+except Changed:
+    st.caption(
+        "The original file changed since it was indexed; it can be downloaded again once the "
+        "folder is re-indexed. The text below is the indexed one."
+    )
 except NotFound:
     pass  # indexed from a corpus file or no longer in the folder: the text below is all there is
 passage = link.passage

@@ -185,6 +185,17 @@ def _original(doc_id: str):
         return None
 
 
+def _download(original, doc_id: str) -> bytes:
+    """The original's bytes when they are still the indexed ones (read on click), else the
+    indexed text: never what the path holds now."""
+    if original is not None:
+        try:
+            return original.read()
+        except NotFound:  # Changed is one: changed or swapped since the index was built
+            pass
+    return read_document(index, reader, doc_id).text.encode()
+
+
 def _seed_votes(qid: int, results) -> None:
     """Show the votes in force on this page as the reader cast them (the store's record: a
     widget's own state is gone after Back or a reload)."""
@@ -205,13 +216,11 @@ def _card(r, qid: int, lineage) -> None:
         with cols[0]:
             st.feedback("thumbs", key=vote_key, on_change=_vote, args=(vote_key, qid, r.doc_id))
         with cols[1]:
-            path = _original(r.doc_id)
+            original = _original(r.doc_id)
             st.download_button(
                 "Download",
-                data=path.read_bytes
-                if path
-                else (lambda d=r.doc_id: read_document(index, reader, d).text),
-                file_name=path.name if path else f"{r.doc_id.replace('/', '_')}.txt",
+                data=lambda o=original, d=r.doc_id: _download(o, d),
+                file_name=original.name if original else f"{r.doc_id.replace('/', '_')}.txt",
                 key=f"download-{qid}-{r.rank}",
                 on_click=_click,
                 args=(qid, r.doc_id, r.rank, "download"),

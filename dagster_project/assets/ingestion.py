@@ -9,9 +9,10 @@ import dagster as dg
 from dagster_project.assets.batches import BUILDER
 from dagster_project.assets.sources import source_mirror
 from dagster_project.resources import DocsearchSettings
+from lifecycle.builds import read_folder
 from search.index import diff_documents
 from search.progress import ProgressPrinter
-from search.sources import corpus_signature, load_corpus
+from search.sources import corpus_signature
 
 GROUP = "ingestion"
 FILES_ACCOUNTED = "files_accounted"  # check: files seen = parsed + rejected
@@ -68,7 +69,7 @@ def source_documents(context: dg.AssetExecutionContext, docsearch: DocsearchSett
     started = time.perf_counter()
     signature = corpus_signature(settings.docs, settings.sources_dir)
     progress = ProgressPrinter(log=context.log.info, every=5.0)
-    report = load_corpus(settings.docs, settings.sources_dir, progress=progress)
+    report = read_folder(settings, settings.docs, progress=progress).report  # and the sources
     changes = diff_documents(report.documents, docsearch.store())
     seconds = time.perf_counter() - started
     context.log.info(

@@ -1,7 +1,9 @@
 """Who may read which document: principals, the access policy file, its rules."""
 
+from search.access.folder import names_are_case_sensitive, policy_file_of
 from search.access.policy import (
     CLOSED,
+    DOCUMENT_ALIASES,
     DOCUMENT_ALLOW,
     OPEN,
     POLICY_FILE,
@@ -9,12 +11,14 @@ from search.access.policy import (
     PolicyError,
     load_policy,
     parse_policy,
+    policy_from_dict,
 )
 from search.access.principals import EVERYONE, principal_problem, principals_of
 from search.access.rules import Rule
 
 __all__ = [
     "CLOSED",
+    "DOCUMENT_ALIASES",
     "DOCUMENT_ALLOW",
     "EVERYONE",
     "OPEN",
@@ -23,7 +27,10 @@ __all__ = [
     "PolicyError",
     "Rule",
     "load_policy",
+    "names_are_case_sensitive",
     "parse_policy",
+    "policy_file_of",
+    "policy_from_dict",
     "principal_problem",
     "principals_of",
 ]

@@ -15,15 +15,20 @@ rules:
 The most specific rule that covers a document decides (``search.access.rules``); a document
 from a BEIR corpus whose record carries ``"metadata": {"allow": [...]}`` is read by exactly
 those principals, whatever the rules say (the document's own permissions, as the source system
-gave them). A malformed file raises ``PolicyError`` naming the file, the line and the fix; it
-never yields a policy, so a typo can never open documents.
+gave them). A file reached under several names inside the folder (hard links: the walk records
+the others as ``"metadata": {"aliases": [...]}``) is read only by those its rule allows under
+every one of its names. ``case_sensitive: false`` makes rules match paths whatever their case;
+left out, it follows the documents folder's file system (``search.access.folder``). A
+malformed file raises ``PolicyError`` naming the file, the line and the fix; it never yields a
+policy, so a typo can never open documents.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,8 +40,11 @@ from search.access.rules import Rule, most_specific, normalise_path, path_proble
 POLICY_FILE = "access.yaml"  # at the root of the documents folder unless DOCSEARCH_ACCESS says
 DOCUMENT_ALLOW = "allow"  # a document's own readers, in its metadata (BEIR records)
 SOURCE, SOURCE_PATH = "source", "source_path"  # a connected source's document: metadata keys
+DOCUMENT_ALIASES = "aliases"  # the other names of a file reached under several (hard links)
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_NODES = 100_000
+CASE_SENSITIVE = "case_sensitive"  # true | false; left out: as the folder's file system does
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 
 
 class PolicyError(ValueError):
@@ -50,10 +58,16 @@ class Policy:
     default: frozenset[str]
     rules: tuple[Rule, ...] = ()
     source: str = ""  # the file it was read from, for messages
+    case_sensitive: bool | None = None  # None: as the documents folder's file system does
     digest: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        canonical = {
+        text = json.dumps(self._meaning(), sort_keys=True, separators=(",", ":"))
+        # comments, layout and order inside a list do not change what the policy means
+        object.__setattr__(self, "digest", hashlib.sha256(text.encode()).hexdigest()[:16])
+
+    def _meaning(self) -> dict:
+        meaning = {
             "default": sorted(self.default),
             "rules": [
                 {"path": r.path, "allow": sorted(r.allow)}
@@ -61,24 +75,46 @@ class Policy:
                 for r in self.rules
             ],
         }
-        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
-        # comments, layout and order inside a list do not change what the policy means
-        object.__setattr__(self, "digest", hashlib.sha256(text.encode()).hexdigest()[:16])
+        if self.case_sensitive is False:  # only then: hashes of earlier policies stay as they were
+            meaning["case_sensitive"] = False
+        return meaning
 
     @property
     def hash(self) -> str:
         """What an index version records as the policy it enforces."""
         return self.digest
 
+    def to_dict(self) -> dict:
+        """The policy as data (what a version records of it); ``policy_from_dict`` reads it."""
+        return self._meaning() | {"case_sensitive": self.case_sensitive is not False}
+
+    def with_case(self, case_sensitive: bool) -> Policy:
+        """This policy with its case rule decided (when the file left it to the file system)."""
+        if self.case_sensitive is not None:
+            return self
+        return dataclasses.replace(self, case_sensitive=case_sensitive)
+
+    def rule_readers(self, path: str, source: str = "") -> frozenset[str]:
+        """Who the rules let read a document at ``path`` (inside the connected ``source``, when
+        it comes from one), its own list aside."""
+        rule = most_specific(self.rules, path, source, self.case_sensitive is not False)
+        return rule.allow if rule is not None else self.default
+
     def readers(self, doc_id: str, metadata: Mapping) -> frozenset[str]:
-        """The principals that may read one document."""
+        """The principals that may read one document: its own list, else those the rules allow
+        under each of its names (a principal every name's rule lists; ``everyone`` in a
+        name's list leaves the others to decide)."""
         own = metadata.get(DOCUMENT_ALLOW)
         if own is not None:
             return document_readers(own)
+        aliases = metadata.get(DOCUMENT_ALIASES, [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            return frozenset()  # names that cannot be read back close the document
         source = str(metadata.get(SOURCE, ""))
-        path = metadata.get(SOURCE_PATH) if source else metadata.get("path", doc_id)
-        rule = most_specific(self.rules, str(path), source)
-        return rule.allow if rule is not None else self.default
+        path = str(metadata.get(SOURCE_PATH) if source else metadata.get("path", doc_id))
+        if not aliases:
+            return self.rule_readers(path, source)
+        return every_name_allows(self.rule_readers(name, source) for name in [path, *aliases])
 
     def readers_of(self, documents: Mapping[str, Mapping]) -> dict[str, frozenset[str]]:
         """``{doc_id: readers}`` for an index's ``documents`` (``{doc_id: {"metadata"}}``)."""
@@ -86,6 +122,29 @@ class Policy:
 
     def may_read(self, principals: frozenset[str], doc_id: str, metadata: Mapping) -> bool:
         return not principals.isdisjoint(self.readers(doc_id, metadata))
+
+    def strictest(self, paths: Sequence[str]) -> str:
+        """Of several names of one file, the one whose rule lets the fewest read it (a list
+        without ``everyone`` before one with it, then the shorter list, then path order): the
+        name a file reached twice is indexed under."""
+
+        def strictness(path: str) -> tuple[bool, int, str]:
+            readers = self.rule_readers(path)
+            return EVERYONE in readers, len(readers), path
+
+        return min(paths, key=strictness)
+
+
+def every_name_allows(per_name: Iterable[frozenset[str]]) -> frozenset[str]:
+    """The readers of a file that has several names: the principals every name's list holds;
+    a list holding ``everyone`` restricts nothing. Conservative: two lists that name the same
+    person differently (``group:hr`` and ``user:ann``) give nobody."""
+    found: frozenset[str] | None = None
+    for readers in per_name:
+        if EVERYONE in readers:
+            continue
+        found = readers if found is None else found & readers
+    return frozenset({EVERYONE}) if found is None else found
 
 
 OPEN = Policy(default=frozenset({EVERYONE}), source="(no policy file: everyone reads everything)")
@@ -130,7 +189,7 @@ def parse_policy(text: str, source: str = POLICY_FILE) -> Policy:
     if root is None:
         _fail(source, 1, "the file is empty; write at least `default: [everyone]`")
     reader = _Reader(source)
-    top = reader.mapping(root, "the policy", {"default", "rules"})
+    top = reader.mapping(root, "the policy", {"default", "rules", CASE_SENSITIVE})
     if "default" not in top:
         _fail(
             source,
@@ -140,7 +199,13 @@ def parse_policy(text: str, source: str = POLICY_FILE) -> Policy:
         )
     default = reader.principals(top["default"][1], "default")
     rules = reader.rules(top["rules"][1]) if "rules" in top else ()
-    return Policy(default=default, rules=rules, source=source)
+    case = reader.boolean(top[CASE_SENSITIVE][1], CASE_SENSITIVE) if CASE_SENSITIVE in top else None
+    return Policy(default=default, rules=rules, source=source, case_sensitive=case)
+
+
+def policy_from_dict(data: Mapping, source: str) -> Policy:
+    """The policy ``Policy.to_dict`` wrote (validated like a file: JSON is YAML)."""
+    return parse_policy(json.dumps(dict(data)), source)
 
 
 def _fail(source: str, line: int, message: str):
@@ -189,6 +254,11 @@ class _Reader:
         if not name or "/" in name or ":" in name:
             self.fail(node, "`source` names a connected source (`docsearch sources list`)")
         return name
+
+    def boolean(self, node: yaml.Node, what: str) -> bool:
+        if not isinstance(self.count(node), yaml.ScalarNode) or node.tag != _BOOL_TAG:
+            self.fail(node, f"`{what}` must be true or false")
+        return node.value.lower() in ("true", "yes", "on")
 
     def principals(self, node: yaml.Node, what: str) -> frozenset[str]:
         if not isinstance(self.count(node), yaml.SequenceNode):

@@ -15,6 +15,10 @@ characters, a glob its literal characters (a class counts as one, wildcards as n
 A rule with a ``source`` covers documents of that connected source only, its ``path`` (none:
 the whole source) taken inside the source; a rule without one covers the documents folder
 only. So a source's documents follow the default unless a rule names the source.
+
+Matching is case-sensitive unless the policy says otherwise (``case_sensitive: false``, or a
+documents folder on a file system that does not tell ``HR`` from ``hr``): then both sides are
+compared case-folded, so ``hr/`` covers ``HR/upper.txt``. Source names are compared exactly.
 """
 
 from __future__ import annotations
@@ -66,37 +70,42 @@ class Rule:
         literal = len(_literal_chars(self.path)) if self.is_glob else len(self.path)
         return literal, self.order
 
-    def covers(self, document_path: str, source: str = "") -> bool:
+    def covers(self, document_path: str, source: str = "", case_sensitive: bool = True) -> bool:
         if source != self.source:
             return False
         if not self.path:  # a source's rule without a path: the whole source
             return True
         if self.is_glob:
-            return _compile(self.path).fullmatch(document_path) is not None
-        return document_path == self.path or document_path.startswith(self.path + "/")
+            return _compile(self.path, case_sensitive).fullmatch(document_path) is not None
+        mine = self.path if case_sensitive else self.path.casefold()
+        path = document_path if case_sensitive else document_path.casefold()
+        return path == mine or path.startswith(mine + "/")
 
 
-def most_specific(rules: tuple[Rule, ...], document_path: str, source: str = "") -> Rule | None:
+def most_specific(
+    rules: tuple[Rule, ...], document_path: str, source: str = "", case_sensitive: bool = True
+) -> Rule | None:
     """The rule that decides for ``document_path`` (inside ``source``, when it is a connected
     source's document): the most specific that covers it."""
     best: Rule | None = None
     for rule in rules:
-        if rule.covers(document_path, source) and (
+        if rule.covers(document_path, source, case_sensitive) and (
             best is None or rule.specificity > best.specificity
         ):
             best = rule
     return best
 
 
-_PATTERNS: dict[str, re.Pattern] = {}
+_PATTERNS: dict[tuple[str, bool], re.Pattern] = {}
 
 
-def _compile(glob: str) -> re.Pattern:
-    pattern = _PATTERNS.get(glob)
+def _compile(glob: str, case_sensitive: bool = True) -> re.Pattern:
+    pattern = _PATTERNS.get((glob, case_sensitive))
     if pattern is None:
         # a glob that matches a folder covers what is inside it, as a prefix does
-        pattern = re.compile(_translate(glob) + "(?:/.*)?", re.DOTALL)
-        _PATTERNS[glob] = pattern
+        flags = re.DOTALL | (0 if case_sensitive else re.IGNORECASE)
+        pattern = re.compile(_translate(glob) + "(?:/.*)?", flags)
+        _PATTERNS[(glob, case_sensitive)] = pattern
     return pattern
 
 

@@ -1,8 +1,10 @@
 """Who may read each document of an index version: one bitmap per principal over document rows.
 
 The policy (which file or rule grants what) is decided above this layer; an index version only
-carries its outcome, ``{doc_id: principals that may read it}``, and the hash of the policy it
-came from. A search restricted to some principals ORs their bitmaps into one boolean mask over
+carries its outcome, ``{doc_id: principals that may read it}``, the hash of the policy it
+came from and, opaque here, what the layer above records of that policy's ``source`` (which
+file, for which documents folder, and the policy itself), so the version carries the policy
+of its own documents wherever it is served. A search restricted to some principals ORs their bitmaps into one boolean mask over
 document rows (a few machine words per 64 documents, no Python walk over documents), and the
 retrievers apply that mask before ranking, so a user allowed 1% of the corpus still gets k
 results. A document missing from ``readers`` is readable by nobody (never fail open); an index
@@ -11,7 +13,7 @@ control existed keep working).
 
 On disk, in the version folder::
 
-    access/principals.json   {"policy_hash", "documents", "principals": [name, ...]}
+    access/principals.json   {"policy_hash", "documents", "principals": [name, ...], "source"}
     access/readers.npy       uint8 [principals, ceil(documents / 8)]: row i is principal i's
                              bitmap over document rows, little-endian bit order
 """
@@ -34,7 +36,12 @@ class AccessTable:
     """Per-principal read bitmaps over an index's document rows, and the policy they came from."""
 
     def __init__(
-        self, principals: Sequence[str], bits: np.ndarray, documents: int, policy_hash: str
+        self,
+        principals: Sequence[str],
+        bits: np.ndarray,
+        documents: int,
+        policy_hash: str,
+        source: Mapping | None = None,
     ) -> None:
         if bits.shape != (len(principals), (documents + 7) // 8):
             raise ValueError(
@@ -45,11 +52,16 @@ class AccessTable:
         self.bits = bits
         self.documents = documents
         self.policy_hash = policy_hash
+        self.source = dict(source) if source else None  # JSON: {"file", "docs", "policy", ...}
         self._row = {p: i for i, p in enumerate(self.principals)}
 
     @classmethod
     def build(
-        cls, readers: Mapping[str, Iterable[str]], doc_ids: Sequence[str], policy_hash: str
+        cls,
+        readers: Mapping[str, Iterable[str]],
+        doc_ids: Sequence[str],
+        policy_hash: str,
+        source: Mapping | None = None,
     ) -> AccessTable:
         """The table for documents ``doc_ids`` (in index row order) from ``{doc_id: principals}``.
 
@@ -77,7 +89,7 @@ class AccessTable:
         for i, name in enumerate(names):
             dense[i, grants[name]] = True
         bits = np.packbits(dense, axis=1, bitorder="little")
-        return cls(names, bits, len(doc_ids), policy_hash)
+        return cls(names, bits, len(doc_ids), policy_hash, source)
 
     def mask(self, principals: Iterable[str]) -> np.ndarray:
         """Boolean mask over document rows: readable by at least one of ``principals``."""
@@ -101,8 +113,11 @@ class AccessTable:
         return frozenset(self.principals[i] for i in np.flatnonzero(column))
 
     def describe(self) -> dict:
-        """What a manifest records of the table."""
-        return {"policy_hash": self.policy_hash, "principals": len(self.principals)}
+        """What a manifest records of the table: the policy's hash, how many principals, and
+        the source's plain-text fields (its file and folder; the policy itself stays here)."""
+        described = {"policy_hash": self.policy_hash, "principals": len(self.principals)}
+        plain = {k: v for k, v in (self.source or {}).items() if isinstance(v, str)}
+        return described | plain
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=False)
@@ -110,6 +125,7 @@ class AccessTable:
             "policy_hash": self.policy_hash,
             "documents": self.documents,
             "principals": list(self.principals),
+            **({"source": self.source} if self.source else {}),
         }
         (folder / PRINCIPALS).write_text(json.dumps(info, ensure_ascii=False))
         np.save(folder / READERS, np.ascontiguousarray(self.bits), allow_pickle=False)
@@ -121,4 +137,10 @@ class AccessTable:
         bits = np.load(folder / READERS, mmap_mode="r", allow_pickle=False)
         if bits.dtype != np.uint8 or bits.ndim != 2:
             raise ValueError(f"{folder / READERS} holds {bits.dtype} of {bits.ndim} dimensions")
-        return cls(info["principals"], bits, int(info["documents"]), info["policy_hash"])
+        return cls(
+            info["principals"],
+            bits,
+            int(info["documents"]),
+            info["policy_hash"],
+            info.get("source"),
+        )

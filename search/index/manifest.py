@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from search.access import DOCUMENT_ALIASES
 from search.config import IndexConfig
 from search.encoding import (
     Encoder,
@@ -315,7 +316,8 @@ def _query_side(recorded: Mapping) -> str:
 
 
 def corpus_fingerprint(documents: Mapping[str, dict] | Iterable[Document]) -> str:
-    """Hash of (doc id, content hash) pairs: equal for equal corpora.
+    """Hash of (doc id, content hash) pairs, and of the other names of a file read under
+    several (``aliases``: who may read it depends on them): equal for equal corpora.
 
     Takes an index's ``{doc_id: {"metadata": ...}}`` or parsed ``Document`` objects alike.
     """
@@ -323,8 +325,11 @@ def corpus_fingerprint(documents: Mapping[str, dict] | Iterable[Document]) -> st
         documents = {d.id: {"metadata": d.metadata} for d in documents}
     digest = hashlib.sha256()
     for doc_id in sorted(documents):
+        metadata = documents[doc_id]["metadata"]
         digest.update(doc_id.encode())
-        digest.update(str(documents[doc_id]["metadata"].get("content_hash", "")).encode())
+        digest.update(str(metadata.get("content_hash", "")).encode())
+        if metadata.get(DOCUMENT_ALIASES):  # only then: fingerprints of other corpora stay
+            digest.update(json.dumps(metadata[DOCUMENT_ALIASES]).encode())
     return digest.hexdigest()[:16]
 
 

@@ -144,11 +144,17 @@ class SearchIndex:
         index.build_stats = self.build_stats
         return index
 
-    def with_access(self, readers: Mapping[str, Iterable[str]], policy_hash: str) -> SearchIndex:
+    def with_access(
+        self,
+        readers: Mapping[str, Iterable[str]],
+        policy_hash: str,
+        source: Mapping | None = None,
+    ) -> SearchIndex:
         """This index enforcing an access policy's outcome: ``readers`` maps each document id to
         the principals that may read it ("everyone", "user:alice", "group:hr"); a document
         missing from it is readable by nobody. Chunks, vectors, BM25 and the memory are shared
-        as they are (nothing is re-embedded); ``policy_hash`` is recorded in the manifest."""
+        as they are (nothing is re-embedded); ``policy_hash`` is recorded in the manifest, and
+        ``source`` (where the policy came from: ``AccessTable.source``) with it."""
         index = SearchIndex(
             self.config,
             self.encoder,
@@ -157,7 +163,7 @@ class SearchIndex:
             self.dense,
             self.sparse,
             memory=self.memory,
-            access=AccessTable.build(readers, self.doc_ids, policy_hash),
+            access=AccessTable.build(readers, self.doc_ids, policy_hash, source),
         )
         index.build_stats = self.build_stats
         return index

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +32,18 @@ def build_and_store(
     store: IndexStore,
     activate: bool = True,
     progress: ProgressFn | None = None,
+    before_write: Callable[[SearchIndex], SearchIndex] | None = None,
 ) -> BuiltIndex:
-    """Build an index (embedding through the cache) and write it as a new version."""
+    """Build an index (embedding through the cache) and write it as a new version;
+    ``before_write`` gives the index that is written (the layer above makes it enforce the
+    access policy of its documents there)."""
     cache = EmbeddingCache(settings.cache_path)
     try:
         index = SearchIndex.build(documents, config, encoder, cache, progress=progress)
     finally:
         cache.close()
+    if before_write is not None:
+        index = before_write(index)
     version = store.write(index, activate=activate)
     return BuiltIndex(index, version, store.path(version), reused=False)
 

@@ -136,15 +136,18 @@ def to_document(
 def parse_file(path: Path, root: Path, limits: ParseLimits = ParseLimits()) -> Document:
     """Parse one file under `root` in this process; DocumentError with a reason if unusable.
 
-    A symlink is followed only when it resolves inside `root`, as in `load_folder`.
+    As in `load_folder`, a file is named by its real path (a link is never a second name) and
+    a link is followed only to a file inside `root` whose real path hides nothing.
     """
     path, root = Path(path), Path(root)
-    rel = path.relative_to(root).as_posix()
     fmt = SUPPORTED_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise DocumentError(unsupported_reason(path.suffix.lower()))
     real, real_root = os.path.realpath(path), os.path.realpath(root)
     if os.path.commonpath([real, real_root]) != real_root:
         raise DocumentError(f"it resolves to {real}, outside {real_root}; copy the file in")
+    rel = Path(real).relative_to(real_root).as_posix()
+    if any(part.startswith(".") for part in rel.split("/")):
+        raise DocumentError(f"it resolves to {rel}, a hidden name; hidden files are never read")
     raw, info = read_bounded(real, limits)
     return to_document(raw, info, rel, fmt, limits)[0]

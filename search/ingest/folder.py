@@ -6,12 +6,14 @@ open (a source's sync parses what it fetched, batch after batch, on one pool).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import stat as st
 from collections.abc import Sequence
 from pathlib import Path
 
+from search.access import DOCUMENT_ALIASES
 from search.ingest.files import (
     EMPTY_REASON,
     special_file_reason,
@@ -19,7 +21,7 @@ from search.ingest.files import (
     unsupported_reason,
 )
 from search.ingest.model import SUPPORTED_SUFFIXES, Document, LoadReport, ParseLimits, Rejection
-from search.ingest.walk import Entry, walk
+from search.ingest.walk import Entry, Prefer, walk
 from search.ingest.workers import Task, WorkerPool
 from search.progress import ProgressFn
 
@@ -47,12 +49,20 @@ def _refusal(entry: Entry, limits: ParseLimits, fmt: str | None = None) -> str:
     return EMPTY_REASON if entry.info.st_size == 0 else ""
 
 
+def _with_aliases(outcome: Document | Rejection, entry: Entry) -> Document | Rejection:
+    if not entry.aliases or not isinstance(outcome, Document):
+        return outcome
+    metadata = outcome.metadata | {DOCUMENT_ALIASES: list(entry.aliases)}
+    return dataclasses.replace(outcome, metadata=metadata)
+
+
 def load_folder(
     root: str | Path,
     limits: ParseLimits = ParseLimits(),
     progress: ProgressFn | None = None,
     *,
     workers: int | None = None,
+    prefer: Prefer | None = None,
 ) -> LoadReport:
     """Parse every non-hidden file under `root`; each one ends up a Document or a Rejection.
 
@@ -61,14 +71,16 @@ def load_folder(
     bounded processes (default: one per CPU core; see `search.ingest.workers`), so a hostile
     file costs at most `limits.timeout_seconds` and `limits.max_memory_bytes`. Documents and
     rejections come in path order whatever order the workers finish in. `progress("parse",
-    done, total)` is called once per file.
+    done, total)` is called once per file. A file with several names (hard links) becomes one
+    Document under the name `prefer` picks (the access policy's strictest), its other names in
+    ``metadata["aliases"]`` so that the policy can hold every one of them.
     """
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(
             f"{root} is not a folder; pass the folder that holds the documents"
         )
-    entries = walk(root)
+    entries = walk(root, prefer)
     outcomes: list[Document | Rejection | None] = [None] * len(entries)
     tasks: list[Task] = []
     positions: list[int] = []
@@ -87,7 +99,7 @@ def load_folder(
     if tasks:
         with WorkerPool(limits, workers or default_workers()) as pool:
             for job, outcome, warnings in pool.run(tasks):
-                outcomes[positions[job]] = outcome
+                outcomes[positions[job]] = _with_aliases(outcome, entries[positions[job]])
                 for warning in warnings:
                     logger.warning("%s: %s", tasks[job].rel, warning)
                 done += 1

@@ -2,11 +2,15 @@
 
 - The real tree is walked first, without following links; hidden names (starting with ".")
   are skipped, as before. Every other entry becomes one `Entry`.
-- Symlinks are resolved afterwards. One that points outside the folder, dangles or loops is
-  refused with where it points. One to a file inside is read under the link's name, unless
-  that file is read already (under its own name, or through an earlier link); one to a folder
-  inside is walked unless that folder is walked already: each file and folder is read at most
-  once, so no link can loop.
+- A link is never a second name. Access is decided by what a document is, so a file is read
+  only under its real path, the one its policy rule is written for. Symlinks are resolved
+  afterwards and each is refused with why: one that points outside the folder, dangles or
+  loops; one whose target is hidden (a dot name anywhere on its real path: the walk never
+  reads it, whatever links to it) or is the policy file; any other target is inside the real
+  tree, so it is read under its own name already.
+- A file with several names inside the folder (hard links) is read once, under the name
+  `prefer` picks (the policy's strictest, see `Policy.strictest`; else the first in path
+  order); the entry lists the other names as `aliases`, and each of them is reported.
 - FIFOs, sockets and devices are refused from `lstat` alone: nothing here opens a file.
 """
 
@@ -16,6 +20,7 @@ import errno
 import os
 import stat as st
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from search.access import POLICY_FILE  # the access policy at the root is never a document
@@ -30,6 +35,10 @@ class Entry:
     path: str = ""
     info: os.stat_result | None = None
     reason: str = ""
+    aliases: tuple[str, ...] = ()  # the file's other names inside the folder (hard links)
+
+
+Prefer = Callable[[Sequence[str]], str]  # of a file's names, the one it is read under
 
 
 def _printable(name: str) -> str:
@@ -43,7 +52,8 @@ class _Walk:
         self.entries: list[Entry] = []
         self.links: deque[tuple[str, str]] = deque()  # (rel, path of the link)
         self.folders: dict[tuple[int, int], str] = {}  # (device, inode) -> rel it is read as
-        self.files: dict[tuple[int, int], str] = {}  # (device, inode) -> rel it is read under
+        # (device, inode) -> every (rel, path, stat) it was found under, in walk order
+        self.files: dict[tuple[int, int], list[tuple[str, str, os.stat_result]]] = {}
 
     def inside(self, real: str) -> str:
         """`real` relative to the root, as shown to people."""
@@ -62,8 +72,8 @@ class _Walk:
             try:
                 info = os.stat(path)
                 first = self.folders.get((info.st_dev, info.st_ino))
-                if first is not None:  # reached again inside a folder that a link led to
-                    self.refuse(name, f"the folder {first} again (through a link); it is read once")
+                if first is not None:  # the same folder mounted twice inside (a bind mount)
+                    self.refuse(name, f"the folder {first} again (mounted twice); it is read once")
                     continue
                 self.folders[(info.st_dev, info.st_ino)] = name
                 with os.scandir(path) as scan:
@@ -95,24 +105,26 @@ class _Walk:
         elif st.S_ISDIR(info.st_mode):
             subfolders.append((child.path, rel + "/"))
         elif st.S_ISREG(info.st_mode):
-            self.file(rel, child.path, info, via_link=False)
+            self.file(rel, child.path, info)
         else:
             self.refuse(rel, special_file_reason(info.st_mode))
 
-    def file(self, rel: str, path: str, info: os.stat_result, via_link: bool) -> None:
-        key = (info.st_dev, info.st_ino)
-        first = self.files.get(key)
-        if first is None:
-            self.files[key] = rel
-            self.entries.append(Entry(rel=rel, path=path, info=info))
-        elif via_link:
-            target = self.inside(path)
-            read_as = "under its own name" if target == first else f"as {first}"
-            self.refuse(rel, f"symlink to {target}, which is read {read_as}; remove the link")
-        else:
-            self.refuse(
-                rel, f"the same file as {first} (a hard link), which is read once; remove one"
-            )
+    def file(self, rel: str, path: str, info: os.stat_result) -> None:
+        self.files.setdefault((info.st_dev, info.st_ino), []).append((rel, path, info))
+
+    def files_read(self, prefer: Prefer) -> None:
+        """One entry per file, under the name ``prefer`` picks; its other names reported."""
+        for names in self.files.values():
+            chosen = prefer([rel for rel, _, _ in names]) if len(names) > 1 else names[0][0]
+            rel, path, info = next(name for name in names if name[0] == chosen)
+            others = tuple(sorted(other for other, _, _ in names if other != chosen))
+            self.entries.append(Entry(rel=rel, path=path, info=info, aliases=others))
+            for other in others:
+                self.refuse(
+                    other,
+                    f"the same file as {chosen} (a hard link): read once, as {chosen}, for "
+                    "those who may read it under each of its names; remove one",
+                )
 
     def link(self, rel: str, path: str) -> None:
         target = _printable(os.readlink(path))
@@ -129,24 +141,48 @@ class _Walk:
                 "followed out of it, so copy the file in or remove the link",
             )
             return
-        info = os.stat(real)
-        if st.S_ISDIR(info.st_mode):
-            first = self.folders.get((info.st_dev, info.st_ino))
-            if first is not None:
-                where = "documents folder itself" if first == "." else f"folder {first}"
-                self.refuse(rel, f"symlink to the {where}, which is read already; remove the link")
-            else:
-                self.folder(real, rel + "/")
-        elif st.S_ISREG(info.st_mode):
-            self.file(rel, real, info, via_link=True)
+        inside = self.inside(real)
+        if real != self.root and any(part.startswith(".") for part in inside.split("/")):
+            self.refuse(
+                rel,
+                f"symlink to {_printable(inside)}, a hidden name: hidden files and folders are "
+                "never indexed, whatever links to them; remove the link",
+            )
+        elif inside == POLICY_FILE:
+            self.refuse(rel, "symlink to the access policy, which is never indexed; remove it")
         else:
-            self.refuse(rel, f"symlink to {self.inside(real)}: {special_file_reason(info.st_mode)}")
+            self.refuse(rel, self.second_name(real, inside))
+
+    def second_name(self, real: str, inside: str) -> str:
+        """Why a link into the real tree is not read: its target is, under its own name."""
+        try:
+            info = os.stat(real)
+        except OSError as exc:
+            return f"symlink to {_printable(inside)} ({exc.strerror}); fix or remove the link"
+        if st.S_ISDIR(info.st_mode):
+            if real == self.root:
+                return "symlink to the documents folder itself, which is read already; remove it"
+            what = f"the folder {_printable(inside)}"
+        elif st.S_ISREG(info.st_mode):
+            what = _printable(inside)
+        else:
+            return f"symlink to {_printable(inside)}: {special_file_reason(info.st_mode)}"
+        return (
+            f"symlink to {what}, which is read under its own name (a link is never a second "
+            "name: its rule could differ); remove the link"
+        )
 
 
-def walk(root: str | os.PathLike) -> list[Entry]:
-    """Everything under `root` that is not hidden, sorted by relative path."""
+def _first_in_path_order(names: Sequence[str]) -> str:
+    return min(names)
+
+
+def walk(root: str | os.PathLike, prefer: Prefer | None = None) -> list[Entry]:
+    """Everything under `root` that is not hidden, sorted by relative path; a file with
+    several names is read under the one `prefer` picks (default: the first in path order)."""
     state = _Walk(os.path.realpath(root))
     state.folder(state.root, "")
-    while state.links:  # after the real tree, so a file's own name wins over any link to it
+    while state.links:
         state.link(*state.links.popleft())
+    state.files_read(prefer or _first_in_path_order)
     return sorted(state.entries, key=lambda entry: entry.rel)

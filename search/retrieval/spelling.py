@@ -71,13 +71,24 @@ class SpellingCorrector:
             or self._known(lower)
         )
 
+    def is_known_to(self, word: str, admissible: Admissible | None = None) -> bool:
+        """Whether `word` is known in what a reader may read (``admissible``): a word only
+        documents they may not read use is as unknown to them as a word nobody uses, or
+        leaving it uncorrected would tell them that some document uses it."""
+        if not self.is_known(word):
+            return False
+        lower = word.lower()
+        if admissible is None or len(lower) < MIN_WORD or lower in self._stopwords:
+            return True
+        return admissible(lower)
+
     def suggest(self, word: str, admissible: Admissible | None = None) -> str | None:
         """The corpus's spelling of an unknown `word`: of the nearest words, the most frequent
         that ``admissible`` accepts (a reader may only be told words of documents they may
         read); None when `word` is known or nothing is near."""
         from symspellpy import Verbosity
 
-        if self.is_known(word):
+        if self.is_known_to(word, admissible):
             return None
         lower = word.lower()
         distance = MAX_EDIT if len(lower) > SHORT_WORD else 1
@@ -93,7 +104,7 @@ class SpellingCorrector:
         its content words the corpus does not know)."""
         words = [w for w in _WORD.findall(query) if w.lower() not in self._stopwords]
         content = [w for w in words if len(w) >= MIN_WORD]
-        unknown = [w for w in content if not self.is_known(w)]
+        unknown = [w for w in content if not self.is_known_to(w, admissible)]
         share = len(unknown) / len(content) if content else 0.0
         if not unknown:
             return None, share

@@ -12,7 +12,7 @@ from search.settings.base import absolute
 class AccessSettings(BaseModel):
     access: Path | None = Field(
         None,
-        description="the access policy file (YAML; unset: `access.yaml` at the root of the documents folder, never indexed)",
+        description="the access policy of a documents folder without one of its own (YAML; unset: `access.yaml` at the root of the folder being indexed, never indexed; a folder with its own and this naming another is refused)",
     )
     api_port: int = Field(8000, description="port of the REST API (`make run`, `docsearch api`)")
     auth_secrets: Path = Field(

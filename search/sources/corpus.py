@@ -20,6 +20,7 @@ from pathlib import Path
 
 from search.index import folder_signature
 from search.ingest import Document, LoadReport, ParseLimits, Rejection, load_folder
+from search.ingest.walk import Prefer
 from search.progress import ProgressFn
 from search.sources.mirror import Mirror
 from search.sources.model import NAME
@@ -60,11 +61,12 @@ def load_corpus(
     sources_dir: str | Path,
     limits: ParseLimits = ParseLimits(),
     progress: ProgressFn | None = None,
+    prefer: Prefer | None = None,
 ) -> LoadReport:
-    """The documents folder parsed (``load_folder``) plus every mirror's documents. A source
-    whose name is also a top-level folder of the documents folder is refused (its ids would
-    collide) with the fix."""
-    report = load_folder(docs, limits, progress)
+    """The documents folder parsed (``load_folder``; ``prefer`` picks the name of a file
+    reached under several) plus every mirror's documents. A source whose name is also a
+    top-level folder of the documents folder is refused (its ids would collide) with the fix."""
+    report = load_folder(docs, limits, progress, prefer=prefer)
     documents, rejected, seen = list(report.documents), list(report.rejected), report.seen
     folders = {d.id.split("/", 1)[0] for d in report.documents if "/" in d.id}
     for name, folder in mirrors(sources_dir):

@@ -57,8 +57,11 @@ CODEWORDS = {doc: text.rsplit(" ", 1)[1] for doc, text in DOCS.items()}
 PEOPLE = {name: User(name, frozenset(groups), admin=False) for name, groups in GROUPS.items()}
 
 
-def write_docs(folder: Path, policy: str | None = POLICY) -> Path:
-    for rel, text in DOCS.items():
+CONFIG = {"model": "hashing-128", "chunk_tokens": 64, "chunk_overlap": 8}  # small and fast
+
+
+def write_docs(folder: Path, docs: dict[str, str] = DOCS, policy: str | None = POLICY) -> Path:
+    for rel, text in docs.items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -67,33 +70,70 @@ def write_docs(folder: Path, policy: str | None = POLICY) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def built_corpus(tmp_path_factory):
-    """The corpus and a built (policy-less) version of it, once per test session."""
+def build_home(docs: Path, home: Path, **settings_fields):
+    """``docs`` built into ``home`` as ``docsearch build`` does (its own policy enforced and
+    recorded, the hashing encoder): (settings, index store, version)."""
+    from lifecycle.builds import build_version, read_folder
     from search.config import IndexConfig
-    from search.encoding import HashingEncoder
-    from search.index import IndexStore, build_and_store
-    from search.ingest import load_folder
+    from search.index import IndexStore
     from search.settings import Settings
 
-    root = tmp_path_factory.mktemp("access")
-    docs = write_docs(root / "docs")
-    settings = Settings(home=root / "home", docs=docs, model="hashing-128")
-    report = load_folder(docs)
-    assert sorted(d.id for d in report.documents) == sorted(DOCS)  # access.yaml is not one
-    config = IndexConfig(model="hashing-128", chunk_tokens=64, chunk_overlap=8)
+    settings = Settings(home=home, docs=docs, model="hashing-128", **settings_fields)
+    read = read_folder(settings, docs)
     store = IndexStore(settings.index_root())
-    return root, build_and_store(report.documents, config, HashingEncoder(128), settings, store)
+    built = build_version(settings, read, store, IndexConfig(**CONFIG), activate=True)
+    return settings, store, built.version
+
+
+@pytest.fixture(scope="session")
+def built_corpus(tmp_path_factory):
+    """The corpus and a version of it built under its policy, once per test session. Its
+    documents folder is shared: a test that edits it or its policy builds its own
+    (``own_access_home``)."""
+    root = tmp_path_factory.mktemp("access")
+    settings, store, version = build_home(write_docs(root / "docs"), root / "home")
+    index = store.load(version)
+    assert sorted(index.documents) == sorted(DOCS)  # access.yaml is not one
+    return root, settings, version
 
 
 @pytest.fixture
 def access_home(built_corpus, tmp_path):
-    """A copy of the built corpus for one test: (settings, index store, version)."""
+    """A copy of the built home for one test, over the shared documents folder:
+    (settings, index store, version)."""
     from search.index import IndexStore
     from search.settings import Settings
 
-    root, built = built_corpus
-    shutil.copytree(root / "docs", tmp_path / "docs")
+    root, shared, version = built_corpus
     shutil.copytree(root / "home", tmp_path / "home")
-    settings = Settings(home=tmp_path / "home", docs=tmp_path / "docs", model="hashing-128")
-    return settings, IndexStore(settings.index_root()), built.version
+    # a new Settings, not a copy: the stores' URLs derive from the home
+    settings = Settings(home=tmp_path / "home", docs=shared.docs, model="hashing-128")
+    return settings, IndexStore(settings.index_root()), version
+
+
+@pytest.fixture
+def own_access_home(tmp_path):
+    """The corpus built afresh in this test's folder, free to edit: (settings, store, version)."""
+    return build_home(write_docs(tmp_path / "docs"), tmp_path / "home")
+
+
+def as_cli_environment(settings, monkeypatch, groups: dict[str, list[str]] = GROUPS):
+    """``settings`` as the command line's environment, each person of ``groups`` a user."""
+    from lifecycle.identity import Identities
+
+    identities = Identities(settings.feedback_url)
+    for name, their_groups in groups.items():
+        if identities.user(name) is None:
+            identities.add_user(name, their_groups)
+    identities.close()
+    monkeypatch.setenv("DOCSEARCH_HOME", str(settings.home))
+    monkeypatch.setenv("DOCSEARCH_DOCS", str(settings.docs))
+    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
+    monkeypatch.delenv("DOCSEARCH_ACCESS", raising=False)
+    return settings
+
+
+@pytest.fixture
+def cli_home(access_home, monkeypatch):
+    """The shared corpus's home as the command line's environment."""
+    return as_cli_environment(access_home[0], monkeypatch)

@@ -7,23 +7,7 @@ import json
 import pytest
 
 from app.cli.main import main
-from tests.access.conftest import CODEWORDS, DOCS, GROUPS, MAY_READ
-
-
-@pytest.fixture
-def cli_home(access_home, monkeypatch):
-    from lifecycle.identity import Identities
-
-    settings, _, _ = access_home
-    identities = Identities(settings.feedback_url)
-    for name, groups in GROUPS.items():
-        identities.add_user(name, groups)
-    identities.close()
-    monkeypatch.setenv("DOCSEARCH_HOME", str(settings.home))
-    monkeypatch.setenv("DOCSEARCH_DOCS", str(settings.docs))
-    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
-    monkeypatch.delenv("DOCSEARCH_ACCESS", raising=False)
-    return settings
+from tests.access.conftest import CODEWORDS, DOCS, MAY_READ
 
 
 @pytest.mark.parametrize("person", sorted(MAY_READ))

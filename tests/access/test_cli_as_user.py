@@ -7,23 +7,8 @@ import json
 import pytest
 
 from app.cli.main import main
-from tests.access.conftest import CODEWORDS, DOCS, GROUPS, MAY_READ
-
-
-@pytest.fixture
-def cli_home(access_home, monkeypatch):
-    from lifecycle.identity import Identities
-
-    settings, _, _ = access_home
-    identities = Identities(settings.feedback_url)
-    for name, groups in GROUPS.items():
-        identities.add_user(name, groups)
-    identities.close()
-    monkeypatch.setenv("DOCSEARCH_HOME", str(settings.home))
-    monkeypatch.setenv("DOCSEARCH_DOCS", str(settings.docs))
-    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
-    monkeypatch.delenv("DOCSEARCH_ACCESS", raising=False)
-    return settings
+from search.access import parse_policy
+from tests.access.conftest import CODEWORDS, DOCS, MAY_READ, POLICY, as_cli_environment
 
 
 @pytest.mark.parametrize("person", sorted(MAY_READ))
@@ -44,11 +29,20 @@ def test_an_unknown_user_is_one_line_and_exit_2(cli_home, capsys):
     )
 
 
-def test_access_check_and_apply(cli_home, capsys):
+def test_access_check_names_the_folder_and_apply_records_a_changed_policy(
+    own_access_home, monkeypatch, capsys
+):
+    settings = as_cli_environment(own_access_home[0], monkeypatch)
     assert main(["access", "check"]) == 0
-    assert "in force: " in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"documents folder: {settings.docs}\npolicy file: {settings.access_policy}\n" in out
+    assert f"in force: {settings.access_policy} (hash {parse_policy(POLICY).hash})" in out
+    assert f"it follows {settings.access_policy} (recorded hash" in out  # the serving version
+    assert main(["access", "apply"]) == 0
+    assert "already enforced" in capsys.readouterr().out  # the build recorded the policy
+    settings.access_policy.write_text(POLICY.replace("allow: [group:hr]", "allow: []"))
     assert main(["access", "apply"]) == 0
     assert "made CURRENT in the local store" in capsys.readouterr().out
-    cli_home.access_policy.write_text("default: [evryone]\n")
+    settings.access_policy.write_text("default: [evryone]\n")
     assert main(["access", "check"]) == 1
     assert "line 1: in `default`: 'evryone' is not a principal" in capsys.readouterr().err

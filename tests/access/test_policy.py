@@ -86,6 +86,39 @@ def test_a_documents_own_allow_list_wins_and_a_broken_one_closes_it():
     assert policy.readers("d3", {"path": "d3", "allow": "group:legal"}) == frozenset()
 
 
+def test_case_sensitive_false_matches_paths_whatever_their_case():
+    text = (
+        "default: [everyone]\ncase_sensitive: false\nrules:\n  - path: hr/\n    allow: [group:hr]\n"
+        '  - path: "**/Private"\n    allow: []\n'
+    )
+    policy = parse_policy(text)
+    assert policy.case_sensitive is False
+    assert readers(policy, "HR/upper.txt") == readers(policy, "hr/a.md") == ["group:hr"]
+    assert readers(policy, "it/PRIVATE/x.md") == []  # globs too
+    assert readers(policy, "hr-public/a.md") == ["everyone"]  # still whole segments
+    sensitive = parse_policy(text.replace("case_sensitive: false", "case_sensitive: true"))
+    assert readers(sensitive, "HR/upper.txt") == ["everyone"]
+    # what it means changed, so its hash did; left unsaid, it is decided by the folder later
+    assert policy.hash != sensitive.hash
+    assert parse_policy(text.replace("case_sensitive: false\n", "")).case_sensitive is None
+    assert parse_policy(text.replace("case_sensitive: false\n", "")).hash == sensitive.hash
+
+
+def test_a_file_with_several_names_is_read_by_those_every_name_allows():
+    policy = parse_policy(POLICY)
+    hard_link = {"path": "hr/leave.md", "aliases": ["it/leave.md"]}
+    # hr/ lets hr and the payroll admin read; it/ lets everyone: hr's rule decides
+    assert sorted(policy.readers("hr/leave.md", hard_link)) == ["group:hr", "user:payroll-admin"]
+    both = {"path": "hr/payroll/x.md", "aliases": ["board/minutes-2025.md"]}
+    # [user:payroll-admin] and [group:board] share nobody: nobody reads it
+    assert policy.readers("hr/payroll/x.md", both) == frozenset()
+    assert policy.readers("d", {"path": "d", "aliases": "it/x.md"}) == frozenset()  # malformed
+    # the name it is indexed under: the one whose rule lets the fewest read it
+    assert policy.strictest(["it/leave.md", "hr/leave.md"]) == "hr/leave.md"
+    assert policy.strictest(["hr/leave.md", "hr/payroll/leave.md"]) == "hr/payroll/leave.md"
+    assert policy.strictest(["b.md", "a.md"]) == "a.md"  # equally open: path order
+
+
 def test_may_read_is_a_meeting_of_principals():
     policy = parse_policy(POLICY)
     ann = principals_of("ann", ["hr"])
@@ -122,7 +155,7 @@ def test_the_hash_follows_meaning_not_layout():
         ),
         (
             "default: [everyone]\nrule: []\n",
-            "line 2: unknown key 'rule' in the policy; use default, rules",
+            "line 2: unknown key 'rule' in the policy; use case_sensitive, default, rules",
         ),
         ("default: [everyone]\nrules:\n  - path: hr/\n", "line 3: a rule needs `allow:`"),
         (

@@ -43,8 +43,8 @@ queries = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
 def plain_index(built_corpus):
     from search.index import IndexStore
 
-    root, built = built_corpus
-    return IndexStore(root / "home" / "indexes" / "default").load(built.version)
+    _, settings, version = built_corpus
+    return IndexStore(settings.index_root()).load(version)
 
 
 def _ranked(results):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.access.conftest import CODEWORDS, DOCS, MAY_READ
+from tests.access.conftest import CODEWORDS, DOCS, MAY_READ, POLICY
 from tests.api.conftest import auth
 
 PROBLEM = "application/problem+json"
@@ -152,11 +152,14 @@ def test_feedback_only_on_results_shown_to_the_caller(api):
 
 def test_index_info_and_admin_routes(api):
     client, tokens, settings = api
-    info = client.get("/v1/index", headers=auth(tokens["carl"])).json()
-    from lifecycle.access import current_policy
+    from search.access import parse_policy
 
-    assert info["policy_hash"] == current_policy(settings).hash
-    assert info["documents"] == len(DOCS) and info["version_policy_hash"] is None
+    for person in sorted(MAY_READ):
+        info = client.get("/v1/index", headers=auth(tokens[person])).json()
+        # counts of what the caller may read: every document is one chunk (under 64 tokens)
+        assert (info["documents"], info["chunks"]) == (len(MAY_READ[person]),) * 2, person
+        # the policy of the documents, enforced and recorded by the build
+        assert info["policy_hash"] == info["version_policy_hash"] == parse_policy(POLICY).hash
     for method, route in (("get", "/v1/monitoring"), ("post", "/v1/index/rollback")):
         refused = getattr(client, method)(route, headers=auth(tokens["carl"]))
         assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM

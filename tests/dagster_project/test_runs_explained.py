@@ -21,7 +21,7 @@ from lifecycle.registry.names import (
     REASON_DETAIL_TAG,
     REASON_TAG,
 )
-from lifecycle.registry.reasons import DOCUMENTS, FIRST, NO_POLICY, POLICY
+from lifecycle.registry.reasons import DOCUMENTS, FIRST, POLICY
 from search.index import read_manifest
 
 ONLY_HR = "default: [everyone]\nrules:\n  - path: d6.txt\n    allow: [group:hr]\n"
@@ -63,9 +63,9 @@ def test_cli_and_index_job_runs_say_why_which_policy_and_what_was_encoded(
     assert (cli.data.metrics["chunks_embedded"], cli.data.metrics["chunks"]) == (6, 6)
     _adds_up(cli)
     recorded = (read_manifest(built["path"]).get("access") or {}).get("policy_hash")
-    # the hash of the policy the version records; a version that records none says "none"
-    assert cli.data.tags[POLICY_HASH_TAG] == (recorded or NO_POLICY)
-    assert recorded in (None, current_policy(settings).hash)
+    # the hash of the policy of the folder the version was built from, as the version records it
+    assert recorded == current_policy(settings).hash
+    assert cli.data.tags[POLICY_HASH_TAG] == recorded
     assert cli.data.tags[ALIAS_TAG] == CHAMPION
 
     # 2. index_job after the policy changed: the same chunks and vectors under a new policy

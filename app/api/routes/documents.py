@@ -1,13 +1,18 @@
 """``/v1/documents/{doc_id}``: its text, its original file, similar documents. A document the
-caller may not read is 404, exactly like one that does not exist.
+caller may not read is 404, exactly like one that does not exist; an original file that is not
+the one indexed any more (changed, or swapped for a link) is 409, never its new content.
 
 Document ids are paths (``hr/leave.pdf``), so the routes that end in ``/file`` and
 ``/similar`` are matched before the plain one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import BinaryIO
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from app.api.auth import reader, services
 from app.api.limits import MAX_SIMILAR
@@ -23,19 +28,40 @@ ERRORS = errors(401, 404, 422, 429, 503)
 
 @router.get(
     "/{doc_id:path}/file",
-    response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, **errors(409), **ERRORS},
 )
 def original(
     doc_id: str, caller: Reader = Depends(reader), services: Services = Depends(services)
-) -> FileResponse:
-    """The document's original file, as it is in the documents folder (a connected source's
-    document: its copy in the source's mirror)."""
+) -> StreamingResponse:
+    """The document's original file, exactly as it was indexed (its bytes checked against
+    the sha256 recorded then; 409 when the file changed since: re-index the folder); a
+    connected source's document: its copy in the source's mirror, checked the same way."""
     current = services.current()
-    path = document_file(
+    found = document_file(
         current.index, caller, doc_id, services.settings.docs, services.settings.sources_dir
     )
-    return FileResponse(path, filename=path.name, media_type="application/octet-stream")
+    copy = found.open()  # checked before the first byte is sent
+    return StreamingResponse(
+        _blocks(copy),
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": _attachment(found.name)},
+    )
+
+
+def _blocks(copy: BinaryIO) -> Iterator[bytes]:
+    with copy:
+        while block := copy.read(1024 * 1024):
+            yield block
+
+
+def _attachment(name: str) -> str:
+    """A Content-Disposition for ``name`` (RFC 6266, non-ASCII names as RFC 5987), as
+    Starlette's FileResponse writes it."""
+    quoted = quote(name)
+    if quoted != name:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{name}"'
 
 
 @router.get("/{doc_id:path}/similar", response_model=SimilarResponse, responses=ERRORS)

@@ -47,4 +47,9 @@ def test_parse_file_keeps_links_inside_the_root(tmp_path):
     os.symlink(root / "inner.txt", root / "in.txt")
     with pytest.raises(DocumentError, match="outside"):
         parse_file(root / "out.txt", root)
-    assert parse_file(root / "in.txt", root).text == "Inner text."
+    inner = parse_file(root / "in.txt", root)  # read under its real name, not the link's
+    assert (inner.id, inner.text) == ("inner.txt", "Inner text.")
+    (root / ".hidden.txt").write_text("Hidden text.")
+    os.symlink(".hidden.txt", root / "shown.txt")
+    with pytest.raises(DocumentError, match="hidden"):
+        parse_file(root / "shown.txt", root)

@@ -44,24 +44,26 @@ def tree(tmp_path) -> Path:
 def test_every_entry_is_read_once_or_refused_with_a_reason(tree):
     entries = {e.rel: e for e in walk(tree)}
     read = {rel: Path(e.path).relative_to(tree).as_posix() for rel, e in entries.items() if e.path}
-    # rel -> the real file it is read from: links to hidden places are followed once.
-    assert read == {
-        "a/one.txt": "a/one.txt",
-        "dot-link.txt": ".dotfile.txt",
-        "hidden-1/deep/two.txt": ".hidden/deep/two.txt",
-    }
+    # a file is read under its real path alone: no link is a second name, none leads to a
+    # hidden place; the hard link is the same file, read once with its other name beside it
+    assert read == {"a/one.txt": "a/one.txt"}
+    assert entries["a/one.txt"].aliases == ("a/z-hard.txt",)
     reasons = {rel: e.reason for rel, e in entries.items() if not e.path}
     outside = tree.parent / "outside"
+    own_name = "which is read under its own name (a link is never a second name: its rule could differ); remove the link"
+    hidden = "a hidden name: hidden files and folders are never indexed, whatever links to them; remove the link"
     assert reasons == {
-        "a-again": "symlink to the folder a, which is read already; remove the link",
-        "a/z-hard.txt": "the same file as a/one.txt (a hard link), which is read once; remove one",
-        "a/parent": "symlink to the documents folder itself, which is read already; "
-        "remove the link",
-        "a/self": "symlink to the folder a, which is read already; remove the link",
+        "a-again": f"symlink to the folder a, {own_name}",
+        "a/z-hard.txt": "the same file as a/one.txt (a hard link): read once, as a/one.txt, for "
+        "those who may read it under each of its names; remove one",
+        "a/parent": "symlink to the documents folder itself, which is read already; remove it",
+        "a/self": f"symlink to the folder a, {own_name}",
         "caf\\xe9.txt": "the name is not valid UTF-8; rename it",
         "dangling.txt": "broken symlink to nowhere.txt (No such file or directory); "
         "fix or remove the link",
-        "hidden-2": "symlink to the folder hidden-1/deep, which is read already; remove the link",
+        "dot-link.txt": f"symlink to .dotfile.txt, {hidden}",
+        "hidden-1": f"symlink to .hidden, {hidden}",
+        "hidden-2": f"symlink to .hidden/deep, {hidden}",
         "loop1.txt": "symlink loop to loop2.txt (Too many levels of symbolic links); "
         "fix or remove the link",
         "loop2.txt": "symlink loop to loop1.txt (Too many levels of symbolic links); "
@@ -72,9 +74,15 @@ def test_every_entry_is_read_once_or_refused_with_a_reason(tree):
         "followed out of it, so copy the file in or remove the link",
         "pipe.txt": "a named pipe (FIFO), not a regular file; it is never opened, "
         "so move it out of the folder",
-        "same.txt": "symlink to a/one.txt, which is read under its own name; remove the link",
+        "same.txt": f"symlink to a/one.txt, {own_name}",
         "sock": "a socket, not a regular file; it is never opened, so move it out of the folder",
     }
+
+
+def test_a_hard_link_is_read_under_the_name_prefer_picks(tree):
+    entries = {e.rel: e for e in walk(tree, prefer=max)}  # the last in path order, here
+    assert entries["a/z-hard.txt"].path and entries["a/z-hard.txt"].aliases == ("a/one.txt",)
+    assert entries["a/one.txt"].reason.startswith("the same file as a/z-hard.txt (a hard link)")
 
 
 def test_the_walk_is_sorted_and_skips_hidden_names(tree):
