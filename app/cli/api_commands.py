@@ -27,10 +27,26 @@ def cmd_access_check(args, settings: Settings) -> int:
     served = serving_record(settings)
     if served:
         print(served)
+    unknown = _source_coverage(settings, status.policy)
     if status.error:
         print(f"error: {status.error}", file=sys.stderr)
         return 1
-    return 0
+    return 1 if unknown else 0
+
+
+def _source_coverage(settings: Settings, policy) -> list[str]:
+    """Print which connected sources the rules miss and which rules name no connected source
+    (a typo there leaves a source's documents to the default); the latter lines."""
+    from lifecycle.sources import list_sources
+    from lifecycle.sources.coverage import uncovered_sources, unknown_sources
+
+    connected = [source.name for source in list_sources(settings)]
+    for line in uncovered_sources(policy, connected):
+        print(f"note: {line}")
+    unknown = unknown_sources(policy, connected)
+    for line in unknown:
+        print(f"warning: {line}", file=sys.stderr)
+    return unknown
 
 
 def cmd_access_apply(args, settings: Settings) -> int:

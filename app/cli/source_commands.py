@@ -22,13 +22,17 @@ option_pair.__name__ = "KEY=VALUE"
 
 
 def cmd_add(args, settings: Settings) -> int:
+    from lifecycle.access import current_policy
     from lifecycle.sources import add_source
+    from lifecycle.sources.coverage import uncovered_sources
 
     source = add_source(settings, args.name, args.url, dict(args.option or []))
     print(
         f"source {source.name} added ({source.spec.scheme}, {source.url}); "
         f"`docsearch sources sync {source.name}` fetches it"
     )
+    for line in uncovered_sources(current_policy(settings).policy, [source.name]):
+        print(f"note: {line}")
     return 0
 
 

@@ -87,3 +87,18 @@ def test_a_store_that_is_down_exits_1_and_leaves_what_serves(env, capsys, tmp_pa
     from search.settings import Settings
 
     assert IndexStore(Settings.from_env().index_root()).current() == served
+
+
+def test_a_source_no_rule_names_and_a_rule_naming_no_source_are_told(env, capsys, tmp_path):
+    share = env
+    docs = tmp_path / "docs"
+    (docs / "access.yaml").write_text(
+        "default: [everyone]\nrules:\n  - source: hr-shar\n    allow: [group:hr]\n"
+    )  # a typo: the share is connected as "share"
+    assert main(["sources", "add", "share", share.as_uri()]) == 0
+    out = capsys.readouterr().out
+    assert "source 'share': no rule names it, so its documents follow the default (everyone)" in out
+    assert main(["access", "check"]) == 1  # a rule that covers nothing is an error to fix
+    captured = capsys.readouterr()
+    assert "note: source 'share': no rule names it" in captured.out
+    assert "rule at line 3 of" in captured.err and "names source 'hr-shar'" in captured.err
