@@ -11,7 +11,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 
 from evaluation.metrics import Evaluation
-from lifecycle.gate import GatePolicy
+from lifecycle.gate import GainEvidence, GatePolicy
 from lifecycle.loop.pairs import TrainingData
 from lifecycle.registry import CHAMPION, Registry
 
@@ -97,6 +97,7 @@ def record_challenger(
     policy: GatePolicy,
     lineage: Mapping[str, str],
     metrics: Mapping[str, float] = (),
+    evidence: GainEvidence | None = None,
 ) -> dict:
     """Log and register the challenger, and move the aliases by the gate.
 
@@ -130,7 +131,7 @@ def record_challenger(
         run_name=f"challenger {index_path.name}",
     )
     version = registry.register(run_id, index_path)
-    decision, promoted = registry.promote(str(version.version), policy)
+    decision, promoted = registry.promote(str(version.version), policy, evidence=evidence)
     return {
         "challenger_run": run_id,
         "challenger_version": str(version.version),

@@ -14,7 +14,15 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from evaluation import MetricDelta, compare
-from lifecycle.gate import GateChecks, GateDecision, GatePolicy, check, decide
+from lifecycle.gate import (
+    GainEvidence,
+    GateChecks,
+    GateDecision,
+    GatePolicy,
+    check,
+    decide,
+    gain_evidence,
+)
 from lifecycle.registry.local import activate_local
 from lifecycle.registry.names import (
     CHALLENGER,
@@ -126,23 +134,41 @@ class Registry(RunLog):
         )
         return check(metrics, against, policy), champion
 
-    def decide(self, ref: str, policy: GatePolicy = GatePolicy()) -> GateDecision:
-        """The gate's verdict on a version against the champion (which it is not)."""
+    def decide(
+        self,
+        ref: str,
+        policy: GatePolicy = GatePolicy(),
+        evidence: GainEvidence | None = None,
+    ) -> GateDecision:
+        """The gate's verdict on a version against the champion (which it is not). A policy
+        that wants a proved gain gets ``evidence``, or the paired test on the per-query
+        evaluations both runs logged."""
         candidate = self.version(ref)
-        _, against = self._to_beat(lambda mv: str(mv.version) == str(candidate.version))
-        return decide(self.run_metrics(candidate.run_id), against, policy)
+        champion, against = self._to_beat(lambda mv: str(mv.version) == str(candidate.version))
+        if policy.evidence is not None and evidence is None and against is not None:
+            evidence = gain_evidence(
+                self.evaluations(champion.run_id),
+                self.evaluations(candidate.run_id),
+                policy.sets,
+                policy.evidence.metric,
+            )
+        return decide(self.run_metrics(candidate.run_id), against, policy, evidence)
 
     def promote(
-        self, ref: str, policy: GatePolicy = GatePolicy(), force: bool = False
+        self,
+        ref: str,
+        policy: GatePolicy = GatePolicy(),
+        force: bool = False,
+        evidence: GainEvidence | None = None,
     ) -> tuple[GateDecision, bool]:
-        """Move ``champion`` to a version if the gate passes (or ``force``). A rejected version
-        becomes ``challenger``. The decision is tagged on the version's run. Returns
-        (decision, promoted)."""
+        """Move ``champion`` to a version if the gate passes (or ``force``). A rejected version,
+        or one whose gain is not proved yet (keep collecting), becomes ``challenger``. The
+        decision is tagged on the version's run and model version. Returns (decision, promoted)."""
         candidate = self.version(ref)
         champion = self.alias(CHAMPION)
         if champion is not None and str(champion.version) == str(candidate.version):
             raise ValueError(f"v{candidate.version} is already the champion")
-        decision = self.decide(candidate.version, policy)
+        decision = self.decide(candidate.version, policy, evidence)
         promoted = decision.promote or force
         tags = decision.as_tags() | {"gate.forced": str(force and not decision.promote).lower()}
         self.set_run_tags(candidate.run_id, tags)

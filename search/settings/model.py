@@ -1,5 +1,5 @@
 """``Settings``: every setting of the product in one frozen object, composed of the groups in
-this package (``core``, ``access``, ``deployment``; a new group of settings is a module of its
+this package (``core``, ``access``, ``deployment``, ``experiments``; a new group of settings is a module of its
 own, added to the bases below), read from arguments > environment variables > the active
 profile > defaults. Validators are looked up by name across the groups, so each group names
 its own (``_absolute_core_paths``, ...): two groups with a ``_absolute`` would keep only one."""
@@ -17,10 +17,11 @@ from search.settings.access import AccessSettings
 from search.settings.base import ENV_PREFIX, SettingsError
 from search.settings.core import CoreSettings
 from search.settings.deployment import DeploymentSettings
+from search.settings.experiments import ExperimentSettings
 from search.settings.profiles import READ_ENVIRONMENT, ProfileSource
 
 
-class Settings(DeploymentSettings, AccessSettings, CoreSettings, BaseSettings):
+class Settings(ExperimentSettings, DeploymentSettings, AccessSettings, CoreSettings, BaseSettings):
     """Where runtime state lives, what to index, which services run where."""
 
     model_config = SettingsConfigDict(
