@@ -12,6 +12,8 @@ from app.api.oidc import OidcVerifier
 from app.api.problems import ApiError
 from lifecycle.access import PolicyStatus, current_policy
 from lifecycle.conversation import Conversations
+from lifecycle.experiments import ExperimentStore, LiveExperiment
+from lifecycle.experiments.live import live_experiment
 from lifecycle.feedback import FeedbackStore
 from lifecycle.serving import LoadedIndexes, Serving, resolve_serving
 from search.chat import LLMConfig
@@ -28,6 +30,7 @@ class Current:
     served: Serving
     index: SearchIndex
     policy: PolicyStatus
+    experiment: LiveExperiment | None = None  # one running on live traffic, if any
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Services:
     loaded: LoadedIndexes = field(default_factory=LoadedIndexes)
     conversations: Conversations = field(default_factory=Conversations)
     _serving: tuple[float, Serving | None] = (0.0, None)
+    _experiment: tuple[float, LiveExperiment | None] = (0.0, None)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -69,6 +73,20 @@ class Services:
         """Look the served version up again on the next request (after a promotion)."""
         with self._lock:
             self._serving = (0.0, None)
+            self._experiment = (0.0, None)
+
+    def experiment(self, policy) -> LiveExperiment | None:
+        """The experiment running on live traffic, looked up again every CHAMPION_TTL_S."""
+        with self._lock:
+            at, live = self._experiment
+            if at and time.monotonic() - at < CHAMPION_TTL_S:
+                return live
+        live = live_experiment(
+            self.settings, ExperimentStore(self.store.engine), self.loaded, policy
+        )
+        with self._lock:
+            self._experiment = (time.monotonic(), live)
+        return live
 
     def current(self) -> Current:
         served = self.serving()
@@ -77,7 +95,8 @@ class Services:
                 503, "no index has been built yet; run `make run` or `docsearch build` first"
             )
         policy = current_policy(self.settings)
-        return Current(served, self.loaded.index(served, policy.policy), policy)
+        index = self.loaded.index(served, policy.policy)
+        return Current(served, index, policy, self.experiment(policy.policy))
 
     def llm(self) -> LLMConfig | None:
         s = self.settings

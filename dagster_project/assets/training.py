@@ -13,6 +13,7 @@ from dagster_project.resources import DocsearchSettings, MlflowTracker
 from evaluation import flat_metrics
 from evaluation.beir import load_labeled_set
 from lifecycle.environments import evidence_for
+from lifecycle.experiments import OnlineGate
 from lifecycle.loop import (
     FEEDBACK_SET,
     VALIDATION_FRACTION,
@@ -193,6 +194,7 @@ def challenger_decision(
         registry=mlflow.registry(),
         encoder=fine_tuned_encoder,
         tags={"dagster.run_id": context.run_id, "code_version": code_version()},
+        online=OnlineGate.of(docsearch.settings()),
         log=context.log.info,
     )
     _show_next_version(context, champion.version, challenger_index.version, judged)

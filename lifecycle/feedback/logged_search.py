@@ -33,7 +33,7 @@ def search_and_log(
     signed-in ``user`` when there is one). Returns (query_id, results)."""
     started = time.perf_counter()
     results = index.search(query, k=k, method=method, filters=filters)
-    query_id = _log(
+    query_id = log_search(
         store, query, session_id, version, k, method, filters, source, started, results, user
     )
     return query_id, results
@@ -56,20 +56,34 @@ def search_and_log_forgiving(
     were mostly unknown to the corpus. Only words of documents that ``filters`` allows are
     suggested. The query is logged as typed."""
     started = time.perf_counter()
-    found = search_forgiving(
-        lambda text: index.search(text, k=k, method=method, filters=filters),
-        corrector_for(index),
-        query,
-        readable_words(index, index.selections.masks(filters)[0]),
-    )
+    found = served_results(index, query, k=k, method=method, filters=filters)
     results = found.results
-    query_id = _log(
+    query_id = log_search(
         store, query, session_id, version, k, method, filters, source, started, results, user
     )
     return query_id, found
 
 
-def _log(
+def served_results(
+    index: SearchIndex,
+    query: str,
+    k: int = 10,
+    method: str | None = None,
+    filters: Filters | None = None,
+) -> Forgiven[SearchResult]:
+    """What the search service shows from one index version, not logged: the results under
+    ``filters`` (the reader's permissions among them), spelling forgiven. An interleaved
+    experiment (``lifecycle.experiments``) calls this for each version, so whatever the
+    service filters holds for both."""
+    return search_forgiving(
+        lambda text: index.search(text, k=k, method=method, filters=filters),
+        corrector_for(index),
+        query,
+        readable_words(index, index.selections.masks(filters)[0]),
+    )
+
+
+def log_search(
     store: FeedbackStore,
     query: str,
     session_id: str,

@@ -98,8 +98,10 @@ def record_challenger(
     lineage: Mapping[str, str],
     metrics: Mapping[str, float] = (),
     evidence: GainEvidence | None = None,
+    hold: bool = False,
 ) -> dict:
-    """Log and register the challenger, and move the aliases by the gate.
+    """Log and register the challenger, and move the aliases by the gate (``hold``: a version
+    that passes stays challenger until an online win, ``lifecycle.experiments``).
 
     The champion's run receives its scores on the same sets (held-back feedback included), so
     the MLflow UI shows both versions side by side on identical queries. An index that was
@@ -131,13 +133,16 @@ def record_challenger(
         run_name=f"challenger {index_path.name}",
     )
     version = registry.register(run_id, index_path)
-    decision, promoted = registry.promote(str(version.version), policy, evidence=evidence)
+    decision, promoted = registry.promote(
+        str(version.version), policy, evidence=evidence, hold=hold
+    )
     return {
         "challenger_run": run_id,
         "challenger_version": str(version.version),
         "champion_version_before": str(champion_mv.version) if champion_mv else None,
         "decision": decision,
         "promoted": promoted,
+        "held_for_online": decision.promote and hold,
     }
 
 

@@ -80,13 +80,15 @@ def retrain(
     log: Callable[[str], None] = print,
     registry=None,
     evidence: EvidencePolicy | None = EvidencePolicy(),
+    online=None,
 ) -> RetrainOutcome:
     """One turn of the loop: pairs -> fine-tune -> challenger -> evaluation -> gate.
 
     ``gate_sets`` (labeled sets the product trusts, e.g. the sample queries) join the held-back
     feedback in the gate; ``report_sets`` (e.g. a benchmark's test split) are only measured and
     never influence a choice; either kind is left out when the index lacks documents it judges.
-    ``evidence`` is how much the gain must be proved (``lifecycle.gate.EvidencePolicy``).
+    ``evidence`` is how much the gain must be proved (``lifecycle.gate.EvidencePolicy``);
+    ``online`` (``lifecycle.experiments.OnlineGate``) whether an online win must follow.
     The challenger is written to ``store`` as a new version, made current only when promoted.
     With a ``registry`` (lifecycle.registry.Registry) the encoder and the challenger are logged
     and registered in MLflow and the aliases moved. Both sides are also measured with dense
@@ -114,6 +116,7 @@ def retrain(
         evidence=evidence,
         registry=registry,
         encoder=trained,
+        online=online,
         log=log,
     )
     dense_before = evaluate_on(champion, judged.measured, method="dense")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from evaluation import flat_metrics
 from evaluation.metrics import Evaluation
+from lifecycle.experiments.decisions import OnlineGate
 from lifecycle.feedback import FeedbackStore, Impression
 from lifecycle.gate import EvidencePolicy, GateDecision, GatePolicy, decide, gain_evidence
 from lifecycle.loop.challenger import build_challenger, challenger_policy, fit_metrics
@@ -207,6 +208,7 @@ def judge_challenger(
     registry: Registry | None = None,
     encoder: TrainedEncoder | None = None,
     tags: Mapping[str, str] | None = None,
+    online: OnlineGate | None = None,
     log: Log = print,
 ) -> Judgement:
     """Evaluate champion and challenger on the held-back feedback, the ``gate_sets`` and the
@@ -215,7 +217,9 @@ def judge_challenger(
     enough of the gated sets' queries (``lifecycle.gate.EvidencePolicy``). Without a registry a promoted challenger becomes the
     store's current version; with one, it is logged and registered beside the ``encoder``
     (which ``train_encoder`` must have logged to it) with ``tags`` added to its lineage, and
-    the registry moves the aliases (and the store's current version)."""
+    the registry moves the aliases (and the store's current version). Where the environment
+    wants an online win (``online.required``), a challenger that passes stays challenger and
+    an interleaving experiment with the champion starts instead."""
     gated, reported, skipped = _choose_sets(champion.index, data, gate_sets, report_sets)
     if skipped:
         log(f"not judged on {', '.join(skipped)}: the index lacks documents they judge")
@@ -229,11 +233,16 @@ def judge_challenger(
             champion.store.activate(build.version)
         promoted, recorded = verdict.promote, {}
     else:
+        hold = online is not None and online.required
         recorded = _record(
             registry, champion, challenger, build, data, (before, after, proof), policy, encoder,
-            tags,
+            tags, hold,
         )  # fmt: skip
         promoted, verdict = recorded["promoted"], recorded.pop("decision")
+        if recorded["held_for_online"]:
+            experiment = online.start(registry, recorded["challenger_version"])
+            recorded["experiment"] = experiment.id
+            log(f"online: interleaving experiment {experiment.id} decides the promotion")
     log(f"gate: {'promote' if promoted else 'keep the champion'}: {verdict.reason}")
     return Judgement(
         promoted, verdict.reason, verdict, gated, reported, skipped, before, after, recorded
@@ -267,6 +276,7 @@ def _record(
     policy: GatePolicy,
     encoder: TrainedEncoder | None,
     tags: Mapping[str, str] | None,
+    hold: bool = False,
 ) -> dict:
     """Log and register the challenger with its lineage and fit; the registry decides."""
     before, after, proof = judged
@@ -288,4 +298,5 @@ def _record(
         lineage={**lineage, **(tags or {})},
         metrics=fit_metrics(challenger, build.weight_grid),
         evidence=proof,
+        hold=hold,
     )

@@ -160,17 +160,22 @@ class Registry(RunLog):
         policy: GatePolicy = GatePolicy(),
         force: bool = False,
         evidence: GainEvidence | None = None,
+        hold: bool = False,
     ) -> tuple[GateDecision, bool]:
         """Move ``champion`` to a version if the gate passes (or ``force``). A rejected version,
-        or one whose gain is not proved yet (keep collecting), becomes ``challenger``. The
-        decision is tagged on the version's run and model version. Returns (decision, promoted)."""
+        or one whose gain is not proved yet (keep collecting), becomes ``challenger``; so does
+        one that passed when ``hold`` (the environment wants an online win first: an
+        interleaving experiment decides, ``lifecycle.experiments``). The decision is tagged on
+        the version's run and model version. Returns (decision, promoted)."""
         candidate = self.version(ref)
         champion = self.alias(CHAMPION)
         if champion is not None and str(champion.version) == str(candidate.version):
             raise ValueError(f"v{candidate.version} is already the champion")
         decision = self.decide(candidate.version, policy, evidence)
-        promoted = decision.promote or force
+        promoted = (decision.promote and not hold) or force
         tags = decision.as_tags() | {"gate.forced": str(force and not decision.promote).lower()}
+        if decision.promote and hold and not force:
+            tags["online.state"] = "awaiting an online win"
         self.set_run_tags(candidate.run_id, tags)
         for key, value in tags.items():
             self.client.set_model_version_tag(self.model_name, candidate.version, key, value)
@@ -196,14 +201,35 @@ class Registry(RunLog):
             candidate, decision, promoted, _number(before), _number(after), _number(challenger)
         )
 
-    def rollback(self) -> ModelVersion:
-        """Point ``champion`` back at the version that held it before the current one."""
+    def make_champion(self, ref: str, tags: Mapping[str, str] = ()) -> ModelVersion:
+        """Point ``champion`` at a version whose gates were passed elsewhere (an online win
+        after the offline gate), tagging its run and model version with why."""
+        candidate = self.version(ref)
+        number = str(candidate.version)
+        self.tag_version(number, tags)
+        self._set_champion(number, [v for v in self.history() if v != number] + [number])
+        activate_local(self.client.get_model_version(self.model_name, number))
+        return candidate
+
+    def tag_version(self, ref: str, tags: Mapping[str, str]) -> None:
+        """Tags on a version's run and on the model version alike."""
+        version = self.version(ref)
+        if tags:
+            self.set_run_tags(version.run_id, tags)
+        for key, value in dict(tags).items():
+            self.client.set_model_version_tag(self.model_name, version.version, key, str(value))
+
+    def rollback(self, tags: Mapping[str, str] = ()) -> ModelVersion:
+        """Point ``champion`` back at the version that held it before the current one;
+        ``tags`` (the reason) go on the version rolled back from."""
         history = self.history()
         champion = self.alias(CHAMPION)
         if champion is not None and history and history[-1] == str(champion.version):
             history = history[:-1]
         if not history:
             raise ValueError(f"{self.model_name} has no earlier champion to roll back to")
+        if champion is not None and tags:  # why it was rolled back, on the version it left
+            self.tag_version(str(champion.version), tags)
         self._set_champion(history[-1], history)
         previous = self.client.get_model_version(self.model_name, history[-1])
         activate_local(previous)
