@@ -112,7 +112,8 @@ def test_the_app_service_interleaves_both_versions_within_what_the_reader_may_re
 
 
 def test_clicks_through_the_api_become_credit_and_the_test_promotes_the_winner(
-    experiment_home, api  # noqa: F811
+    experiment_home,
+    api,  # noqa: F811
 ):
     client, tokens, _ = api
     settings, store, registry, records, experiment = experiment_home
