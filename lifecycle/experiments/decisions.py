@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mlflow.entities import Metric
 
+from lifecycle.experiments.canary import start_canary
 from lifecycle.experiments.interleaving import CHALLENGER_SIDE, winner
 from lifecycle.experiments.sequential import (
     BETTER,
@@ -45,6 +46,7 @@ class OnlineGate:
     required: bool
     share: float
     policy: SequentialPolicy
+    canary_share: float = 0.0  # after a promotion, the new champion's share of a canary
 
     @classmethod
     def of(cls, settings: Settings) -> OnlineGate:
@@ -53,15 +55,27 @@ class OnlineGate:
             settings.online_win_required,
             settings.interleave_share,
             sequential_policy_for(settings),
+            settings.canary_share,
         )
+
+    def after_promotion(self, registry: Registry, previous: str | None, new: str):
+        """The canary of a new champion, where the environment runs canaries (else None)."""
+        if not self.canary_share or previous is None:
+            return None
+        records = ExperimentStore(self.feedback_url)
+        try:
+            return start_canary(records, registry, previous, new, self.canary_share)
+        finally:
+            records.close()
 
     def start(self, registry: Registry, challenger_registered: str) -> Experiment:
         """The interleaving of the champion and a challenger the gate held for it."""
         records = ExperimentStore(self.feedback_url)
         try:
             return start_interleaving(
-                records, registry, challenger_registered, self.share, self.policy
-            )
+                records, registry, challenger_registered, self.share, self.policy,
+                canary_share=self.canary_share,
+            )  # fmt: skip
         finally:
             records.close()
 
@@ -72,8 +86,10 @@ def start_interleaving(
     challenger_registered: str,
     share: float,
     policy: SequentialPolicy = SequentialPolicy(),
+    canary_share: float = 0.0,
 ) -> Experiment:
-    """A running interleaving of the registry's champion and version ``challenger_registered``."""
+    """A running interleaving of the registry's champion and version ``challenger_registered``;
+    a win starts a canary of ``canary_share`` (none at 0)."""
     champion = registry.alias(CHAMPION)
     if champion is None:
         raise ValueError(f"{registry.model_name} has no champion to compare a challenger with")
@@ -85,7 +101,11 @@ def start_interleaving(
         share,
         champion_registered=str(champion.version),
         challenger_registered=str(challenger.version),
-        parameters={**policy.__dict__, "registry_model": registry.model_name},
+        parameters={
+            **policy.__dict__,
+            "registry_model": registry.model_name,
+            "canary_share": canary_share,
+        },
     )
     registry.tag_version(
         str(challenger.version),
@@ -160,11 +180,18 @@ def decide(records: ExperimentStore, registry: Registry, experiment_id: int) -> 
         return current
     reason = _reason(current)
     tags = {"online.state": state, "online.reason": reason}
-    if state == BETTER:
-        registry.make_champion(experiment.challenger_registered, tags)
-    else:
+    if state != BETTER:
         registry.tag_version(experiment.challenger_registered, tags)
-    return report(records, records.end(experiment.id, state, reason))
+        return report(records, records.end(experiment.id, state, reason))
+    registry.make_champion(experiment.challenger_registered, tags)
+    ended = report(records, records.end(experiment.id, state, reason))
+    share = float(experiment.parameters.get("canary_share") or 0.0)
+    if share:
+        start_canary(
+            records, registry, experiment.champion_registered,
+            experiment.challenger_registered, share,
+        )  # fmt: skip
+    return ended
 
 
 def stop(

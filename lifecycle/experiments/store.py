@@ -138,7 +138,7 @@ class ExperimentStore:
                 select(experiments).where(experiments.c.id == int(experiment_id))
             ).first()
         if row is None:
-            raise LookupError(f"no experiment {experiment_id}; `docsearch experiments list`")
+            raise ValueError(f"no experiment {experiment_id}; `docsearch experiments list`")
         return _experiment(row)
 
     def all(self) -> list[Experiment]:

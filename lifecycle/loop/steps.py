@@ -243,6 +243,13 @@ def judge_challenger(
             experiment = online.start(registry, recorded["challenger_version"])
             recorded["experiment"] = experiment.id
             log(f"online: interleaving experiment {experiment.id} decides the promotion")
+        elif promoted and online is not None:
+            canary = online.after_promotion(
+                registry, recorded["champion_version_before"], recorded["challenger_version"]
+            )
+            if canary is not None:
+                recorded["canary"] = canary.id
+                log(f"online: canary {canary.id} serves the new champion to a share first")
     log(f"gate: {'promote' if promoted else 'keep the champion'}: {verdict.reason}")
     return Judgement(
         promoted, verdict.reason, verdict, gated, reported, skipped, before, after, recorded
