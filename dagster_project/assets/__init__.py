@@ -1,8 +1,10 @@
-"""The asset graph, one module per group: ingestion, indexing, evaluation, registry, training."""
+"""The asset graph, one module per group: ingestion, indexing, evaluation, registry, training,
+monitoring."""
 
 from dagster_project.assets.batches import chunks, embeddings
 from dagster_project.assets.evaluation import retrieval_evaluation
 from dagster_project.assets.feedback import feedback_events
+from dagster_project.assets.health import online_experiments, serving_health
 from dagster_project.assets.indexing import index_version
 from dagster_project.assets.ingestion import source_documents
 from dagster_project.assets.registry import champion_alias, mlflow_run, registered_version
@@ -31,6 +33,8 @@ TRAINING_ASSETS = [
     challenger_decision,
 ]
 
-ALL_ASSETS = INDEX_ASSETS + TRAINING_ASSETS
+MONITORING_ASSETS = [serving_health, online_experiments]
 
-__all__ = ["ALL_ASSETS", "INDEX_ASSETS", "TRAINING_ASSETS"]
+ALL_ASSETS = INDEX_ASSETS + TRAINING_ASSETS + MONITORING_ASSETS
+
+__all__ = ["ALL_ASSETS", "INDEX_ASSETS", "MONITORING_ASSETS", "TRAINING_ASSETS"]

@@ -19,6 +19,8 @@ GROUPS = {
     "fine_tuned_encoder": "training",
     "challenger_index": "training",
     "challenger_decision": "training",
+    "serving_health": "monitoring",
+    "online_experiments": "monitoring",
 }
 
 
@@ -42,6 +44,11 @@ def test_asset_checks_sit_next_to_their_assets():
         ("retrieval_evaluation", "no_regression"),
         ("training_pairs", "has_pairs"),
         ("training_pairs", "has_validation"),
+        ("serving_health", "queries_near_evaluation"),
+        ("serving_health", "query_words_known"),
+        ("serving_health", "index_fresh"),
+        ("serving_health", "evaluation_recent"),
+        ("online_experiments", "canary_healthy"),
     }
 
 
@@ -115,6 +122,9 @@ def test_sensor_and_nightly_schedule():
     schedule = defs.resolve_schedule_def("nightly_evaluation")
     assert schedule.job_name == "evaluation_job"
     assert schedule.cron_schedule == "0 3 * * *"
+    # the health sensor may start the job of a failing check's action
+    health = defs.resolve_sensor_def("health_sensor")
+    assert set(health.job_names) == {"health_job", "index_job", "retrain_job", "evaluation_job"}
 
 
 def test_library_packages_do_not_import_dagster():
