@@ -124,7 +124,12 @@ def test_sensor_and_nightly_schedule():
     assert schedule.cron_schedule == "0 3 * * *"
     # the health sensor may start the job of a failing check's action
     health = defs.resolve_sensor_def("health_sensor")
-    assert set(health.job_names) == {"health_job", "index_job", "retrain_job", "evaluation_job"}
+    assert {job.name for job in health.jobs} == {
+        "health_job",
+        "index_job",
+        "retrain_job",
+        "evaluation_job",
+    }
 
 
 def test_library_packages_do_not_import_dagster():
