@@ -29,8 +29,13 @@ from tests.access.conftest import MAY_READ, PEOPLE, access_home, built_corpus  #
 from tests.api.conftest import api, auth  # noqa: F401
 
 
-def _register(registry: Registry, path) -> str:
-    run = registry.log_build(path, read_manifest(path), {}, {"chunks": 8})
+def _register(registry: Registry, path, ndcg: float = 0.9) -> str:
+    """Log and register an index version with a made-up sample nDCG@10 (no gate reads it but
+    the one test that says so)."""
+    from evaluation.metrics import Evaluation
+
+    sample = Evaluation({"ndcg_at_10": ndcg}, {"q1": {"ndcg_at_10": ndcg}})
+    run = registry.log_build(path, read_manifest(path), {"sample": sample}, {"chunks": 8})
     return str(registry.register(run, path).version)
 
 
@@ -161,3 +166,35 @@ def test_clicks_through_the_api_become_credit_and_the_test_promotes_the_winner(
     assert report(records, ended).as_dict()["evidence_state"] == BETTER
     with pytest.raises(ValueError, match="already ended"):
         stop(records, registry, experiment.id, by="root")
+
+
+def test_a_challenger_that_passes_offline_waits_for_an_online_win(access_home):  # noqa: F811
+    from lifecycle.experiments import OnlineGate
+    from lifecycle.gate import GatePolicy
+    from lifecycle.registry import CHALLENGER
+
+    settings, store, version = access_home
+    registry = Registry.from_settings(settings)
+    v1 = _register(registry, store.path(version))
+    registry.make_champion(v1)
+    v2 = _register(registry, store.path(store.write(store.load(version), activate=False)))
+    prod = settings.model_copy(
+        update={"online_win_required": True, "interleave_share": 0.2, "canary_share": 0.1}
+    )
+    gate = OnlineGate.of(prod)
+    # the offline gate passes (no floor, nothing to regress), but the environment holds it
+    decision, promoted = registry.promote(v2, GatePolicy(floor=0.0), hold=gate.required)
+    assert decision.promote and not promoted
+    assert str(registry.alias(CHAMPION).version) == v1
+    assert str(registry.alias(CHALLENGER).version) == v2
+    assert registry.version(v2).tags["online.state"] == "awaiting an online win"
+    experiment = gate.start(registry, v2)
+    assert (experiment.kind, experiment.share, experiment.state) == ("interleaving", 0.2, "running")
+    assert (experiment.champion_registered, experiment.challenger_registered) == (v1, v2)
+    assert experiment.parameters["canary_share"] == 0.1 and experiment.parameters["alpha"] == 0.05
+    # an online win would make v2 champion and start its canary (here: after the promotion)
+    canary = gate.after_promotion(registry, v1, v2)
+    assert (canary.kind, canary.share, canary.champion_registered) == ("canary", 0.1, v1)
+    records = ExperimentStore(settings.feedback_url)
+    assert {e.kind for e in records.running()} == {"interleaving", "canary"}
+    records.close()
