@@ -198,3 +198,29 @@ def test_a_challenger_that_passes_offline_waits_for_an_online_win(access_home): 
     records = ExperimentStore(settings.feedback_url)
     assert {e.kind for e in records.running()} == {"interleaving", "canary"}
     records.close()
+
+
+def test_the_experiments_command_lists_shows_and_stops(experiment_home, home, capsys):
+    import json
+
+    from app.cli import main
+
+    settings, store, registry, records, experiment = experiment_home
+    assert settings.home == home  # the command reads the same home from DOCSEARCH_HOME
+    assert main(["experiments", "list", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["id"], listed["state"], listed["interleaved_queries"]) == (
+        experiment.id, "running", 0,
+    )  # fmt: skip
+    assert listed["challenger"] == f"v{experiment.challenger_registered}"
+    assert "Wald SPRT" in listed["test"] and listed["evidence_state"] == "keep collecting"
+    assert main(["experiments", "stop", str(experiment.id), "--by", "root"]) == 0
+    assert "stopped by root" in capsys.readouterr().out
+    assert records.get(experiment.id).state == "stopped"
+    assert registry.version(experiment.challenger_registered).tags["online.state"] == "stopped"
+    assert main(["experiments", "stop", str(experiment.id)]) == 2
+    assert "already ended (stopped)" in capsys.readouterr().err
+    assert main(["experiments", "show", "99"]) == 2
+    assert (
+        capsys.readouterr().err.strip() == "error: no experiment 99; `docsearch experiments list`"
+    )
