@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop bench-load bench-scale bench-sync browser-deps samba-deps clean
+.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop bench-load bench-online bench-scale bench-sync browser-deps samba-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -88,6 +88,12 @@ bench-loop: setup ## the closed loop on SciFact from the untrained default: simu
 	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch simulate-feedback --dataset $(SCIFACT) --split train --sessions $(SESSIONS) --json && \
 	  DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/docsearch retrain --dataset $(SCIFACT) --split test --json || exit 1; \
 	done
+
+SEEDS ?= 40
+
+bench-online: setup ## online experiments on simulated people (SciFact test claims, SEEDS per pair): promotion rates of a better, an equal and a worse challenger, queries to a decision, canary rollback of a broken release (JSON; runs bench-loop first when its home has no trained challenger)
+	test -f $(LOOP_HOME)/bench-loop.done || { $(MAKE) bench-loop && touch $(LOOP_HOME)/bench-loop.done; }
+	DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/python -m scripts.bench_online --dataset $(SCIFACT) --split test --seeds $(SEEDS)
 
 clean: ## remove the environment and all runtime state
 	rm -rf $(VENV) .docsearch

@@ -87,6 +87,20 @@ def store() -> FeedbackStore:
     return _feedback_store(settings().feedback_url)
 
 
+@st.cache_resource(ttl=CHAMPION_TTL_S, show_spinner=False)
+def _experiment(url: str, policy_hash: str | None):
+    from lifecycle.experiments import ExperimentStore
+    from lifecycle.experiments.live import live_experiment
+
+    return live_experiment(settings(), ExperimentStore(store().engine), _loaded(), policy().policy)
+
+
+def experiment():
+    """The experiment running on live traffic (looked up again every 30 s), or None."""
+    status = policy()
+    return _experiment(settings().feedback_url, status.policy.hash if status.policy else None)
+
+
 def llm() -> LLMConfig | None:
     s = settings()
     return LLMConfig.configured(s.llm_url, s.llm_model, s.llm_api_key)

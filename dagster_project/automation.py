@@ -149,3 +149,45 @@ def _read_cursor(cursor: str | None) -> tuple[int, int] | None:
     if isinstance(value, dict) and {"requested", "observed"} <= set(value):
         return int(value["requested"]), int(value["observed"])
     return None
+
+
+health_job = dg.define_asset_job(
+    "health_job",
+    selection=dg.AssetSelection.groups("monitoring"),
+    executor_def=dg.in_process_executor,
+    description="Check what serves for drift and freshness, and judge the online experiments.",
+)
+
+# a failed check's action: the job that does it (an alert is the failed check itself)
+ACTION_JOBS = {"re-index": "index_job", "retrain": "retrain_job", "evaluate": "evaluation_job"}
+
+
+def make_health_sensor(index_job) -> dg.SensorDefinition:
+    """``health_sensor``, targeting ``health_job`` and the jobs its checks' actions run."""
+
+    @dg.sensor(
+        jobs=[health_job, index_job, retrain_job, evaluation_job],
+        minimum_interval_seconds=900,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Every 15 minutes: health_job (the drift and freshness checks, the online "
+        "experiments judged); and for each failing check with an action, that action's job "
+        "(re-index: index_job, retrain: retrain_job, evaluate: evaluation_job).",
+    )
+    def health_sensor(context: dg.SensorEvaluationContext, docsearch: DocsearchSettings):
+        from lifecycle.health import serving_health
+
+        stamp = int(context.cursor or 0) + 1
+        requests = [dg.RunRequest(run_key=f"health-{stamp}", job_name="health_job")]
+        for check in serving_health(docsearch.settings()):
+            job = ACTION_JOBS.get(check.action)
+            if not check.passed and job is not None:
+                requests.append(
+                    dg.RunRequest(
+                        run_key=f"{check.name}-{stamp}",
+                        job_name=job,
+                        tags={"docsearch/trigger": f"health_sensor: {check.name}"},
+                    )
+                )
+        return dg.SensorResult(run_requests=requests, cursor=str(stamp))
+
+    return health_sensor

@@ -9,6 +9,8 @@ from dagster_project.automation import (
     documents_sensor,
     evaluation_job,
     feedback_sensor,
+    health_job,
+    make_health_sensor,
     make_index_job,
     nightly_evaluation,
     retrain_job,
@@ -29,13 +31,14 @@ for _name, _value in LIBRARY_ENVIRONMENT.items():
 
 settings = Settings.from_env()  # the environment (DOCSEARCH_ENV) this code location serves
 docsearch = DocsearchSettings()  # every field from the product's settings (the environment)
+index_job = make_index_job(settings)
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=SOURCE_CHECKS,
-    jobs=[make_index_job(settings), evaluation_job, retrain_job, sources_job, freshness_job],
+    jobs=[index_job, evaluation_job, retrain_job, sources_job, freshness_job, health_job],
     schedules=[nightly_evaluation, sources_freshness],
-    sensors=[documents_sensor, feedback_sensor, sources_sensor],
+    sensors=[documents_sensor, feedback_sensor, sources_sensor, make_health_sensor(index_job)],
     # asset values between steps: <DOCSEARCH_HOME>/dagster/storage, or s3:// for workers
     # on other machines (DOCSEARCH_DAGSTER_STORAGE)
     resources=make_resources(

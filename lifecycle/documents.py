@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifecycle.feedback import FeedbackStore, search_and_log_forgiving
+from lifecycle.experiments.live import LiveExperiment, search_and_log_live
+from lifecycle.feedback import FeedbackStore
 from lifecycle.originals import OriginalFile, documents_root, original_file
 from lifecycle.readers import NotFound, Reader
 from search.config import Method
@@ -72,12 +73,17 @@ def search_as(
     method: Method | str | None = None,
     filters: Filters | None = None,
     source: str = "search",
+    experiment: LiveExperiment | None = None,
 ) -> Page:
     """Results ``offset+1 .. offset+k`` of ``query`` among what ``reader`` may read, logged in
     the feedback store as the reader's session; misspelled queries are corrected from the
-    corpus's vocabulary (``Page.did_you_mean``, ``Page.corrected_query``)."""
+    corpus's vocabulary (``Page.did_you_mean``, ``Page.corrected_query``). While an
+    ``experiment`` runs, its share of searches is answered as it says (an interleaving of
+    champion and challenger, or a canary's version: ``lifecycle.experiments.live``), each
+    version's results restricted to the reader alike."""
     started = time.perf_counter()
-    query_id, found = search_and_log_forgiving(
+    routed = search_and_log_live(
+        experiment,
         index,
         store,
         query,
@@ -88,10 +94,11 @@ def search_as(
         filters=restricted(filters, reader),
         source=source,
     )
+    query_id, found = routed.query_id, routed.found
     took_ms = (time.perf_counter() - started) * 1000
     return Page(
         query_id,
-        version,
+        routed.version,
         took_ms,
         found.results[offset:],
         did_you_mean=found.did_you_mean,
@@ -149,9 +156,7 @@ def document_file(
     ``docs_root``, the configured one) or, for a connected source's document, from its copy
     in the source's mirror under ``sources_root``."""
     info = _readable(index, reader, doc_id)
-    found = original_file(
-        documents_root(index, docs_root), doc_id, info["metadata"], sources_root
-    )
+    found = original_file(documents_root(index, docs_root), doc_id, info["metadata"], sources_root)
     if found is None:
         raise NotFound(f"the original file of {doc_id!r} is not in the documents folder")
     return found

@@ -19,7 +19,7 @@ from pathlib import Path
 from mlflow.entities.model_registry import ModelVersion
 
 from evaluation import evaluate_version, flat_metrics
-from lifecycle.gate import GateDecision, GatePolicy, quality_metrics
+from lifecycle.gate import EvidencePolicy, GateDecision, GatePolicy, quality_metrics
 from lifecycle.registry import CHAMPION, INDEX_PATH_TAG, INDEX_ROOT_TAG, Registry
 from lifecycle.registry.names import PROMOTION_TAG
 from lifecycle.registry.reasons import PROMOTED
@@ -39,6 +39,12 @@ def policy_for(settings: Settings, **overrides: float | None) -> GatePolicy:
     given = {"floor": settings.gate_floor, "tolerance": settings.gate_tolerance}
     given |= {k: v for k, v in overrides.items() if v is not None}
     return GatePolicy(**{k: v for k, v in given.items() if v is not None})
+
+
+def evidence_for(settings: Settings) -> EvidencePolicy:
+    """An environment's proof of a retrained challenger's gain: its profile's minimum number of
+    labeled queries and significance level (``search.settings.experiments``)."""
+    return EvidencePolicy(min_queries=settings.gate_min_queries, alpha=settings.gate_alpha)
 
 
 @dataclass(frozen=True)

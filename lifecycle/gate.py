@@ -1,13 +1,69 @@
-"""The promotion gate: may a new index version replace the champion that serves now?"""
+"""The promotion gate: may a new index version replace the champion that serves now?
+
+Three verdicts: ``promote``, ``reject`` (below the floor, a regression beyond the tolerance, or
+significantly worse), and ``keep collecting``: a challenger that must show a gain
+(``GatePolicy.evidence``) and whose gain is not yet significant on enough labeled queries is
+neither promoted nor thrown away; more feedback decides (the next turn of the loop).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from evaluation import METRICS
+from evaluation import METRICS, Evaluation
+from evaluation.significance import TEST_NAME, PairedGain, paired_gain
 
 PRIMARY_METRIC = "sample/ndcg_at_10"  # the sample set's nDCG@10 decides the floor
+PROMOTE, REJECT, KEEP_COLLECTING = "promote", "reject", "keep collecting"
+
+
+@dataclass(frozen=True)
+class EvidencePolicy:
+    """How much a challenger's gain must be proved before it replaces the champion: at least
+    ``min_queries`` labeled queries judged by both versions (held-back feedback plus the
+    trusted labeled sets, pooled), and a one-sided paired randomization test of the per-query
+    ``metric`` differences significant at ``alpha``. The defaults are what the product ships
+    with (``search.settings.experiments`` sets them per environment)."""
+
+    min_queries: int = 50
+    alpha: float = 0.05
+    metric: str = "ndcg_at_10"
+
+    def describe(self) -> str:
+        return (
+            f"{TEST_NAME} of {self.metric}, alpha {self.alpha:g}, "
+            f"at least {self.min_queries} labeled queries"
+        )
+
+
+@dataclass(frozen=True)
+class GainEvidence:
+    """The paired evidence of a gain, pooled over the gated sets, and which sets gave it."""
+
+    gain: PairedGain
+    sets: dict[str, int]  # set name -> paired queries it gave
+
+    def as_dict(self) -> dict:
+        return {**self.gain.__dict__, "sets": dict(self.sets)}
+
+
+def gain_evidence(
+    before: Mapping[str, Evaluation],
+    after: Mapping[str, Evaluation],
+    sets: Iterable[str] = (),
+    metric: str = "ndcg_at_10",
+) -> GainEvidence:
+    """Per-query ``metric`` of both versions on every set both were evaluated on (of ``sets``
+    when given), pooled: each labeled query is one paired observation."""
+    names = [n for n in sorted(set(before) & set(after)) if not sets or n in set(sets)]
+    xs, ys, counts = [], [], {}
+    for name in names:
+        queries = sorted(set(before[name].per_query) & set(after[name].per_query))
+        xs += [before[name].per_query[q][metric] for q in queries]
+        ys += [after[name].per_query[q][metric] for q in queries]
+        counts[name] = len(queries)
+    return GainEvidence(paired_gain(xs, ys), counts)
 
 
 @dataclass(frozen=True)
@@ -20,6 +76,7 @@ class GatePolicy:
     # the one default every interface refers to
     tolerance: float = 0.01
     require_improvement: bool = False  # a challenger must beat the champion on the primary metric
+    evidence: EvidencePolicy | None = None  # ... and prove the gain (None: the means decide)
     sets: tuple[
         str, ...
     ] = ()  # evaluation sets that take part (empty: all); others are reported only
@@ -36,10 +93,17 @@ class GateDecision:
     floor: float
     tolerance: float
     regressions: dict[str, float] = field(default_factory=dict)  # metric -> delta (< -tolerance)
+    verdict: str = ""  # PROMOTE, REJECT or KEEP_COLLECTING (empty: from ``promote``)
+    evidence: GainEvidence | None = None  # the paired test, when the policy asks for one
+    test: str = ""  # the evidence policy in words, when there is one
+
+    @property
+    def outcome(self) -> str:
+        return self.verdict or (PROMOTE if self.promote else REJECT)
 
     def as_tags(self) -> dict[str, str]:
         tags = {
-            "gate.decision": "promote" if self.promote else "reject",
+            "gate.decision": self.outcome.replace(" ", "_"),
             "gate.reason": self.reason,
             "gate.primary": self.primary,
             "gate.value": "" if self.value is None else f"{self.value:.4f}",
@@ -48,6 +112,16 @@ class GateDecision:
         }
         for metric, delta in self.regressions.items():
             tags[f"gate.regression.{metric}"] = f"{delta:+.4f}"
+        if self.evidence is not None:
+            gain = self.evidence.gain
+            tags |= {
+                "gate.evidence.test": self.test,
+                "gate.evidence.queries": str(gain.queries),
+                "gate.evidence.changed": str(gain.changed),
+                "gate.evidence.mean_gain": f"{gain.mean_gain:+.4f}",
+                "gate.evidence.p_better": f"{gain.p_better:.4g}",
+                "gate.evidence.p_worse": f"{gain.p_worse:.4g}",
+            }
         return tags
 
 
@@ -105,14 +179,19 @@ def decide(
     metrics: Mapping[str, float],
     champion: Mapping[str, float] | None,
     policy: GatePolicy = GatePolicy(),
+    evidence: GainEvidence | None = None,
 ) -> GateDecision:
     """Promote when the primary metric reaches the floor and no quality metric that both
     versions report drops by more than the tolerance. With no champion the floor alone decides.
+    A policy with ``evidence`` also needs the paired test on ``evidence`` (``gain_evidence``)
+    to prove the gain: too few queries, or a gain not significant at alpha, is
+    ``KEEP_COLLECTING``; a challenger significantly worse is rejected.
     """
     checks = check(metrics, champion, policy)
     value = checks.value
+    test = policy.evidence.describe() if policy.evidence else ""
 
-    def verdict(promote: bool, reason: str, regressions: dict | None = None) -> GateDecision:
+    def verdict(promote: bool, reason: str, regressions: dict | None = None, outcome=""):
         return GateDecision(
             promote,
             reason,
@@ -121,6 +200,9 @@ def decide(
             policy.floor,
             policy.tolerance,
             regressions or {},
+            outcome or (PROMOTE if promote else REJECT),
+            evidence if policy.evidence else None,
+            test,
         )
 
     if value is None:
@@ -149,6 +231,8 @@ def decide(
             f"(tolerance {policy.tolerance:.4f})",
             regressions,
         )
+    if policy.evidence is not None:
+        return _weigh_evidence(policy.evidence, evidence, verdict)
     if policy.require_improvement:
         return verdict(
             True,
@@ -156,3 +240,32 @@ def decide(
             "no regression beyond tolerance",
         )
     return verdict(True, f"{policy.primary} {value:.4f} >= floor, no regression beyond tolerance")
+
+
+def _weigh_evidence(wanted: EvidencePolicy, evidence: GainEvidence | None, verdict):
+    """The last step of ``decide`` for a policy that wants a proved gain."""
+    if evidence is None:
+        return verdict(False, "no per-query evaluations to test the gain on", None, KEEP_COLLECTING)
+    gain = evidence.gain
+    said = (
+        f"{wanted.metric} {gain.mean_gain:+.4f} on {gain.queries} labeled queries "
+        f"({gain.changed} changed; one-sided p {gain.p_better:.3g}"
+    )
+    if gain.queries < wanted.min_queries:
+        return verdict(
+            False,
+            f"keep collecting: {gain.queries} labeled queries judged by both versions, "
+            f"{wanted.min_queries} needed",
+            None,
+            KEEP_COLLECTING,
+        )
+    if gain.p_worse < wanted.alpha:
+        return verdict(False, f"significantly worse: {said}, worse p {gain.p_worse:.3g})")
+    if gain.p_better >= wanted.alpha:
+        return verdict(
+            False,
+            f"keep collecting: the gain is not significant: {said} >= alpha {wanted.alpha:g})",
+            None,
+            KEEP_COLLECTING,
+        )
+    return verdict(True, f"significant gain: {said} < alpha {wanted.alpha:g})")

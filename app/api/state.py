@@ -12,6 +12,8 @@ from app.api.oidc import OidcVerifier
 from app.api.problems import ApiError
 from lifecycle.access import PolicyStatus, served_index
 from lifecycle.conversation import Conversations
+from lifecycle.experiments import ExperimentStore, LiveExperiment
+from lifecycle.experiments.live import live_experiment
 from lifecycle.feedback import FeedbackStore
 from lifecycle.serving import LoadedIndexes, Serving, resolve_serving
 from search.chat import LLMConfig
@@ -29,6 +31,7 @@ class Current:
     served: Serving
     index: SearchIndex
     policy: PolicyStatus
+    experiment: LiveExperiment | None = None  # one running on live traffic, if any
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Services:
     loaded: LoadedIndexes = field(default_factory=LoadedIndexes)
     conversations: Conversations = field(default_factory=Conversations)
     _serving: tuple[float, Serving | None] = (0.0, None)
+    _experiment: tuple[float, LiveExperiment | None] = (0.0, None)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -72,6 +76,20 @@ class Services:
         """Look the served version up again on the next request (after a promotion)."""
         with self._lock:
             self._serving = (0.0, None)
+            self._experiment = (0.0, None)
+
+    def experiment(self, policy) -> LiveExperiment | None:
+        """The experiment running on live traffic, looked up again every CHAMPION_TTL_S."""
+        with self._lock:
+            at, live = self._experiment
+            if at and time.monotonic() - at < CHAMPION_TTL_S:
+                return live
+        live = live_experiment(
+            self.settings, ExperimentStore(self.store.engine), self.loaded, policy
+        )
+        with self._lock:
+            self._experiment = (time.monotonic(), live)
+        return live
 
     def current(self) -> Current:
         served = self.serving()
@@ -80,7 +98,7 @@ class Services:
                 503, "no index has been built yet; run `make run` or `docsearch build` first"
             )
         index, policy = served_index(self.settings, self.loaded, served)
-        return Current(served, index, policy)
+        return Current(served, index, policy, self.experiment(policy.policy))
 
     def llm(self) -> LLMConfig | None:
         s = self.settings

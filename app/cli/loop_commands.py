@@ -89,6 +89,8 @@ def _loop_target(args, settings: Settings):
 
 
 def cmd_retrain(args, settings: Settings) -> int:
+    from lifecycle.environments import evidence_for
+    from lifecycle.experiments import OnlineGate
     from lifecycle.loop import collect_impressions, retrain, summary
     from lifecycle.registry import Registry
 
@@ -116,6 +118,8 @@ def cmd_retrain(args, settings: Settings) -> int:
         tolerance=args.tolerance,
         log=lambda line: print(line, file=sys.stderr),
         registry=registry,
+        evidence=evidence_for(settings),
+        online=OnlineGate.of(settings) if not args.dataset else None,
     )
     report = (report_sets or gate_sets)[0].name
     print(json.dumps(summary(outcome, report), indent=None if args.json else 2, default=str))

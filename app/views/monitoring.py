@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import runtime
+from app.experiments_panel import experiments_section
 from lifecycle import monitoring
 
 LISTS = {
@@ -135,6 +136,7 @@ else:
         )
     _query_lists(frames)
 
+experiments_section(runtime.settings())
 st.subheader("Evaluation of index versions (MLflow)")
 runs, message = monitoring.evaluation_runs(runtime.settings().mlflow_uri)
 if not runs.empty:

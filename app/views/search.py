@@ -130,6 +130,7 @@ def _page(params: SearchParams) -> dict:
             offset=pages.offset,
             method=params.method,
             filters=_filters(params),
+            experiment=runtime.experiment(),
         )
         results, qid, took = page.results, page.query_id, page.took_ms
     last = {

@@ -12,6 +12,8 @@ from dagster_project.assets.registry import code_version
 from dagster_project.resources import DocsearchSettings, MlflowTracker
 from evaluation import flat_metrics
 from evaluation.beir import load_labeled_set
+from lifecycle.environments import evidence_for
+from lifecycle.experiments import OnlineGate
 from lifecycle.loop import (
     FEEDBACK_SET,
     VALIDATION_FRACTION,
@@ -174,8 +176,9 @@ def challenger_decision(
 ):
     """Champion and challenger on the held-back feedback and every labeled set that covers the
     index; the challenger is registered, and becomes ``champion`` only if it is better on the
-    feedback's nDCG@10 with no regression beyond the tolerance; otherwise it stays
-    ``challenger``."""
+    feedback's nDCG@10 with no regression beyond the tolerance and its gain is significant on
+    enough labeled queries (the environment's ``gate_min_queries``, ``gate_alpha``); otherwise
+    it stays ``challenger`` (rejected, or keep collecting)."""
     champion = _trained_from(docsearch, training_pairs)
     labeled = [
         load_labeled_set(root, with_documents=False) for root in docsearch.labeled_sets().values()
@@ -187,16 +190,18 @@ def challenger_decision(
         TrainingData.load(Path(training_pairs["path"])),
         gate_sets=[eval_set_of(s) for s in labeled],
         tolerance=docsearch.policy().tolerance,
+        evidence=evidence_for(docsearch.settings()),
         registry=mlflow.registry(),
         encoder=fine_tuned_encoder,
         tags={"dagster.run_id": context.run_id, "code_version": code_version()},
+        online=OnlineGate.of(docsearch.settings()),
         log=context.log.info,
     )
     _show_next_version(context, champion.version, challenger_index.version, judged)
     return dg.MaterializeResult(
         value={"promoted": judged.promoted, "version": judged.mlflow["challenger_version"]},
         metadata={
-            "decision": "promote" if judged.promoted else "reject",
+            "decision": judged.decision.outcome,
             "reason": judged.reason,
             "challenger": f"v{judged.mlflow['challenger_version']}",
             "champion_before": f"v{judged.mlflow['champion_version_before']}",

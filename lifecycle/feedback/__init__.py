@@ -26,7 +26,12 @@ from lifecycle.feedback.labels import (
     verdicts,
     votes_in_force,
 )
-from lifecycle.feedback.logged_search import search_and_log, search_and_log_forgiving
+from lifecycle.feedback.logged_search import (
+    log_search,
+    search_and_log,
+    search_and_log_forgiving,
+    served_results,
+)
 from lifecycle.feedback.personal import AdminOnly, QueryRecord
 from lifecycle.feedback.store import FeedbackStore
 
@@ -52,6 +57,8 @@ __all__ = [
     "query_key",
     "verdicts",
     "votes_in_force",
+    "log_search",
     "search_and_log",
     "search_and_log_forgiving",
+    "served_results",
 ]

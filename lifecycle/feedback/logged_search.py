@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TypedDict, Unpack
 
 from lifecycle.feedback.store import FeedbackStore
 from search.index import SearchIndex, SearchResult
@@ -18,28 +17,26 @@ from search.retrieval.spelling import (
 )
 
 
-class SearchOptions(TypedDict, total=False):
-    """What a logged search may be asked besides the query, the session and the version."""
-
-    k: int  # how many results (10)
-    method: str | None  # the retrieval method (the index's default, hybrid)
-    filters: Filters | None
-    source: str  # which interface asked ("search")
-    user: str | None  # the signed-in user, when there is one
-
-
 def search_and_log(
     index: SearchIndex,
     store: FeedbackStore,
     query: str,
     session_id: str,
     version: str,
-    **options: Unpack[SearchOptions],
+    k: int = 10,
+    method: str | None = None,
+    filters: Filters | None = None,
+    source: str = "search",
+    user: str | None = None,
 ) -> tuple[int, list[SearchResult]]:
     """Search and record the query with what was shown and who asked (the session, and the
     signed-in ``user`` when there is one). Returns (query_id, results)."""
-    query_id, found = _searched_and_logged(index, store, query, session_id, version, options)
-    return query_id, found.results
+    started = time.perf_counter()
+    results = index.search(query, k=k, method=method, filters=filters)
+    query_id = log_search(
+        store, query, session_id, version, k, method, filters, source, started, results, user
+    )
+    return query_id, results
 
 
 def search_and_log_forgiving(
@@ -48,49 +45,71 @@ def search_and_log_forgiving(
     query: str,
     session_id: str,
     version: str,
-    **options: Unpack[SearchOptions],
+    k: int = 10,
+    method: str | None = None,
+    filters: Filters | None = None,
+    source: str = "search",
+    user: str | None = None,
 ) -> tuple[int, Forgiven[SearchResult]]:
     """``search_and_log`` with spelling correction from the corpus's vocabulary: the results
     come with ``did_you_mean``, and are for ``corrected_query`` when the query's own words
     were mostly unknown to the corpus. Only words of documents that ``filters`` allows are
     suggested. The query is logged as typed."""
-    return _searched_and_logged(index, store, query, session_id, version, options, forgive=True)
+    started = time.perf_counter()
+    found = served_results(index, query, k=k, method=method, filters=filters)
+    results = found.results
+    query_id = log_search(
+        store, query, session_id, version, k, method, filters, source, started, results, user
+    )
+    return query_id, found
 
 
-def _searched_and_logged(
+def served_results(
     index: SearchIndex,
+    query: str,
+    k: int = 10,
+    method: str | None = None,
+    filters: Filters | None = None,
+) -> Forgiven[SearchResult]:
+    """What the search service shows from one index version, not logged: the results under
+    ``filters`` (the reader's permissions among them), spelling forgiven. An interleaved
+    experiment (``lifecycle.experiments``) calls this for each version, so whatever the
+    service filters holds for both."""
+    return search_forgiving(
+        lambda text: index.search(text, k=k, method=method, filters=filters),
+        corrector_for(index),
+        query,
+        readable_words(index, index.selections.masks(filters)[0]),
+    )
+
+
+def log_search(
     store: FeedbackStore,
     query: str,
     session_id: str,
     version: str,
-    options: SearchOptions,
-    forgive: bool = False,
-) -> tuple[int, Forgiven[SearchResult]]:
-    """The search (forgiving misspellings or not) and its record; the latency counts both."""
-    started = time.perf_counter()
-    k, method, filters = options.get("k", 10), options.get("method"), options.get("filters")
-
-    def search(text: str) -> list[SearchResult]:
-        return index.search(text, k=k, method=method, filters=filters)
-
-    if forgive:
-        admissible = readable_words(index, index.selections.masks(filters)[0])
-        found = search_forgiving(search, corrector_for(index), query, admissible)
-    else:
-        found = Forgiven(search(query))
-    query_id = store.log_query(
+    k: int,
+    method: str | None,
+    filters: Filters | None,
+    source: str,
+    started: float,
+    results: list[SearchResult],
+    user: str | None,
+) -> int:
+    """Record `query` with the results shown; the latency counts from `started`."""
+    latency_ms = (time.perf_counter() - started) * 1000
+    return store.log_query(
         session_id=session_id,
         query=query,
         index_version=version,
         method=str(method or "hybrid"),
-        latency_ms=(time.perf_counter() - started) * 1000,
-        results=found.results,
+        latency_ms=latency_ms,
+        results=results,
         k=k,
-        source=options.get("source", "search"),
+        source=source,
         filters=_filters_json(filters),
-        user=options.get("user"),
+        user=user,
     )
-    return query_id, found
 
 
 def _filters_json(filters: Filters | None) -> dict | None:

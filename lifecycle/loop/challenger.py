@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from lifecycle.gate import GatePolicy
+from lifecycle.gate import EvidencePolicy, GatePolicy
 from lifecycle.loop.evaluation_sets import FEEDBACK_SET, EvalSet, feedback_set
 from lifecycle.loop.pairs import TrainingData
 from search.config import Fusion
@@ -72,15 +72,20 @@ def fit_metrics(challenger: SearchIndex, grid: Mapping[float, float]) -> dict[st
 
 
 def challenger_policy(
-    gate_sets: Iterable[str], tolerance: float = GatePolicy.tolerance
+    gate_sets: Iterable[str],
+    tolerance: float = GatePolicy.tolerance,
+    evidence: EvidencePolicy | None = EvidencePolicy(),
 ) -> GatePolicy:
-    """The gate for a retrained challenger: better on the held-back feedback's nDCG@10, and no
+    """The gate for a retrained challenger: better on the held-back feedback's nDCG@10, no
     quality metric of a gated set (the feedback and the trusted labeled sets) down by more than
-    ``tolerance``. Report-only sets (a benchmark's test split) never take part."""
+    ``tolerance``, and (with ``evidence``) a gain proved significant on enough of the gated
+    sets' queries, pooled; short of that, "keep collecting". Report-only sets (a benchmark's
+    test split) never take part. ``evidence=None`` lets the means alone decide (tests)."""
     return GatePolicy(
         primary=f"{FEEDBACK_SET}/ndcg_at_10",
         floor=0.0,
         tolerance=tolerance,
         require_improvement=True,
         sets=tuple(gate_sets),
+        evidence=evidence,
     )

@@ -11,7 +11,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 
 from evaluation.metrics import Evaluation
-from lifecycle.gate import GatePolicy
+from lifecycle.gate import GainEvidence, GatePolicy
 from lifecycle.loop.pairs import TrainingData
 from lifecycle.registry import CHAMPION, Registry
 from lifecycle.registry.reasons import RETRAINED
@@ -98,8 +98,11 @@ def record_challenger(
     policy: GatePolicy,
     lineage: Mapping[str, str],
     metrics: Mapping[str, float] = (),
+    evidence: GainEvidence | None = None,
+    hold: bool = False,
 ) -> dict:
-    """Log and register the challenger, and move the aliases by the gate.
+    """Log and register the challenger, and move the aliases by the gate (``hold``: a version
+    that passes stays challenger until an online win, ``lifecycle.experiments``).
 
     The champion's run receives its scores on the same sets (held-back feedback included), so
     the MLflow UI shows both versions side by side on identical queries. An index that was
@@ -132,13 +135,16 @@ def record_challenger(
         reason=RETRAINED,
     )
     version = registry.register(run_id, index_path)
-    decision, promoted = registry.promote(str(version.version), policy)
+    decision, promoted = registry.promote(
+        str(version.version), policy, evidence=evidence, hold=hold
+    )
     return {
         "challenger_run": run_id,
         "challenger_version": str(version.version),
         "champion_version_before": str(champion_mv.version) if champion_mv else None,
         "decision": decision,
         "promoted": promoted,
+        "held_for_online": decision.promote and hold,
     }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from evaluation.metrics import Evaluation
-from lifecycle.gate import GatePolicy
+from lifecycle.gate import EvidencePolicy, GatePolicy
 from lifecycle.loop.evaluation_sets import FEEDBACK_SET, EvalSet, evaluate_on
 from lifecycle.loop.fine_tuning import FineTuneConfig
 from lifecycle.loop.steps import (
@@ -49,6 +49,9 @@ class RetrainOutcome:
 
     promoted: bool
     reason: str
+    decision: str  # promote, reject, keep collecting
+    evidence: dict  # the paired test's figures (empty when the means alone decided)
+    test: str  # the evidence policy in words
     champion_version: str
     challenger_version: str
     encoder_path: str
@@ -76,12 +79,16 @@ def retrain(
     tolerance: float = GatePolicy.tolerance,
     log: Callable[[str], None] = print,
     registry=None,
+    evidence: EvidencePolicy | None = EvidencePolicy(),
+    online=None,
 ) -> RetrainOutcome:
     """One turn of the loop: pairs -> fine-tune -> challenger -> evaluation -> gate.
 
     ``gate_sets`` (labeled sets the product trusts, e.g. the sample queries) join the held-back
     feedback in the gate; ``report_sets`` (e.g. a benchmark's test split) are only measured and
     never influence a choice; either kind is left out when the index lacks documents it judges.
+    ``evidence`` is how much the gain must be proved (``lifecycle.gate.EvidencePolicy``);
+    ``online`` (``lifecycle.experiments.OnlineGate``) whether an online win must follow.
     The challenger is written to ``store`` as a new version, made current only when promoted.
     With a ``registry`` (lifecycle.registry.Registry) the encoder and the challenger are logged
     and registered in MLflow and the aliases moved. Both sides are also measured with dense
@@ -106,8 +113,10 @@ def retrain(
         gate_sets=gate_sets,
         report_sets=report_sets,
         tolerance=tolerance,
+        evidence=evidence,
         registry=registry,
         encoder=trained,
+        online=online,
         log=log,
     )
     dense_before = evaluate_on(champion, judged.measured, method="dense")
@@ -138,6 +147,9 @@ def _outcome(
     return RetrainOutcome(
         promoted=judged.promoted,
         reason=judged.reason,
+        decision=judged.decision.outcome,
+        evidence=judged.decision.evidence.as_dict() if judged.decision.evidence else {},
+        test=judged.decision.test,
         champion_version=champion.version,
         challenger_version=build.version,
         encoder_path=str(trained.path),
@@ -164,7 +176,9 @@ def summary(outcome: RetrainOutcome, report: str | None) -> dict:
         "dense_after": outcome.dense_after.get(pick, {}),
         "measured_on": pick,
         "promoted": outcome.promoted,
+        "decision": outcome.decision,
         "reason": outcome.reason,
+        "evidence": {**outcome.evidence, "test": outcome.test} if outcome.test else {},
         "validation_before": outcome.before.get(FEEDBACK_SET, {}),
         "validation_after": outcome.after.get(FEEDBACK_SET, {}),
         "all_before": outcome.before,

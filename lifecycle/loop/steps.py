@@ -15,8 +15,9 @@ from pathlib import Path
 
 from evaluation import flat_metrics
 from evaluation.metrics import Evaluation
+from lifecycle.experiments.decisions import OnlineGate
 from lifecycle.feedback import FeedbackStore, Impression
-from lifecycle.gate import GatePolicy, decide
+from lifecycle.gate import EvidencePolicy, GateDecision, GatePolicy, decide, gain_evidence
 from lifecycle.loop.challenger import build_challenger, challenger_policy, fit_metrics
 from lifecycle.loop.evaluation_sets import (
     EvalSet,
@@ -181,6 +182,7 @@ class Judgement:
 
     promoted: bool
     reason: str
+    decision: GateDecision  # the verdict (promote, reject, keep collecting) and its evidence
     gated: tuple[EvalSet, ...]  # the held-back feedback, then the trusted labeled sets
     reported: tuple[EvalSet, ...]  # measured only, never part of the decision
     skipped: tuple[str, ...]  # labeled sets left out: the index lacks documents they judge
@@ -202,35 +204,56 @@ def judge_challenger(
     gate_sets: Iterable[EvalSet] = (),
     report_sets: Iterable[EvalSet] = (),
     tolerance: float = GatePolicy.tolerance,
+    evidence: EvidencePolicy | None = EvidencePolicy(),
     registry: Registry | None = None,
     encoder: TrainedEncoder | None = None,
     tags: Mapping[str, str] | None = None,
+    online: OnlineGate | None = None,
     log: Log = print,
 ) -> Judgement:
     """Evaluate champion and challenger on the held-back feedback, the ``gate_sets`` and the
     ``report_sets`` (labeled sets whose judged documents the index lacks are left out), and
-    decide with ``challenger_policy``. Without a registry a promoted challenger becomes the
+    decide with ``challenger_policy``: with ``evidence``, the gain must be significant on
+    enough of the gated sets' queries (``lifecycle.gate.EvidencePolicy``). Without a registry a promoted challenger becomes the
     store's current version; with one, it is logged and registered beside the ``encoder``
     (which ``train_encoder`` must have logged to it) with ``tags`` added to its lineage, and
-    the registry moves the aliases (and the store's current version)."""
+    the registry moves the aliases (and the store's current version). Where the environment
+    wants an online win (``online.required``), a challenger that passes stays challenger and
+    an interleaving experiment with the champion starts instead."""
     gated, reported, skipped = _choose_sets(champion.index, data, gate_sets, report_sets)
     if skipped:
         log(f"not judged on {', '.join(skipped)}: the index lacks documents they judge")
     before = evaluate_on(champion.index, gated + reported)
     after = evaluate_on(challenger, gated + reported)
-    policy = challenger_policy([s.name for s in gated], tolerance)
+    policy = challenger_policy([s.name for s in gated], tolerance, evidence)
+    proof = gain_evidence(before, after, policy.sets, evidence.metric) if evidence else None
     if registry is None:
-        verdict = decide(flat_metrics(after), flat_metrics(before), policy)
+        verdict = decide(flat_metrics(after), flat_metrics(before), policy, proof)
         if verdict.promote:
             champion.store.activate(build.version)
-        promoted, reason, recorded = verdict.promote, verdict.reason, {}
+        promoted, recorded = verdict.promote, {}
     else:
+        hold = online is not None and online.required
         recorded = _record(
-            registry, champion, challenger, build, data, before, after, policy, encoder, tags
-        )
-        promoted, reason = recorded["promoted"], recorded.pop("decision").reason
-    log(f"gate: {'promote' if promoted else 'keep the champion'}: {reason}")
-    return Judgement(promoted, reason, gated, reported, skipped, before, after, recorded)
+            registry, champion, challenger, build, data, (before, after, proof), policy, encoder,
+            tags, hold,
+        )  # fmt: skip
+        promoted, verdict = recorded["promoted"], recorded.pop("decision")
+        if recorded["held_for_online"]:
+            experiment = online.start(registry, recorded["challenger_version"])
+            recorded["experiment"] = experiment.id
+            log(f"online: interleaving experiment {experiment.id} decides the promotion")
+        elif promoted and online is not None:
+            canary = online.after_promotion(
+                registry, recorded["champion_version_before"], recorded["challenger_version"]
+            )
+            if canary is not None:
+                recorded["canary"] = canary.id
+                log(f"online: canary {canary.id} serves the new champion to a share first")
+    log(f"gate: {'promote' if promoted else 'keep the champion'}: {verdict.reason}")
+    return Judgement(
+        promoted, verdict.reason, verdict, gated, reported, skipped, before, after, recorded
+    )
 
 
 def _choose_sets(
@@ -256,13 +279,14 @@ def _record(
     challenger: SearchIndex,
     build: ChallengerBuild,
     data: TrainingData,
-    before: Mapping[str, Evaluation],
-    after: Mapping[str, Evaluation],
+    judged: tuple,  # (before, after, the paired evidence or None)
     policy: GatePolicy,
     encoder: TrainedEncoder | None,
     tags: Mapping[str, str] | None,
+    hold: bool = False,
 ) -> dict:
     """Log and register the challenger with its lineage and fit; the registry decides."""
+    before, after, proof = judged
     if encoder is None or encoder.mlflow_run is None:
         raise ValueError(
             "The challenger's encoder is not in the registry: run train_encoder with the same "
@@ -280,4 +304,6 @@ def _record(
         policy,
         lineage={**lineage, **(tags or {})},
         metrics=fit_metrics(challenger, build.weight_grid),
+        evidence=proof,
+        hold=hold,
     )

@@ -15,7 +15,15 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from evaluation import MetricDelta, compare
-from lifecycle.gate import GateChecks, GateDecision, GatePolicy, check, decide
+from lifecycle.gate import (
+    GainEvidence,
+    GateChecks,
+    GateDecision,
+    GatePolicy,
+    check,
+    decide,
+    gain_evidence,
+)
 from lifecycle.registry.local import activate_local
 from lifecycle.registry.names import (
     ALIAS_TAG,
@@ -129,25 +137,48 @@ class Registry(RunLog):
         )
         return check(metrics, against, policy), champion
 
-    def decide(self, ref: str, policy: GatePolicy = GatePolicy()) -> GateDecision:
-        """The gate's verdict on a version against the champion (which it is not)."""
+    def decide(
+        self,
+        ref: str,
+        policy: GatePolicy = GatePolicy(),
+        evidence: GainEvidence | None = None,
+    ) -> GateDecision:
+        """The gate's verdict on a version against the champion (which it is not). A policy
+        that wants a proved gain gets ``evidence``, or the paired test on the per-query
+        evaluations both runs logged."""
         candidate = self.version(ref)
-        _, against = self._to_beat(lambda mv: str(mv.version) == str(candidate.version))
-        return decide(self.run_metrics(candidate.run_id), against, policy)
+        champion, against = self._to_beat(lambda mv: str(mv.version) == str(candidate.version))
+        if policy.evidence is not None and evidence is None and against is not None:
+            evidence = gain_evidence(
+                self.evaluations(champion.run_id),
+                self.evaluations(candidate.run_id),
+                policy.sets,
+                policy.evidence.metric,
+            )
+        return decide(self.run_metrics(candidate.run_id), against, policy, evidence)
 
     def promote(
-        self, ref: str, policy: GatePolicy = GatePolicy(), force: bool = False
+        self,
+        ref: str,
+        policy: GatePolicy = GatePolicy(),
+        force: bool = False,
+        evidence: GainEvidence | None = None,
+        hold: bool = False,
     ) -> tuple[GateDecision, bool]:
-        """Move ``champion`` to a version if the gate passes (or ``force``). A rejected version
-        becomes ``challenger``. The decision is tagged on the version's run. Returns
-        (decision, promoted)."""
+        """Move ``champion`` to a version if the gate passes (or ``force``). A rejected version,
+        or one whose gain is not proved yet (keep collecting), becomes ``challenger``; so does
+        one that passed when ``hold`` (the environment wants an online win first: an
+        interleaving experiment decides, ``lifecycle.experiments``). The decision is tagged on
+        the version's run and model version. Returns (decision, promoted)."""
         candidate = self.version(ref)
         champion = self.alias(CHAMPION)
         if champion is not None and str(champion.version) == str(candidate.version):
             raise ValueError(f"v{candidate.version} is already the champion")
-        decision = self.decide(candidate.version, policy)
-        promoted = decision.promote or force
+        decision = self.decide(candidate.version, policy, evidence)
+        promoted = (decision.promote and not hold) or force
         tags = decision.as_tags() | {"gate.forced": str(force and not decision.promote).lower()}
+        if decision.promote and hold and not force:
+            tags["online.state"] = "awaiting an online win"
         self.set_run_tags(candidate.run_id, tags)
         for key, value in tags.items():
             self.client.set_model_version_tag(self.model_name, candidate.version, key, value)
@@ -174,14 +205,35 @@ class Registry(RunLog):
             candidate, decision, promoted, _number(before), _number(after), _number(challenger)
         )
 
-    def rollback(self) -> ModelVersion:
-        """Point ``champion`` back at the version that held it before the current one."""
+    def make_champion(self, ref: str, tags: Mapping[str, str] = ()) -> ModelVersion:
+        """Point ``champion`` at a version whose gates were passed elsewhere (an online win
+        after the offline gate), tagging its run and model version with why."""
+        candidate = self.version(ref)
+        number = str(candidate.version)
+        self.tag_version(number, tags)
+        self._set_champion(number, [v for v in self.history() if v != number] + [number])
+        activate_local(self.client.get_model_version(self.model_name, number))
+        return candidate
+
+    def tag_version(self, ref: str, tags: Mapping[str, str]) -> None:
+        """Tags on a version's run and on the model version alike."""
+        version = self.version(ref)
+        if tags:
+            self.set_run_tags(version.run_id, tags)
+        for key, value in dict(tags).items():
+            self.client.set_model_version_tag(self.model_name, version.version, key, str(value))
+
+    def rollback(self, tags: Mapping[str, str] = ()) -> ModelVersion:
+        """Point ``champion`` back at the version that held it before the current one;
+        ``tags`` (the reason) go on the version rolled back from."""
         history = self.history()
         champion = self.alias(CHAMPION)
         if champion is not None and history and history[-1] == str(champion.version):
             history = history[:-1]
         if not history:
             raise ValueError(f"{self.model_name} has no earlier champion to roll back to")
+        if champion is not None and tags:  # why it was rolled back, on the version it left
+            self.tag_version(str(champion.version), tags)
         self._set_champion(history[-1], history)
         previous = self.client.get_model_version(self.model_name, history[-1])
         activate_local(previous)

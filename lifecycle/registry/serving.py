@@ -126,6 +126,22 @@ def clean_fetched(
     return removed
 
 
+def resolve_version(settings: Settings, number: str) -> Champion:
+    """Any registered version of the environment as a local folder to serve from (an
+    experiment's challenger, a canary's previous champion): the builder's own folder on the
+    machine that built it, else fetched and verified like the champion."""
+    registry = Registry.from_settings(settings)
+    version = registry.version(number)
+    label = f"{registry.model_name} v{version.version}"
+    index_version = version.tags.get(INDEX_VERSION_TAG, "")
+    local = version.tags.get(INDEX_PATH_TAG)
+    if local and _is_inside(Path(local), settings.home) and (Path(local) / MANIFEST).is_file():
+        read_manifest(Path(local), version.tags.get(MANIFEST_HASH_TAG) or None)
+        return Champion(label, Path(local), index_version)
+    folder = fetch_version(registry, version, settings.models_dir)
+    return Champion(label, folder, index_version or folder.name)
+
+
 def fetch_version(registry: Registry, version: ModelVersion, models_dir: Path) -> Path:
     """The index folder of a registered version under ``models_dir``, downloaded once from
     the artifact store and verified; raises FetchError and leaves nothing behind otherwise."""

@@ -1,9 +1,9 @@
 """``Settings``: every setting of the product in one frozen object, composed of the groups in
-this package (``core``, ``access``, ``deployment``, ``sources``; a new group of settings is a
-module of its own, added to the bases below), read from arguments > environment variables >
-the active profile > defaults. Validators are looked up by name across the groups, so each
-group names its own (``_absolute_core_paths``, ...): two groups with a ``_absolute`` would keep
-only one."""
+this package (one module per group: ``core``, ``access``, ``deployment``, ...; a new group of
+settings is a module of its own, added to the bases below), read from arguments > environment
+variables > the active profile > defaults. Validators are looked up by name across the groups,
+so each group names its own (``_absolute_core_paths``, ...): two groups with a ``_absolute``
+would keep only one."""
 
 from __future__ import annotations
 
@@ -18,11 +18,19 @@ from search.settings.access import AccessSettings
 from search.settings.base import ENV_PREFIX, SettingsError
 from search.settings.core import CoreSettings
 from search.settings.deployment import DeploymentSettings
+from search.settings.experiments import ExperimentSettings
 from search.settings.profiles import READ_ENVIRONMENT, ProfileSource
 from search.settings.sources import SourcesSettings
 
 
-class Settings(SourcesSettings, DeploymentSettings, AccessSettings, CoreSettings, BaseSettings):
+class Settings(
+    ExperimentSettings,
+    SourcesSettings,
+    DeploymentSettings,
+    AccessSettings,
+    CoreSettings,
+    BaseSettings,
+):
     """Where runtime state lives, what to index, which services run where."""
 
     model_config = SettingsConfigDict(

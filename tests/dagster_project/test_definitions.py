@@ -20,6 +20,8 @@ GROUPS = {
     "fine_tuned_encoder": "training",
     "challenger_index": "training",
     "challenger_decision": "training",
+    "serving_health": "monitoring",
+    "online_experiments": "monitoring",
 }
 
 
@@ -44,13 +46,18 @@ def test_asset_checks_sit_next_to_their_assets():
         ("retrieval_evaluation", "no_regression"),
         ("training_pairs", "has_pairs"),
         ("training_pairs", "has_validation"),
+        ("serving_health", "queries_near_evaluation"),
+        ("serving_health", "query_words_known"),
+        ("serving_health", "index_fresh"),
+        ("serving_health", "evaluation_recent"),
+        ("online_experiments", "canary_healthy"),
     }
 
 
 def test_index_job_materializes_the_whole_graph_in_dependency_order():
     job = defs.resolve_job_def("index_job")
     assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {
-        name for name, group in GROUPS.items() if group not in ("training", "sources")
+        name for name, group in GROUPS.items() if group not in ("training", "sources", "monitoring")
     }  # a source's sync is a partition of sources_job; the corpus reads every mirror
     retrain = defs.resolve_job_def("retrain_job")
     assert {k.to_user_string() for k in retrain.asset_layer.selected_asset_keys} == {
@@ -118,6 +125,14 @@ def test_sensor_and_nightly_schedule():
     schedule = defs.resolve_schedule_def("nightly_evaluation")
     assert schedule.job_name == "evaluation_job"
     assert schedule.cron_schedule == "0 3 * * *"
+    # the health sensor may start the job of a failing check's action
+    health = defs.resolve_sensor_def("health_sensor")
+    assert {job.name for job in health.jobs} == {
+        "health_job",
+        "index_job",
+        "retrain_job",
+        "evaluation_job",
+    }
 
 
 def test_library_packages_do_not_import_dagster():

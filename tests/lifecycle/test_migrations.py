@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, Table, create_engine, func, inspect, select, text
 
+import lifecycle.experiments  # noqa: F401 - declares the experiment tables in the shared metadata
 import lifecycle.identity  # noqa: F401 - declares the identity tables in the shared metadata
 import lifecycle.sources.catalog  # noqa: F401 - and the sources table
 from lifecycle.database import engine_for, metadata

@@ -92,6 +92,8 @@ def world(tmp_path_factory, real_encoder):
 
 
 def _retrain(world, learning_rate, documents=False):
+    from lifecycle.gate import EvidencePolicy
+
     settings, labeled, store, version, feedback = world
     registry = Registry(settings.mlflow_uri, settings.mlflow_artifacts)
     champion = store.load(store.current())
@@ -111,6 +113,8 @@ def _retrain(world, learning_rate, documents=False):
         ),
         log=lambda _line: None,
         registry=registry,
+        # the sample's 45 questions and the few held back: the gain must still be significant
+        evidence=EvidencePolicy(min_queries=40),
     )
     return outcome, registry
 
@@ -147,6 +151,8 @@ def test_a_better_challenger_is_promoted(world):
     assert outcome.dense_weight > 0.0  # fusion re-fitted on the validation feedback
     assert outcome.after["feedback"]["ndcg_at_10"] > outcome.before["feedback"]["ndcg_at_10"]
     assert outcome.promoted, outcome.reason
+    assert outcome.decision == "promote" and outcome.evidence["p_better"] < 0.05
+    assert outcome.evidence["queries"] >= 45  # the sample's questions and the held-back ones
     assert store.current() == outcome.challenger_version != version
     champion = registry.alias(CHAMPION)
     assert champion.tags["docsearch.index_version"] == outcome.challenger_version

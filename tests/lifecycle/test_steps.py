@@ -108,10 +108,23 @@ def test_the_challenger_is_stored_without_serving_and_judged(turn):
     assert set(judged.before) == set(judged.after) == {"feedback", "beir_tiny-test"}
     # held-back feedback: "meal allowance" clicked first scores 1; d5, shown fifth for the VPN
     # question, is recalled first: nDCG@10 (1 + 1/log2(6)) / 2 = 0.6934 -> (1 + 1) / 2 = 1.0,
-    # beir_tiny stays at 1.0: promoted, and without a registry the store's CURRENT moves
+    # beir_tiny stays at 1.0. Better on average, but on 2 + 5 = 7 labeled queries, of which one
+    # changed: not evidence (50 wanted), so the gate says keep collecting and nothing serves
     assert judged.before["feedback"].mean["ndcg_at_10"] == pytest.approx((1 + 1 / log2(6)) / 2)
     assert judged.after["feedback"].mean["ndcg_at_10"] == pytest.approx(1.0)
     assert judged.after["beir_tiny-test"].mean["ndcg_at_10"] == pytest.approx(1.0)
+    assert judged.decision.outcome == "keep collecting" and not judged.promoted
+    assert judged.decision.evidence.gain.queries == 7 and judged.decision.evidence.gain.changed == 1
+    assert judged.decision.evidence.sets == {"feedback": 2, "beir_tiny-test": 5}
+    assert "7 labeled queries judged by both versions, 50 needed" in judged.reason
+    assert champion.store.current() == champion.version
+    assert logged[-1] == f"gate: keep the champion: {judged.reason}"
+    # the means alone (no evidence asked for): promoted, and without a registry the store's
+    # CURRENT moves
+    judged = judge_challenger(
+        champion, challenger, build, data, gate_sets=[eval_set_of(load_labeled_set(BEIR_TINY))],
+        evidence=None, log=logged.append,
+    )  # fmt: skip
     assert judged.promoted and champion.store.current() == build.version
     assert logged[-1] == f"gate: promote: {judged.reason}"
 

@@ -61,6 +61,7 @@ def search(
         method=method,
         filters=filters,
         source="api",
+        experiment=current.experiment,
     )
     return SearchResponse(
         query_id=page.query_id,
