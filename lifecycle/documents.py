@@ -57,6 +57,12 @@ class Page:
     results: list[SearchResult]
     did_you_mean: str | None = None  # the query in the corpus's spelling, when it differs
     corrected_query: str | None = None  # set when the results are for it, not the query
+    # the relevance floor (search.retrieval.relevance): results below it are held back
+    # unless asked for (``weaker``); ``found`` counts what can be paged through
+    found: int = 0
+    held_back: int = 0
+    floor: float | None = None
+    good_match: bool = True  # whether the best result reaches the floor (the same on every page)
 
 
 def search_as(
@@ -72,10 +78,12 @@ def search_as(
     method: Method | str | None = None,
     filters: Filters | None = None,
     source: str = "search",
+    weaker: bool = False,
 ) -> Page:
     """Results ``offset+1 .. offset+k`` of ``query`` among what ``reader`` may read, logged in
     the feedback store as the reader's session; misspelled queries are corrected from the
-    corpus's vocabulary (``Page.did_you_mean``, ``Page.corrected_query``)."""
+    corpus's vocabulary (``Page.did_you_mean``, ``Page.corrected_query``). Results below the
+    relevance floor are held back (``Page.held_back`` says how many) unless ``weaker``."""
     started = time.perf_counter()
     query_id, found = search_and_log_forgiving(
         index,
@@ -87,15 +95,21 @@ def search_as(
         method=method,
         filters=restricted(filters, reader),
         source=source,
+        weaker=weaker,
     )
     took_ms = (time.perf_counter() - started) * 1000
+    page = found.results
     return Page(
         query_id,
         version,
         took_ms,
-        found.results[offset:],
+        page.results[offset:],
         did_you_mean=found.did_you_mean,
         corrected_query=found.corrected_query,
+        found=page.found,
+        held_back=page.held_back,
+        floor=page.floor,
+        good_match=page.good_match,
     )
 
 
