@@ -35,6 +35,8 @@ class SearchParams:
     before: str = ""
     page: int = 1
     qid: int | None = None  # the logged query this page showed (for its votes)
+    weaker: bool = False  # also the matches below the relevance floor
+    exact: bool = False  # the query as typed, no spelling correction ("Search instead for")
 
     @classmethod
     def from_url(cls, params: Mapping[str, str]) -> SearchParams:
@@ -51,6 +53,8 @@ class SearchParams:
             before=_date(get("before")),
             page=_positive(get("page")) or 1,
             qid=_positive(get("qid")),
+            weaker=get("weaker") == "1",
+            exact=get("exact") == "1",
         )
 
     def to_url(self) -> dict[str, str]:
@@ -64,6 +68,8 @@ class SearchParams:
             "before": self.before,
             "page": str(self.page) if self.page > 1 else "",
             "qid": str(self.qid) if self.qid else "",
+            "weaker": "1" if self.weaker else "",
+            "exact": "1" if self.exact else "",
         }
         return {k: v for k, v in out.items() if v}
 

@@ -5,6 +5,7 @@ results it holds back, how often a query shows nothing. Figures to quote are REP
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -46,10 +47,13 @@ def quality(collections: Mapping[str, Path], settings: Settings) -> dict:
 
 
 def _part(index: SearchIndex, labeled: LabeledSet, anchors: dict) -> dict:
-    methods = {}
+    methods, by_kind = {}, {}
     for label, method, fusion in METHODS:
         run = index.run(labeled.queries, k=100, method=method, fusion=fusion)
-        methods[label] = {m: round(v, 4) for m, v in evaluate(run, labeled.qrels).mean.items()}
+        scored = evaluate(run, labeled.qrels)
+        methods[label] = {m: round(v, 4) for m, v in scored.mean.items()}
+        if label == "hybrid":
+            by_kind = _by_kind(labeled, scored.per_query)
     anchored = {
         a: tool_scores({q: anchors[a][q] for q in labeled.queries}, labeled.qrels) for a in ANCHORS
     }
@@ -62,7 +66,21 @@ def _part(index: SearchIndex, labeled: LabeledSet, anchors: dict) -> dict:
         "default_minus_anchor_rrf": round(methods["hybrid"]["ndcg_at_10"] - rrf, 4),
         "default_minus_best_anchor": round(methods["hybrid"]["ndcg_at_10"] - best_anchor, 4),
         "floor": floor_effect(index, labeled),
+        **({"hybrid_ndcg_at_10_by_kind": by_kind} if by_kind else {}),
     }
+
+
+def _by_kind(labeled: LabeledSet, per_query: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Mean nDCG@10 per query ``kind`` (keyword, typo, other_language ...) where the set's
+    queries.jsonl says each query's kind; {} where it does not."""
+    kinds: dict[str, list[float]] = {}
+    path = Path(labeled.root) / "queries.jsonl"
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line) if line.strip() else {}
+            if row.get("kind") and str(row["_id"]) in per_query:
+                kinds.setdefault(row["kind"], []).append(per_query[str(row["_id"])]["ndcg_at_10"])
+    return {kind: round(float(np.mean(v)), 4) for kind, v in sorted(kinds.items())}
 
 
 def floor_effect(index: SearchIndex, labeled: LabeledSet) -> dict:

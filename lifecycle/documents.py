@@ -17,8 +17,10 @@ from lifecycle.feedback import FeedbackStore, search_and_log_forgiving
 from lifecycle.readers import NotFound, Reader
 from lifecycle.serving import original_file
 from search.config import Method
-from search.index import SearchIndex, SearchResult
+from search.index import ResultPage, SearchIndex, SearchResult
+from search.index.forgiving import forgiving_page
 from search.retrieval import Filters
+from search.retrieval.forgiving import Forgiven
 from search.settings import Settings
 
 SIMILAR_QUERY_CHARS = 2000  # of a document's title and first passage, to find its neighbours
@@ -79,11 +81,13 @@ def search_as(
     filters: Filters | None = None,
     source: str = "search",
     weaker: bool = False,
+    correct: bool = True,
 ) -> Page:
     """Results ``offset+1 .. offset+k`` of ``query`` among what ``reader`` may read, logged in
     the feedback store as the reader's session; misspelled queries are corrected from the
     corpus's vocabulary (``Page.did_you_mean``, ``Page.corrected_query``). Results below the
-    relevance floor are held back (``Page.held_back`` says how many) unless ``weaker``."""
+    relevance floor are held back (``Page.held_back`` says how many) unless ``weaker``;
+    ``correct=False`` searches the query exactly as typed."""
     started = time.perf_counter()
     query_id, found = search_and_log_forgiving(
         index,
@@ -96,6 +100,7 @@ def search_as(
         filters=restricted(filters, reader),
         source=source,
         weaker=weaker,
+        correct=correct,
     )
     took_ms = (time.perf_counter() - started) * 1000
     page = found.results
@@ -110,6 +115,24 @@ def search_as(
         held_back=page.held_back,
         floor=page.floor,
         good_match=page.good_match,
+    )
+
+
+def page_as(
+    index: SearchIndex,
+    reader: Reader,
+    query: str,
+    *,
+    k: int = 10,
+    method: Method | str | None = None,
+    filters: Filters | None = None,
+    weaker: bool = False,
+    correct: bool = True,
+) -> Forgiven[ResultPage]:
+    """``search_as``'s first ``k`` results, spelling and floor, without logging a query: what a
+    page restored from the reader's own logged search (Back, a reload) pages through."""
+    return forgiving_page(
+        index, query, k, method, restricted(filters, reader), weaker, correct=correct
     )
 
 

@@ -1,6 +1,7 @@
 """Document page: one document's text and its original file; a visit from a result or a
 citation (``?doc=…&qid=…``) is logged as a click, at the rank the server recorded for it.
-With ``&passage=N`` the page opens at that passage (the one that matched), highlighted. A
+With ``&passage=N`` the page opens at that passage (the one that matched), highlighted; with
+``&at=S-E`` too, only the words of the result's snippet in it (characters S to E). A
 document the reader may not read gets the same answer as one that is not indexed."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from app import runtime
-from app.render import document_html, md
+from app.render import document_html, md, parse_window
 from lifecycle.documents import document_file, read_document
 from lifecycle.personal import record_click
 from lifecycle.readers import NotFound
@@ -58,7 +59,8 @@ if passage is not None and not any(c.position == passage for c in chunks):
     passage = None  # a stale or mangled link: the document from its start
 if passage is not None:
     st.caption("The passage that matched your search is highlighted.")
-st.markdown(document_html(chunks, passage), unsafe_allow_html=True)  # escaped there
+window = parse_window(params.get("at", "")) if passage is not None else None
+st.markdown(document_html(chunks, passage, window), unsafe_allow_html=True)  # escaped there
 if passage is not None:  # scroll the page (the parent of this component's frame) to it
     components.html(
         "<script>const m = window.parent.document.getElementById('ds-passage');"

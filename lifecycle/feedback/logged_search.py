@@ -47,6 +47,7 @@ def search_and_log_forgiving(
     source: str = "search",
     user: str | None = None,
     weaker: bool = False,
+    correct: bool = True,
 ) -> tuple[int, Forgiven[ResultPage]]:
     """The first ``k`` results of ``query`` above the relevance floor (every result with
     ``weaker``; ``SearchIndex.search_page``), logged, with spelling correction from the
@@ -55,7 +56,7 @@ def search_and_log_forgiving(
     better by less is offered as ``did_you_mean``. Only words of documents that ``filters``
     allows are suggested. The query is logged as typed, with the results shown."""
     started = time.perf_counter()
-    found = forgiving_page(index, query, k, method, filters, weaker)
+    found = forgiving_page(index, query, k, method, filters, weaker, correct=correct)
     results = found.results.results
     query_id = _log(
         store, query, session_id, version, k, method, filters, source, started, results, user

@@ -28,14 +28,18 @@ def forgiving_page(
     weaker: bool = False,
     wait: float | None = None,
     fusion: Fusion | str | None = None,
+    correct: bool = True,
 ) -> Forgiven[ResultPage]:
     """The first ``k`` results of ``query`` above the relevance floor (every result with
     ``weaker``; ``SearchIndex.search_page``), with spelling correction from the corpus's
     vocabulary: a correction's results replace the query's when their best result is clearly
     likelier to be relevant (``corrected_query`` says so); one that does better by less is
     offered as ``did_you_mean``. Only words of documents ``filters`` allows are suggested.
-    ``wait``: seconds to wait for the index's corrector on first use (None: the default)."""
+    ``wait``: seconds to wait for the index's corrector on first use (None: the default);
+    ``correct=False``: the query exactly as typed (the reader's "Search instead for")."""
     corrector = corrector_for(index) if wait is None else corrector_for(index, wait=wait)
+    if not correct:
+        corrector = None
     return search_forgiving(
         lambda text: index.search_page(text, k, 0, method, filters, weaker, fusion),
         corrector,
