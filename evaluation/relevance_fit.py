@@ -189,9 +189,12 @@ def choose_floor(model: RelevanceModel, queries: list[QueryRows]) -> float:
     return float(best)
 
 
-def fit(collections: Mapping[str, Path], foreign_of: str, settings: Settings) -> dict:
+def fit(
+    collections: Mapping[str, Path], foreign_of: str, unrelated: set[str], settings: Settings
+) -> dict:
     """Fit and store every model from the TUNE parts of ``collections`` (name -> BEIR folder);
-    ``foreign_of``: the collection whose questions are asked of every other, and theirs of it."""
+    ``foreign_of``: the collection whose questions are asked of each ``unrelated`` one (of
+    another field: none of its documents answers them), and theirs of it."""
     config = settings.index_config()
     indexes = {n: index_for_labeled_set(r, settings, config).index for n, r in collections.items()}
     tune = {n: labeled_parts(r)[TUNE] for n, r in collections.items()}
@@ -199,7 +202,7 @@ def fit(collections: Mapping[str, Path], foreign_of: str, settings: Settings) ->
     parts = {n: t.queries for n, t in tune.items()}
     qrels = {n: t.qrels for n, t in tune.items()}
     for other in collections:
-        if other != foreign_of:  # nothing relevant: unanswerable questions
+        if other in unrelated and other != foreign_of:  # nothing relevant: unanswerable
             indexes[f"{other}<-{foreign_of}"] = indexes[other]
             parts[f"{other}<-{foreign_of}"] = _first(parts[foreign_of], FOREIGN)
             indexes[f"{foreign_of}<-{other}"] = indexes[foreign_of]
@@ -230,7 +233,8 @@ def fit(collections: Mapping[str, Path], foreign_of: str, settings: Settings) ->
         "how": "python -m evaluation.relevance_fit (make fit-relevance): TUNE parts only",
         "encoder": encoder,
         "fitted_on": list(fitted_on),
-        "unanswerable": f"{foreign_of} questions asked of the others and theirs of it",
+        "unanswerable": f"{foreign_of} questions asked of {', '.join(sorted(unrelated))} "
+        "and theirs of it",
     }
     save_models(models, note)
     return {"models": summary, **note}
@@ -241,10 +245,17 @@ def _first(queries: Mapping[str, str], n: int) -> dict[str, str]:
 
 
 def default_collections(settings: Settings) -> dict[str, Path]:
-    """SciFact, the sample and the public collections in data/collections."""
+    """SciFact, the sample and its independent questions, the municipality and the public
+    collections in data/collections."""
     from evaluation.collections import COLLECTIONS, beir_collection
 
     found = {"sample": settings.sample_set}
+    for name, root in (
+        ("independent", settings.sample_set / "independent"),
+        ("municipality", settings.sample_set.parent / "municipality"),
+    ):
+        if (root / "queries.jsonl").is_file():
+            found[name] = root
     if settings.eval_scifact and Path(settings.eval_scifact).is_dir():
         found["scifact"] = Path(settings.eval_scifact)
     for name in COLLECTIONS:
@@ -266,7 +277,10 @@ def main() -> None:
         sys.exit(
             "error: the sample set must be among the collections (its questions are asked of the others)"
         )
-    print(json.dumps(fit(collections, "sample", settings), indent=2))
+    # the public collections are about medicine, physics and librarianship: nothing in them
+    # answers a question about a company's policies, nor the reverse
+    unrelated = {"scifact", "medline", "lisa", "vaswani"} & set(collections)
+    print(json.dumps(fit(collections, "sample", unrelated, settings), indent=2))
 
 
 if __name__ == "__main__":
