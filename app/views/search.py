@@ -141,11 +141,15 @@ def _page(params: SearchParams) -> dict:
         )
         page, took, qid = found.results, None, params.qid
         corrected, did_you_mean = found.corrected_query, found.did_you_mean
-        pages = paginate(min(page.found, MAX_RESULTS), params.page, page.found > MAX_RESULTS)
+        pages = paginate(
+            min(page.found, MAX_RESULTS), params.page, page.found > MAX_RESULTS, PAGE_SIZE
+        )
         results = _restored(params, pages.offset) or []
     else:
         page = _search(params, wanted)
-        pages = paginate(min(page.found, MAX_RESULTS), params.page, page.found > MAX_RESULTS)
+        pages = paginate(
+            min(page.found, MAX_RESULTS), params.page, page.found > MAX_RESULTS, PAGE_SIZE
+        )
         if pages.offset != wanted:  # past the last page: the last page
             page = _search(params, pages.offset)
         results, took, qid = page.results, page.took_ms, page.query_id

@@ -49,9 +49,9 @@ def forgiving_page(
     )
 
 
-def confidence(page: ResultPage) -> float:
+def confidence(page: ResultPage) -> float | None:
     """How good a page of results is for choosing between spellings: the relevance of its
-    best result, shown or held back (without a relevance model: 1 if it found anything)."""
-    if page.best is None:
-        return 1.0 if page.results else 0.0
-    return page.best
+    best result, shown or held back; None without a relevance model."""
+    if page.floor is None:
+        return None
+    return page.best or 0.0

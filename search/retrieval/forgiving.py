@@ -20,6 +20,7 @@ T = TypeVar("T")
 # How much likelier (in relevance of the best result, 0-1) a correction's results must be to
 # be shown instead of the query's; a correction that does better by less is only offered.
 CLEARLY_BETTER = 0.1
+AUTO_SHARE = 0.5  # without relevance: the correction is searched when this share is unknown
 
 
 @dataclass(frozen=True)
@@ -32,39 +33,45 @@ class Forgiven(Generic[T]):
 
 
 def search_forgiving(
-    search: Callable[[str], list[T]],
+    search: Callable[[str], T],
     corrector: SpellingCorrector | None,
     query: str,
     admissible: Admissible | None = None,
-    confidence: Callable[[list[T]], float] | None = None,
+    confidence: Callable[[T], float | None] | None = None,
 ) -> Forgiven[T]:
     """``search(query)``, and ``search(c)`` for each correction ``c`` of its unknown words
     (only words ``admissible`` accepts). ``confidence(results)``: how good a result list is
-    (the relevance of its best result); the best correction's results are returned instead
+    (the relevance of its best result). The best correction's results are returned instead
     when their confidence beats the query's by ``CLEARLY_BETTER`` (``corrected_query`` says
-    so), and it is offered as ``did_you_mean`` when it beats it at all. Without
-    ``confidence``, the first correction's results win when they find anything and the
-    query's do not. Without a corrector (not built yet) it is a search."""
+    so), and it is offered as ``did_you_mean`` when it beats it at all. Where confidence is
+    unknown (None: no relevance model), the likeliest correction is offered, and its results
+    are returned instead when most of the query's words are unknown (``AUTO_SHARE``) and it
+    finds something. Without a corrector (not built yet) it is a search."""
     original = search(query)
     if corrector is None:
         return Forgiven(original)
     corrections = corrector.corrections(query, admissible)
     if not corrections:
         return Forgiven(original)
-    judge = confidence or (lambda results: float(bool(results)))
-    tried = [
-        (judge(found), -i, text, found)
-        for i, text in enumerate(corrections)
-        if (found := search(text)) is not None
-    ]
-    best_score, _, best_text, best_found = max(tried, key=lambda t: (t[0], t[1]))
+    judge = confidence or (lambda results: None)
     mine = judge(original)
-    margin = CLEARLY_BETTER if confidence else 0.5
-    if best_score >= mine + margin:
-        return Forgiven(best_found, best_text, best_text)
+    if mine is None:
+        return _by_unknown_share(search, corrector, query, corrections[0], original)
+    tried = [(judge(search(text)) or 0.0, -i, text) for i, text in enumerate(corrections)]
+    best_score, _, best_text = max(tried)
+    if best_score >= mine + CLEARLY_BETTER:
+        return Forgiven(search(best_text), best_text, best_text)
     if best_score > mine:
         return Forgiven(original, best_text)
     return Forgiven(original)
+
+
+def _by_unknown_share(search, corrector, query: str, correction: str, original) -> Forgiven:
+    if corrector.unknown_share(query) >= AUTO_SHARE:
+        corrected = search(correction)
+        if getattr(corrected, "results", corrected):  # a page of results, or a list
+            return Forgiven(corrected, correction, correction)
+    return Forgiven(original, correction)
 
 
 # How long a search waits for its index's corrector on first use: a small corpus's is ready in

@@ -10,8 +10,8 @@ and how long the query is. A logistic regression over them (``RelevanceModel``),
 the tune parts of several labeled collections (``evaluation.relevance_fit``) and shipped with the
 product in ``relevance_models.json``, gives P(relevant); nothing is fitted per query or per
 collection, so a best hit of a query nothing matches stays improbable (a per-query min-max
-would give it 1.0). The cosine features depend on the encoder: a model is stored per encoder,
-and an encoder without one is scored by the model over BM25 features alone.
+would give it 1.0). The cosine features depend on the encoder: a model is stored per encoder
+(BM25 alone has one for any encoder); an encoder without one gets no probability and no floor.
 """
 
 from __future__ import annotations
@@ -166,10 +166,10 @@ def _stored(path: Path = MODELS_FILE) -> dict[str, RelevanceModel]:
 
 def relevance_model(kind: str, encoder: str, path: Path = MODELS_FILE) -> RelevanceModel | None:
     """The stored model for ``kind`` ("hybrid", "dense" or "bm25") with ``encoder`` (a model id
-    such as "all-MiniLM-L6-v2"); the BM25 model when the encoder has none of that kind; None
-    when nothing is stored (then results carry their retriever's ranking and no probability)."""
-    stored = _stored(path)
-    return stored.get(model_key(kind, encoder)) or stored.get(SPARSE_ONLY)
+    such as "all-MiniLM-L6-v2"); None when there is none (an encoder it was not fitted for,
+    whose cosines it cannot read: then results carry their retriever's or the z-score
+    fusion's ranking, no probability and no floor, until ``make fit-relevance`` fits one)."""
+    return _stored(path).get(model_key(kind, encoder))
 
 
 def monotone(values: Sequence[float]) -> list[float]:

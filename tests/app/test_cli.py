@@ -56,14 +56,11 @@ def test_build_then_search_with_filters(home, capsys, monkeypatch, tmp_path):
     assert [r["path"] for r in built["rejected"]] == ["broken.pdf"]
     hits = run_cli(capsys, "search", "error 809", "--json")
     assert hits["results"][0]["doc_id"] == "it/vpn.md"
-    assert hits["results"][0]["score"] >= hits["floor"] and hits["good_match"]
-    # the leave policy says nothing about error 809: below the floor, held back, said so
+    # the stand-in encoder has no relevance model: no floor, every match shown (the floor
+    # with the real encoder: tests/search/test_relevance.py)
+    assert hits["floor"] is None and hits["held_back"] == 0 and hits["good_match"]
     only_hr = run_cli(capsys, "search", "error 809", "--path-prefix", "hr", "--json")
-    assert only_hr["results"] == [] and only_hr["held_back"] == 1
-    assert only_hr["good_match"] is False
-    weaker = run_cli(capsys, "search", "error 809", "--path-prefix", "hr", "--weaker", "--json")
-    assert [r["doc_id"] for r in weaker["results"]] == ["hr.txt"]
-    assert weaker["results"][0]["score"] < weaker["floor"]
+    assert [r["doc_id"] for r in only_hr["results"]] == ["hr.txt"]
 
 
 def test_missing_dataset_is_a_clear_error(home, capsys, tmp_path):

@@ -122,7 +122,9 @@ def test_document_opens_at_its_passage_highlighted_and_escaped():
     # the result's snippet window in that passage: its own words, not the whole passage
     window = (len("The answer: "), len("The answer: 42 days."))
     assert '<mark id="ds-passage">42 days.</mark> Outro.' in document_html(chunks, 2 - 1, window)
-    snippet = make_snippet("# Leave\n" + "x " * 200 + "parental leave is 16 weeks", {"parental"}, str)
+    snippet = make_snippet(
+        "# Leave\n" + "x " * 200 + "parental leave is 16 weeks", {"parental"}, str
+    )
     start, end = snippet.window
     assert "parental" in ("# Leave\n" + "x " * 200 + "parental leave is 16 weeks")[start:end]
     assert start > len("# Leave")  # the window, not the heading

@@ -75,5 +75,32 @@ def test_a_model_is_a_logistic_regression_over_standardised_features(tmp_path):
     path = tmp_path / "models.json"
     save_models([model], {"how": "by hand"}, path)
     assert relevance_model("hybrid", "test", path) == model
-    # an encoder without a model of its own: the BM25 one, and here there is none
+    # an encoder it was not fitted for: no model, so no probability and no floor
     assert relevance_model("hybrid", "other", path) is None
+
+
+@pytest.mark.slow
+def test_the_floor_on_the_sample_with_the_real_encoder(real_encoder):
+    from evaluation.beir import load_labeled_set
+    from search.config import IndexConfig
+    from search.index import SearchIndex
+    from search.index.forgiving import forgiving_page
+    from search.settings import SAMPLE_SET
+
+    labeled = load_labeled_set(SAMPLE_SET, "test")
+    index = SearchIndex.build(labeled.documents, IndexConfig(encoder_backend="torch"), real_encoder)
+    gibberish = index.search_page("xyzzy qwrtp zzkk")
+    assert gibberish.results == [] and not gibberish.good_match
+    assert gibberish.held_back == len(labeled.documents)  # every one below the floor
+    vpn = index.search_page("vpn error 809")
+    assert vpn.results[0].doc_id == "it/vpn-setup.html" and vpn.good_match
+    assert 1 <= vpn.found < len(labeled.documents) // 2  # not the whole collection
+    weaker = index.search_page("vpn error 809", k=40, weaker=True)
+    scores = [r.relevance for r in weaker.results]
+    assert scores == sorted(scores, reverse=True) and len(scores) == len(labeled.documents)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    # page 2 of a search whose page 1 is right says the same: a good match
+    assert index.search_page("vpn error 809", k=1, offset=1, weaker=True).good_match
+    corrected = forgiving_page(index, "paswords", wait=None)
+    assert corrected.corrected_query == "passwords"
+    assert corrected.results.results[0].doc_id == "it/password-policy.md"
