@@ -3,15 +3,17 @@ in 0-1 that means the same for every query and collection, and the ranking of hy
 
 Each candidate document of a query is described by features that need no per-collection scale
 (``FEATURES``): its BM25 score as a share of the most BM25 can give this query (the sum of the
-query terms' IDF: ``SparseIndex.query_weight``), the same relative to the query's best BM25 hit,
-its semantic similarity (the dense retriever's cosine) and its distance below the query's best,
-its rank in each list, whether both lists found it, how much of the query the collection knows
-and how long the query is. A logistic regression over them (``RelevanceModel``), fitted once on
-the tune parts of several labeled collections (``evaluation.relevance_fit``) and shipped with the
-product in ``relevance_models.json``, gives P(relevant); nothing is fitted per query or per
-collection, so a best hit of a query nothing matches stays improbable (a per-query min-max
-would give it 1.0). The cosine features depend on the encoder: a model is stored per encoder
-(BM25 alone has one for any encoder); an encoder without one gets no probability and no floor.
+query terms' IDF: ``SparseIndex.query_weight``), relative to the query's best BM25 hit and
+standardised within the BM25 list, its semantic similarity (the dense retriever's cosine), its
+distance below the query's best and its z-score there, its rank in each list, whether both lists
+found it, its reciprocal-rank fusion score, how much of the query the collection knows and how
+long the query is. A ``RelevanceModel`` holds a linear ranking score over the relative evidence
+(hybrid search's default fusion) and a logistic regression giving P(relevant), both fitted once
+on the TUNE parts of several labeled collections (``evaluation.relevance_fit``) and shipped with
+the product in ``relevance_models.json``; nothing is fitted per query or per collection, so the
+best hit of a query nothing matches stays improbable (a per-query min-max would give it 1.0).
+The cosine features depend on the encoder: a model is stored per encoder (BM25 alone has one
+for any encoder); an encoder without one gets no probability and no floor.
 """
 
 from __future__ import annotations
