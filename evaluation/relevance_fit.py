@@ -61,8 +61,8 @@ CALIBRATION = {
 TOP = 100  # candidates per query the models learn from (by reciprocal rank)
 PAIRS = 50  # pairs drawn per query for the ranking
 # The floor keeps at least this share of the relevant results that reach the first page
-# (the top 10) on the TUNE parts, each collection weighing the same: a hidden answer costs a
-# reader more than a few weak matches shown.
+# (the top 10) on the TUNE part of every collection: a hidden answer costs a reader more than a
+# few weak matches shown.
 KEEP_RELEVANT = 0.9
 UNANSWERABLE = "unanswerable"  # one group, weighing as much as one collection
 FOREIGN = 40  # questions of one collection asked of another (the first, by id)
@@ -165,26 +165,24 @@ def fit_calibration(
 
 
 def choose_floor(model: RelevanceModel, queries: list[QueryRows]) -> float:
-    """The highest floor that still shows ``KEEP_RELEVANT`` of the relevant first-page results
-    (each collection weighing the same), on a grid of 0.01."""
-    kept: dict[float, list[tuple[float, float]]] = {}
+    """The highest floor (on a grid of 0.01) at which every collection still shows
+    ``KEEP_RELEVANT`` of its relevant first-page results: no collection pays for another."""
     grid = np.round(np.arange(0.01, 0.9, 0.01), 2)
-    for q, w in zip(queries, _weights(queries), strict=True):
+    kept: dict[str, np.ndarray] = {}  # collection -> relevant results kept at each floor
+    total: dict[str, int] = {}
+    for q in queries:
         if not q.labels.any():
             continue
         scores = model.rank_scores(q.rows) if model.ranks else None
         p = model.probabilities(q.rows, scores)
         order = np.argsort(-(scores if scores is not None else p), kind="stable")[:10]
         shown = np.minimum.accumulate(p[order])  # as the results show it: never rising
-        relevant = q.labels[order] > 0
-        for floor in grid:
-            kept.setdefault(floor, []).append(
-                (w * relevant.sum(), w * (relevant & (shown >= floor)).sum())
-            )
+        relevant = shown[q.labels[order] > 0]
+        kept[q.collection] = kept.get(q.collection, 0) + (relevant[None, :] >= grid[:, None]).sum(1)
+        total[q.collection] = total.get(q.collection, 0) + len(relevant)
     best = grid[0]
-    for floor in grid:
-        total = sum(a for a, _ in kept[floor])
-        if total and sum(b for _, b in kept[floor]) / total >= KEEP_RELEVANT:
+    for i, floor in enumerate(grid):
+        if all(kept[c][i] >= KEEP_RELEVANT * total[c] for c in kept if total[c]):
             best = floor
     return float(best)
 

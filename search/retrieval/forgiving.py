@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from search.retrieval.spelling import Admissible, SpellingCorrector
+from search.retrieval.spelling import Admissible, SpellingCorrector, common_english
 
 T = TypeVar("T")
 # How much likelier (in relevance of the best result, 0-1) a correction's results must be to
@@ -112,14 +112,15 @@ def corrector_for(index, wait: float | None = WAIT_SECONDS) -> SpellingCorrector
 
 
 def _build(index) -> SpellingCorrector:
-    """A corrector over the index's chunk texts; its BM25 vocabulary of stems says what else
-    is known."""
+    """A corrector over the index's chunk texts; its BM25 vocabulary of stems, and for an
+    English index common English words, say what else is known."""
     sparse = index.sparse
     vocabulary = getattr(sparse.retriever, "vocab_dict", None) or {}
     stem = sparse._stemmer.stemWord if sparse._stemmer else (lambda word: word)
+    english = common_english() if sparse.stopwords in ("en", "english") else frozenset()
     return SpellingCorrector.from_texts(
         (chunk.text for chunk in index.chunks),
-        known=lambda word: stem(word) in vocabulary,
+        known=lambda word: word in english or stem(word) in vocabulary,
         stopwords=_stopwords(sparse.stopwords),
     )
 

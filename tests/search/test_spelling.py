@@ -151,3 +151,15 @@ def test_only_admissible_words_are_suggested(corrector):
     assert corrector.suggest("londn", admissible=lambda word: word != "london") is None
     assert corrector.suggest("londn", admissible=lambda word: False) is None
     assert corrector.suggest("hotl", admissible=lambda word: word == "hotel") == "hotel"
+
+
+def test_a_common_english_word_the_corpus_never_uses_is_no_typo():
+    from search.retrieval.spelling import common_english
+
+    english = common_english()
+    corrector = SpellingCorrector.from_texts(
+        ["Receive the tread plate.", "Banana"], known=english.__contains__, stopwords=STOPWORDS
+    )
+    # "recipe" and "bread" are words, not typos of "receive" and "tread"
+    assert corrector.corrections("recipe for banana bread") == []
+    assert "mony" not in english and "calender" not in english  # rare forms stay correctable
