@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench bench-chat bench-gpu bench-loop bench-load bench-online bench-scale bench-sync browser-deps samba-deps clean
+.PHONY: help setup run test gate lint format bench fit-relevance bench-chat bench-gpu bench-loop bench-load bench-online bench-scale bench-sync browser-deps samba-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,8 +52,11 @@ format: setup ## format the code
 
 ANCHORS ?= $(CURDIR)/../shared/tools/anchor_baselines.py
 
-bench: setup ## SciFact figures per method beside the public-library anchors, throughput, latency (JSON)
+bench: setup ## every labeled set's TUNE and REPORT parts per method beside the public-library anchors of the same run (SciFact, the sample and its independent questions, the municipality, MEDLINE, LISA, NPL), SciFact throughput and latency (JSON)
 	$(BIN)/python -m evaluation.bench --dataset $(SCIFACT) --anchors $(ANCHORS)
+
+fit-relevance: setup ## fit the relevance models (ranking, calibration, floor) on the TUNE parts of every labeled set and store them with the product (search/retrieval/relevance_models.json)
+	DOCSEARCH_EVAL_SCIFACT=$(SCIFACT) $(BIN)/python -m evaluation.relevance_fit
 
 bench-chat: setup ## chat answers on the sample set's labeled questions: answer, citation, no-answer and follow-up accuracy, distorted sentences (JSON)
 	$(BIN)/python -m evaluation.bench_chat --dataset data/sample

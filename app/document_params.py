@@ -1,6 +1,6 @@
 """The document page's state as it travels in the URL: the document (``doc``), the search it
 was opened from (``qid`` and ``kind``: a click to log) and the passage to open at
-(``passage``). Pure (no Streamlit); each value checked by ``app.url_values``, so a mangled link
+(``passage``, and ``at``: the characters of the result's snippet in it). Pure (no Streamlit); each value checked by ``app.url_values``, so a mangled link
 gets a sentence saying what was ignored, never an error."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app import url_values as check
+from app.render import parse_window
 from app.search_params import MAX_QUERY_ID
 
 MAX_DOC_CHARS = 2048  # the longest document id feedback accepts
@@ -22,6 +23,7 @@ class DocumentParams:
     qid: int | None = None  # the logged query the link came from (its click is logged)
     kind: str = "open"
     passage: int | None = None  # the chunk position to open at, highlighted
+    at: tuple[int, int] | None = None  # the snippet's characters in that passage, marked
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> tuple[DocumentParams, list[str]]:
@@ -34,7 +36,8 @@ class DocumentParams:
             check.whole(get("passage"), "passage number", 0, MAX_PASSAGE),
         )
         notes = [note for _, note in checked if note]
-        return cls(*(value for value, _ in checked)), notes
+        at = parse_window(get("at")[:32])  # malformed: the whole passage, as before the snippet
+        return cls(*(value for value, _ in checked), at=at), notes
 
 
 def passage_not_found(passage: int) -> str:

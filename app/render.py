@@ -32,36 +32,36 @@ def fmt_score(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-# The best result's semantic similarity (the dense retriever's cosine) below which a page says
-# no document matches well. Measured with the default all-MiniLM-L6-v2 on the sample set: the
-# 45 labeled questions' top cosines run 0.268-0.675 (median 0.50); 15 off-topic questions
-# ("who won the world cup in 2022?", "recipe for banana bread" ...) 0.060-0.297 (median 0.13).
-# 0.25 flags 14 of the 15 off-topic questions and none of the labeled ones: a false "no good
-# match" on a real question costs more than a missed one (the results show either way).
-WEAK_MATCH = 0.25
-
-
-def relevance(result: SearchResult) -> float | None:
-    """The one score a person sees, the same 0-1 scale for every result of every query and
-    method: the semantic similarity of the result's best passage to the query (the dense
-    retriever's cosine, below 0 shown as 0). The fused score orders the results but is
-    relative to each list (min-max: the top result is always near 1), so it is not shown as
-    a relevance. None when the similarity is unknown."""
-    if result.dense_score is None:
-        return None
-    return min(1.0, max(0.0, float(result.dense_score)))
+def relevance(result: SearchResult) -> float:
+    """The one score a person sees, the same in the app, the REST API and the command line:
+    the calibrated probability that the result is relevant (``SearchResult.shown_score``; 0-1
+    on one scale for every query and method, never higher than the result above it)."""
+    return result.shown_score
 
 
 def score_text(result: SearchResult) -> str:
     """E.g. "match 0.61": ``relevance``, with the raw scores in ``result_html``'s tooltip."""
-    value = relevance(result)
-    return "match –" if value is None else f"match {value:.2f}"
+    return f"match {relevance(result):.2f}"
 
 
-def weak_match(results: list[SearchResult]) -> bool:
-    """True when even the best result is only a weak semantic match (see WEAK_MATCH)."""
-    best = max((r.dense_score for r in results if r.dense_score is not None), default=None)
-    return best is not None and best < WEAK_MATCH
+def correction_message(corrected: str | None, did_you_mean: str | None, query: str) -> str:
+    """What the page says about spelling (plain text): the results are for a correction, or a
+    correction is offered; "" when neither."""
+    if corrected:
+        return f"Showing results for “{corrected}”. Search instead for “{query}”."
+    if did_you_mean:
+        return f"Did you mean “{did_you_mean}”?"
+    return ""
+
+
+def held_back_message(held_back: int, weaker: bool) -> str:
+    """The line under the results about the matches below the relevance floor."""
+    if weaker:
+        return "Weaker matches below the relevance floor are included."
+    if held_back:
+        noun = "match" if held_back == 1 else "matches"
+        return f"{held_back} weaker {noun} below the relevance floor held back."
+    return ""
 
 
 def passage_number(chunk_id: str) -> int | None:
@@ -84,24 +84,54 @@ def document_href(
     return "document?" + urlencode(params)
 
 
-def document_html(chunks, passage: int | None = None) -> str:
+def document_html(chunks, passage: int | None = None, window: tuple[int, int] | None = None) -> str:
     """A document's text from its chunks (overlaps removed, as ``SearchIndex.document_text``),
-    escaped, line breaks kept, the passage at position ``passage`` in <mark id="ds-passage">."""
+    escaped, line breaks kept, the passage at position ``passage`` in <mark id="ds-passage">:
+    only its ``window`` (character offsets within the passage: the snippet the result showed)
+    when given, else the whole passage."""
     parts: list[str] = []
     covered = 0
     for chunk in chunks:
         if parts and chunk.start > covered:
             parts.append(" ")
-        new = html.escape(chunk.text[max(0, covered - chunk.start) :])
+        cut = max(0, covered - chunk.start)
+        new = html.escape(chunk.text[cut:])
         if chunk.position == passage:
             # the overlap with the previous passage is marked too: the whole passage shows
-            before = html.escape(chunk.text[: max(0, covered - chunk.start)])
+            before = html.escape(chunk.text[:cut])
             if before and parts and parts[-1].endswith(before):
                 parts[-1] = parts[-1][: len(parts[-1]) - len(before)]
-            new = f'<mark id="ds-passage">{before}{new}</mark>'
+                cut = 0
+            new = _marked(chunk.text, cut, window)
         parts.append(new)
         covered = max(covered, chunk.end)
     return '<div class="ds-document" style="white-space:pre-wrap">' + "".join(parts) + "</div>"
+
+
+def _marked(text: str, cut: int, window: tuple[int, int] | None) -> str:
+    """``text[cut:]`` escaped, its ``window`` (or all of it) in the passage's <mark>."""
+    start, end = window if window and 0 <= window[0] < window[1] <= len(text) else (0, len(text))
+    start, end = max(start, cut), max(end, cut)
+    return (
+        html.escape(text[cut:start])
+        + f'<mark id="ds-passage">{html.escape(text[start:end])}</mark>'
+        + html.escape(text[end:])
+    )
+
+
+def window_param(result: SearchResult) -> str | None:
+    """The snippet's window as a link parameter ("start-end"), None when it has none."""
+    window = result.snippet.window
+    return f"{window[0]}-{window[1]}" if window else None
+
+
+def parse_window(value: str) -> tuple[int, int] | None:
+    """``window_param``'s value back (None when malformed: the whole passage then)."""
+    start, _, end = value.partition("-")
+    digits = lambda text: text.isascii() and text.isdigit() and len(text) <= 9  # noqa: E731
+    if digits(start) and digits(end) and int(start) < int(end):
+        return int(start), int(end)
+    return None
 
 
 def result_html(

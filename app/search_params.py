@@ -30,6 +30,8 @@ class SearchParams:
     before: str = ""
     page: int = 1
     qid: int | None = None  # the logged query this page showed (for its votes)
+    weaker: bool = False  # also the matches below the relevance floor
+    exact: bool = False  # the query as typed, no spelling correction ("Search instead for")
 
     @classmethod
     def from_url(
@@ -66,6 +68,8 @@ class SearchParams:
             before=keep(*check.iso_date(get("before"), "“Modified before” date")),
             page=keep(*check.whole(get("page"), "page number", 1, MAX_PAGE)) or 1,
             qid=keep(*check.whole(get("qid"), "query id", 1, MAX_QUERY_ID, "a query's id")),
+            weaker=get("weaker").strip() == "1",  # anything else: the default, no note needed
+            exact=get("exact").strip() == "1",
         )
         return parsed, notes
 
@@ -80,6 +84,8 @@ class SearchParams:
             "before": self.before,
             "page": str(self.page) if self.page > 1 else "",
             "qid": str(self.qid) if self.qid else "",
+            "weaker": "1" if self.weaker else "",
+            "exact": "1" if self.exact else "",
         }
         return {k: v for k, v in out.items() if v}
 

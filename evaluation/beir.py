@@ -26,12 +26,15 @@ class LabeledSet:
 
 
 def documents_location(root: str | Path) -> Path:
-    """``corpus.jsonl`` when the set has one, else its ``docs/`` folder of files."""
+    """``corpus.jsonl`` when the set has one, else its ``docs/`` folder of files; a question
+    set without either asks about the documents of the folder it sits in (the sample's
+    ``independent/`` questions are about ``data/sample/docs``)."""
     root = Path(root)
-    if (root / "corpus.jsonl").is_file():
-        return root / "corpus.jsonl"
-    if (root / "docs").is_dir():
-        return root / "docs"
+    for folder in (root, root.parent):
+        if (folder / "corpus.jsonl").is_file():
+            return folder / "corpus.jsonl"
+        if (folder / "docs").is_dir():
+            return folder / "docs"
     raise FileNotFoundError(
         f"{root} is not a BEIR-layout dataset: expected corpus.jsonl or a docs/ folder beside "
         "queries.jsonl and qrels/<split>.tsv."

@@ -1,4 +1,5 @@
-"""``make bench``: SciFact quality per method, encode throughput and query latency, as JSON."""
+"""``make bench``: SciFact quality per method, encode throughput and query latency, and every
+labeled set's TUNE and REPORT parts per method beside the anchors of the same run, as JSON."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 from evaluation.beir import load_labeled_set
+from evaluation.bench_quality import quality
 from evaluation.datasets import index_for_labeled_set
 from evaluation.latency import filtered_query_latency, query_latency
 from evaluation.runner import evaluate_index
@@ -63,7 +65,25 @@ def run_bench(dataset: Path, split: str, anchors: Path | None, latency_queries: 
     out["latency_queries"] = min(latency_queries, len(labeled.queries))
     if anchors and anchors.is_file():
         out["anchor_baselines"] = _anchors(anchors, dataset)
+    out["labeled_sets"] = quality(labeled_sets(dataset, settings), settings)
     return out
+
+
+def labeled_sets(dataset: Path, settings: Settings) -> dict[str, Path]:
+    """Every labeled set measured part by part: ``dataset`` (SciFact), the sample and its
+    independent questions when present, and the public collections of data/collections."""
+    from evaluation.collections import COLLECTIONS, beir_collection
+
+    found = {Path(dataset).resolve().name: Path(dataset), "sample": settings.sample_set}
+    independent = settings.sample_set / "independent"
+    if (independent / "queries.jsonl").is_file():
+        found["sample-independent"] = independent
+    municipality = settings.sample_set.parent / "municipality"
+    if (municipality / "queries.jsonl").is_file():
+        found["municipality"] = municipality
+    for name in COLLECTIONS:
+        found[name] = beir_collection(name, settings)
+    return found
 
 
 def _methods(index, labeled) -> dict:

@@ -18,8 +18,10 @@ from lifecycle.feedback import FeedbackStore
 from lifecycle.originals import OriginalFile, documents_root, original_file
 from lifecycle.readers import NotFound, Reader
 from search.config import Method
-from search.index import SearchIndex, SearchResult
+from search.index import ResultPage, SearchIndex, SearchResult
+from search.index.forgiving import forgiving_page
 from search.retrieval import Filters
+from search.retrieval.forgiving import Forgiven
 from search.settings import Settings
 
 SIMILAR_QUERY_CHARS = 2000  # of a document's title and first passage, to find its neighbours
@@ -58,6 +60,12 @@ class Page:
     results: list[SearchResult]
     did_you_mean: str | None = None  # the query in the corpus's spelling, when it differs
     corrected_query: str | None = None  # set when the results are for it, not the query
+    # the relevance floor (search.retrieval.relevance): results below it are held back
+    # unless asked for (``weaker``); ``found`` counts what can be paged through
+    found: int = 0
+    held_back: int = 0
+    floor: float | None = None
+    good_match: bool = True  # whether the best result reaches the floor (the same on every page)
 
 
 def search_as(
@@ -74,13 +82,17 @@ def search_as(
     filters: Filters | None = None,
     source: str = "search",
     experiment: LiveExperiment | None = None,
+    weaker: bool = False,
+    correct: bool = True,
 ) -> Page:
     """Results ``offset+1 .. offset+k`` of ``query`` among what ``reader`` may read, logged in
     the feedback store as the reader's session; misspelled queries are corrected from the
-    corpus's vocabulary (``Page.did_you_mean``, ``Page.corrected_query``). While an
-    ``experiment`` runs, its share of searches is answered as it says (an interleaving of
-    champion and challenger, or a canary's version: ``lifecycle.experiments.live``), each
-    version's results restricted to the reader alike."""
+    corpus's vocabulary (``Page.did_you_mean``, ``Page.corrected_query``). Results below the
+    relevance floor are held back (``Page.held_back`` says how many) unless ``weaker``;
+    ``correct=False`` searches the query exactly as typed. While an ``experiment`` runs, its
+    share of searches is answered as it says (an interleaving of champion and challenger, or a
+    canary's version: ``lifecycle.experiments.live``), each version's results restricted to
+    the reader and cut at its floor alike."""
     started = time.perf_counter()
     routed = search_and_log_live(
         experiment,
@@ -93,16 +105,41 @@ def search_as(
         method=method,
         filters=restricted(filters, reader),
         source=source,
+        weaker=weaker,
+        correct=correct,
     )
     query_id, found = routed.query_id, routed.found
     took_ms = (time.perf_counter() - started) * 1000
+    page = found.results
     return Page(
         query_id,
         routed.version,
         took_ms,
-        found.results[offset:],
+        page.results[offset:],
         did_you_mean=found.did_you_mean,
         corrected_query=found.corrected_query,
+        found=page.found,
+        held_back=page.held_back,
+        floor=page.floor,
+        good_match=page.good_match,
+    )
+
+
+def page_as(
+    index: SearchIndex,
+    reader: Reader,
+    query: str,
+    *,
+    k: int = 10,
+    method: Method | str | None = None,
+    filters: Filters | None = None,
+    weaker: bool = False,
+    correct: bool = True,
+) -> Forgiven[ResultPage]:
+    """``search_as``'s first ``k`` results, spelling and floor, without logging a query: what a
+    page restored from the reader's own logged search (Back, a reload) pages through."""
+    return forgiving_page(
+        index, query, k, method, restricted(filters, reader), weaker, correct=correct
     )
 
 

@@ -83,21 +83,23 @@ def far_share(index, questions: list[str], evaluation: list[str], min_similarity
 
 def unknown_share(index, questions: list[str]) -> float | None:
     """Mean share of a question's content words the index does not know."""
-    from search.retrieval.spelling import corrector_for
+    from search.retrieval.forgiving import corrector_for
 
     if not questions:
         return None
     corrector = corrector_for(index, wait=None)
-    return float(np.mean([corrector.correct(q)[1] for q in questions]))
+    return float(np.mean([corrector.unknown_share(q) for q in questions]))
 
 
 def stale_documents(settings, serving_path) -> tuple[int, list[str]]:
-    """Documents of the documents folder new, changed or gone since the serving version."""
+    """Documents of the documents folder (and the connected sources' mirrors) new, changed or
+    gone since the serving version."""
+    from lifecycle.builds import read_folder
     from search.index.changes import indexed_hashes
-    from search.ingest import load_folder
 
     indexed = indexed_hashes(serving_path)
-    now = {d.id: d.metadata.get("content_hash", "") for d in load_folder(settings.docs).documents}
+    read = read_folder(settings, settings.docs)  # as a build reads it: links, sources and all
+    now = {d.id: d.metadata.get("content_hash", "") for d in read.report.documents}
     changed = sorted(
         {d for d in now if indexed.get(d) != now[d]} | {d for d in indexed if d not in now}
     )

@@ -202,24 +202,6 @@ def paginate(total: int, page: int, capped: bool = False, per_page: int = PAGE_S
     return Pages(min(max(1, int(page)), last), max(0, total), capped, per_page)
 
 
-def count_results(index: SearchIndex, query: str, method=None, filters=None) -> tuple[int, bool]:
-    """(how many results ``query`` has under ``filters``, capped at MAX_RESULTS; whether there
-    are more), without a second query encoding: the dense retriever (hybrid, dense) ranks every
-    document the filters allow, so those are the results; BM25 alone finds the documents that
-    contain a query term. Pass filters already restricted to the reader
-    (``lifecycle.documents.restricted``)."""
-    if str(method or "hybrid") != "bm25":
-        allowed = index.selections.masks(filters)[0]
-        found = len(index.doc_ids) if allowed is None else int(allowed.sum())
-    else:
-        found = len(
-            index.search_many(
-                {"q": query}, k=MAX_RESULTS + 1, method="bm25", filters=filters, with_snippets=False
-            )["q"]
-        )
-    return min(found, MAX_RESULTS), found > MAX_RESULTS
-
-
 def shown_again(
     index: SearchIndex, shown: list[tuple[int, str]], query: str, method=None, filters=None
 ) -> list:
@@ -234,33 +216,6 @@ def shown_again(
         dataclasses.replace(found[doc_id], rank=rank)
         for rank, doc_id in sorted(shown)
         if doc_id in found
-    ]
-
-
-def with_similarity(index: SearchIndex, query: str, results: list) -> list:
-    """``results`` with each one's semantic similarity (its best passage's cosine with the
-    query: ``dense_score``) filled in where the dense retriever did not reach it (BM25 alone,
-    or a keyword-only hit of the hybrid), so every result can be shown on that one absolute
-    scale. One query encoding and one search restricted to those documents' passages."""
-    import dataclasses
-
-    import numpy as np
-
-    missing = {r.doc_id for r in results if r.dense_score is None}
-    rows = [row for doc_id in missing for row in index.rows_of(doc_id)]
-    if not rows:
-        return results
-    allowed = np.zeros(len(index.dense), dtype=bool)
-    allowed[rows] = True
-    scores, found = index.dense.search(index.encoder.encode_queries([query]), len(rows), allowed)
-    best: dict[str, float] = {}
-    for score, row in zip(scores[0], found[0], strict=True):
-        if row >= 0:
-            doc_id = index.chunks[row].doc_id
-            best[doc_id] = max(best.get(doc_id, -1.0), float(score))
-    return [
-        dataclasses.replace(r, dense_score=best[r.doc_id]) if r.doc_id in best else r
-        for r in results
     ]
 
 

@@ -25,7 +25,10 @@ Whole = Annotated[int, BeforeValidator(_not_a_bool)]  # 3 or 3.0, never false
 class Result(BaseModel):
     doc_id: str
     title: str
-    score: float
+    score: float = Field(
+        description="the probability that the result is relevant (0-1; the same scale for "
+        "every query; never higher than the result above it)"
+    )
     rank: int
     snippet: str
     highlights: list[tuple[int, int]] = Field(
@@ -38,7 +41,7 @@ class Result(BaseModel):
         return cls(
             doc_id=r.doc_id,
             title=r.title,
-            score=r.score,
+            score=r.shown_score,
             rank=r.rank,
             snippet=r.snippet.text,
             highlights=[tuple(h) for h in r.snippet.highlights],
@@ -53,6 +56,15 @@ class SearchResponse(BaseModel):
     results: list[Result]
     did_you_mean: str | None = None  # the query in the corpus's spelling, when it differs
     corrected_query: str | None = None  # set when the results are for it, not for q
+    found: int = Field(0, description="results that can be paged through")
+    held_back: int = Field(
+        0,
+        description="weaker matches below the relevance floor, not returned (weaker=true shows them)",
+    )
+    floor: float | None = Field(None, description="the relevance below which results are held back")
+    good_match: bool = Field(
+        True, description="false when even the best result is below the floor: no good match"
+    )
 
 
 class ResultClick(BaseModel):

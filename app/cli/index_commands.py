@@ -121,6 +121,7 @@ def gate_note(version: str, served: str | None, settled) -> str:
 
 def cmd_search(args, settings: Settings) -> int:
     from search.index import IndexStore, SearchIndex
+    from search.index.forgiving import forgiving_page
     from search.retrieval import Filters
 
     date_range(args.after, args.before)
@@ -136,17 +137,25 @@ def cmd_search(args, settings: Settings) -> int:
 
         index, filters = as_user(settings, index, args.as_user, filters)
     started = time.perf_counter()
-    results = index.search(
-        args.query, k=args.k, method=args.method, filters=filters, fusion=args.fusion
+    found = forgiving_page(
+        index,
+        args.query,
+        k=args.k,
+        method=args.method,
+        filters=filters,
+        weaker=args.weaker,
+        fusion=args.fusion,
     )
     ms = (time.perf_counter() - started) * 1000
+    page, results = found.results, found.results.results
     if args.json:
         rows = [
             {
                 "rank": r.rank,
                 "doc_id": r.doc_id,
                 "title": r.title,
-                "score": r.score,
+                "score": r.shown_score,
+                "fused_score": r.score,
                 "bm25_score": r.bm25_score,
                 "dense_score": r.dense_score,
                 "chunk_id": r.chunk_id,
@@ -155,13 +164,33 @@ def cmd_search(args, settings: Settings) -> int:
             }
             for r in results
         ]
-        print(json.dumps({"query": args.query, "latency_ms": round(ms, 1), "results": rows}))
+        print(
+            json.dumps(
+                {
+                    "query": args.query,
+                    "latency_ms": round(ms, 1),
+                    "results": rows,
+                    "found": page.found,
+                    "held_back": page.held_back,
+                    "floor": page.floor,
+                    "good_match": page.good_match,
+                    "did_you_mean": found.did_you_mean,
+                    "corrected_query": found.corrected_query,
+                }
+            )
+        )
         return 0
-    if not results:
-        print("No results. Try fewer or different words, or remove filters.")
+    if found.corrected_query:
+        print(f"Showing results for “{found.corrected_query}”. Search instead for “{args.query}”.")
+    elif found.did_you_mean:
+        print(f"Did you mean “{found.did_you_mean}”?")
+    if not page.good_match:
+        print("No good match: no document matches this query well.")
     for r in results:
-        print(f"{r.rank:>2}. {r.title}  [{r.doc_id}]  score {r.score:.3f}")
+        print(f"{r.rank:>2}. {r.title}  [{r.doc_id}]  score {r.shown_score:.2f}")
         print(f"    {r.snippet.render()}")
+    if page.held_back:
+        print(f"{page.held_back} weaker matches held back; --weaker shows them.")
     print(f"({len(results)} results in {ms:.0f} ms)", file=sys.stderr)
     return 0
 
@@ -248,6 +277,11 @@ def _add_search(sub, settings: Settings) -> None:
     )
     p.add_argument("--method", choices=methods, default=Method.HYBRID.value)
     p.add_argument("--fusion", choices=[f.value for f in Fusion])
+    p.add_argument(
+        "--weaker",
+        action="store_true",
+        help="also show the matches below the relevance floor (held back by default)",
+    )
     p.add_argument(
         "--format", action="append", choices=FORMATS, help="only this format (repeatable)"
     )

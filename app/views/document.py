@@ -1,7 +1,8 @@
 """Document page: one document's indexed text and its original file (only while its bytes are
 the ones indexed); a visit from a result or a
 citation (``?doc=…&qid=…``) is logged as a click, at the rank the server recorded for it.
-With ``&passage=N`` the page opens at that passage (the one that matched), highlighted. A
+With ``&passage=N`` the page opens at that passage (the one that matched), highlighted; with
+``&at=S-E`` too, only the words of the result's snippet in it (characters S to E). A
 document the reader may not read gets the same answer as one that is not indexed."""
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ for note in notes:
     st.info(md(note))
 if passage is not None:
     st.caption("The passage that matched your search is highlighted.")
-st.markdown(document_html(chunks, passage), unsafe_allow_html=True)  # escaped there
+window = link.at if passage is not None else None
+st.markdown(document_html(chunks, passage, window), unsafe_allow_html=True)  # escaped there
 if passage is not None:  # scroll the page (the parent of this component's frame) to it
     components.html(
         "<script>const m = window.parent.document.getElementById('ds-passage');"

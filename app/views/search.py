@@ -12,31 +12,33 @@ import streamlit as st
 
 from app import runtime
 from app.render import (
+    correction_message,
     empty_message,
     filters_message,
+    held_back_message,
     md,
     passage_number,
     result_html,
     score_text,
-    weak_match,
+    window_param,
 )
-from app.search_params import (
-    ANY_FOLDER,
-    MAX_QUERY_CHARS,
-    METHODS,
-    SearchParams,
-    contradictions,
+from app.search_params import ANY_FOLDER, MAX_QUERY_CHARS, METHODS, SearchParams, contradictions
+from lifecycle.documents import (
+    document_file,
+    facets,
+    page_as,
+    read_document,
+    restricted,
+    search_as,
 )
-from lifecycle.documents import document_file, facets, read_document, restricted, search_as
 from lifecycle.personal import own_query, record_click, record_vote
 from lifecycle.readers import NotFound
 from lifecycle.serving import (
+    MAX_RESULTS,
     PAGE_SIZE,
-    count_results,
     filter_counts,
     paginate,
     shown_again,
-    with_similarity,
 )
 from search.retrieval import Filters
 
@@ -88,17 +90,6 @@ def _filters(params: SearchParams) -> Filters:
     )
 
 
-def _total(params: SearchParams) -> tuple[int, bool]:
-    """How many results the search has (kept per search and version: paging does not count
-    again)."""
-    key = (replace(params, page=1, qid=None), served.version)
-    totals = st.session_state.setdefault("totals", {})
-    if key not in totals:
-        filters = restricted(_filters(params), reader)
-        totals[key] = count_results(index, params.query, params.method, filters)
-    return totals[key]
-
-
 def _restored(params: SearchParams, offset: int):
     """The results the reader's own logged query ``params.qid`` showed, or None."""
     logged = own_query(store, reader, params.qid) if params.qid else None
@@ -109,36 +100,71 @@ def _restored(params: SearchParams, offset: int):
     return shown_again(index, shown, params.query, params.method, filters)
 
 
+def _search(params: SearchParams, offset: int):
+    return search_as(
+        index,
+        store,
+        reader,
+        params.query,
+        session_id=session,
+        version=served.version,
+        k=PAGE_SIZE,
+        offset=offset,
+        method=params.method,
+        filters=_filters(params),
+        weaker=params.weaker,
+        correct=not params.exact,
+        experiment=runtime.experiment(),
+    )
+
+
 def _page(params: SearchParams) -> dict:
     """The page of results ``params`` names: the one on screen, the reader's own logged page
-    again (Back, a reload, a bookmark), or a new logged search."""
+    again (Back, a reload, a bookmark: nothing logged again), or a new logged search. Its
+    total (what can be paged through: the results above the relevance floor, or every one
+    with weaker matches) comes from the search itself, so a corrected query pages through
+    its own results."""
     last = st.session_state.get("last_search")
     if last and last["params"] == params:
         return last
-    total, capped = _total(params)
-    pages = paginate(total, params.page, capped, PAGE_SIZE)
-    results, qid, took = _restored(params, pages.offset), params.qid, None
-    if results is None:
-        page = search_as(
+    wanted = min(max(0, (params.page - 1) * PAGE_SIZE), MAX_RESULTS - PAGE_SIZE)
+    logged = own_query(store, reader, params.qid) if params.qid else None
+    if logged and logged.query == params.query and logged.index_version == served.version:
+        found = page_as(
             index,
-            store,
             reader,
             params.query,
-            session_id=session,
-            version=served.version,
             k=PAGE_SIZE,
-            offset=pages.offset,
             method=params.method,
             filters=_filters(params),
-            experiment=runtime.experiment(),
+            weaker=params.weaker,
+            correct=not params.exact,
         )
-        results, qid, took = page.results, page.query_id, page.took_ms
+        page, took, qid = found.results, None, params.qid
+        corrected, did_you_mean = found.corrected_query, found.did_you_mean
+        pages = paginate(
+            min(page.found, MAX_RESULTS), params.page, page.found > MAX_RESULTS, PAGE_SIZE
+        )
+        results = _restored(params, pages.offset) or []
+    else:
+        page = _search(params, wanted)
+        pages = paginate(
+            min(page.found, MAX_RESULTS), params.page, page.found > MAX_RESULTS, PAGE_SIZE
+        )
+        if pages.offset != wanted:  # past the last page: the last page
+            page = _search(params, pages.offset)
+        results, took, qid = page.results, page.took_ms, page.query_id
+        corrected, did_you_mean = page.corrected_query, page.did_you_mean
     last = {
         "params": replace(params, page=pages.page, qid=qid),
         "pages": pages,
-        "results": with_similarity(index, params.query, results),
+        "results": results,
         "took_ms": took,
         "version": served.version,
+        "good_match": page.good_match,
+        "held_back": page.held_back,
+        "correction": correction_message(corrected, did_you_mean, params.query),
+        "corrected": corrected or did_you_mean,
     }
     st.session_state.last_search = last
     return last
@@ -231,6 +257,8 @@ def _card(r, qid: int, lineage) -> None:
             passage = passage_number(r.chunk_id)
             if passage is not None:
                 link["passage"] = str(passage)
+                if window_param(r):  # the snippet's own words, not the passage's heading
+                    link["at"] = window_param(r)
             st.page_link(
                 "views/document.py", label="Open", icon=":material/open_in_new:", query_params=link
             )
@@ -258,8 +286,44 @@ def _pager(pages) -> None:
     cols[2].caption(f"Page {pages.page} of {pages.last}")
 
 
+def _show_weaker() -> None:
+    st.session_state.goto_weaker = True
+
+
+def _search_instead(exact: bool, text: str) -> None:
+    st.session_state.goto_query = (text, exact)
+
+
+def _spelling(last: dict) -> None:
+    """ "Showing results for X. Search instead for Y" (or "Did you mean X?") with its link."""
+    params = last["params"]
+    if not last["correction"]:
+        return
+    st.info(last["correction"])
+    if params.query and last["corrected"] and "Showing results" in last["correction"]:
+        st.button(
+            f"Search instead for “{params.query}”",
+            on_click=_search_instead,
+            args=(True, params.query),
+            key="search-instead",
+        )
+    elif last["corrected"]:
+        st.button(
+            f"Search for “{last['corrected']}”",
+            on_click=_search_instead,
+            args=(False, last["corrected"]),
+            key="did-you-mean",
+        )
+
+
 def _show(last: dict) -> None:
     params, results, pages = last["params"], last["results"], last["pages"]
+    _spelling(last)
+    if not last["good_match"]:  # decided by the best result of the search: the same on every page
+        st.warning(
+            "No good match: no document matches this question well. Try other words, or check "
+            "the spelling."
+        )
     if not results:
         filtered = bool(params.formats or params.folder or params.after or params.before)
         if filtered:
@@ -267,16 +331,13 @@ def _show(last: dict) -> None:
             why = filters_message(counts, _described(params))
             if why:
                 st.warning(why)
-        st.info(empty_message(params.query, filtered, params.method))
+        if last["good_match"]:
+            st.info(empty_message(params.query, filtered, params.method))
+        _held_back(last)
         return
     took = f" · {last['took_ms']:.0f} ms" if last["took_ms"] is not None else ""
     version = f" · index {last['version']}" if reader.admin else ""  # an operator's detail
     st.caption(f"{pages.label()} for “{md(params.query)}”{took}{version}")
-    if weak_match(results):
-        st.warning(
-            "No document matches this question well: these are the closest, but they may not "
-            "answer it. Try other words, or check the spelling."
-        )
     _seed_votes(params.qid, results)
     # the runs behind the index, for admins only: MLflow and Dagster show document text
     # to whoever reaches them, without a sign-in of their own
@@ -284,6 +345,18 @@ def _show(last: dict) -> None:
     for r in results:
         _card(r, params.qid, lineage)
     _pager(pages)
+    _held_back(last)
+
+
+def _held_back(last: dict) -> None:
+    """How many weaker matches the relevance floor held back, and the control that shows them."""
+    held, weaker = last["held_back"], last["params"].weaker
+    message = held_back_message(held, weaker)
+    if message:
+        st.caption(message)
+    if held and not weaker:
+        noun = "match" if held == 1 else "matches"
+        st.button(f"Show {held} weaker {noun}", on_click=_show_weaker, key="show-weaker")
 
 
 st.title("Search")
@@ -301,6 +374,12 @@ with st.form("search", border=False):
 wanted = _from_form() if submitted else url
 if not submitted and "goto_page" in st.session_state:
     wanted = url.at_page(st.session_state.pop("goto_page"))
+if not submitted and st.session_state.pop("goto_weaker", False):
+    wanted = replace(url, weaker=True, page=1, qid=None)
+if not submitted and "goto_query" in st.session_state:
+    text, exact = st.session_state.pop("goto_query")
+    wanted = replace(url, query=text, exact=exact, page=1, qid=None)
+    st.session_state["query"] = text
 problems = contradictions(wanted.after, wanted.before)
 for note in [] if submitted else link_notes:  # what of the link was ignored, and why
     st.info(md(note))

@@ -30,7 +30,7 @@ from lifecycle.feedback import (
 )
 from search.index import SearchIndex
 from search.retrieval import Filters
-from search.retrieval.spelling import Forgiven
+from search.retrieval.forgiving import Forgiven
 
 
 @dataclass(frozen=True)
@@ -72,32 +72,48 @@ def search_and_log_live(
     filters: Filters,
     source: str,
     user: str | None = None,
+    weaker: bool = False,
+    correct: bool = True,
 ) -> Routed:
     """``search_and_log_forgiving`` for one search, or its share of an experiment. ``index``
     and ``version`` are what serves now; an experiment made for another serving version (the
     champion moved since it was looked up) is left alone."""
     if live is not None and live.serving_version == version and live.experiment.kind == CANARY:
         return _canary(
-            live, index, store, query, session_id, version, (k, method, filters, source, user)
+            live,
+            index,
+            store,
+            query,
+            session_id,
+            version,
+            (k, method, filters, source, user, weaker, correct),
         )
     if live is None or live.serving_version != version or live.draw() >= live.share:
         query_id, found = search_and_log_forgiving(
-            index, store, query, session_id, version, k, method, filters, source, user
-        )
+            index, store, query, session_id, version, k, method, filters, source, user,
+            weaker, correct,
+        )  # fmt: skip
         return Routed(query_id, found, version)
     started = time.perf_counter()
-    mine = served_results(index, query, k=k, method=method, filters=filters)
-    theirs = served_results(live.other, query, k=k, method=method, filters=filters)
+    how = dict(k=k, method=method, filters=filters, weaker=weaker, correct=correct)
+    mine, theirs = served_results(index, query, **how), served_results(live.other, query, **how)
     picked = team_draft(
-        mine.results, theirs.results, k, key=lambda r: r.doc_id, coin=coin_for(session_id, query)
+        mine.results.results,
+        theirs.results.results,
+        k,
+        key=lambda r: r.doc_id,
+        coin=coin_for(session_id, query),
     )
     results = [dataclasses.replace(p.item, rank=rank) for rank, p in enumerate(picked, start=1)]
+    # each list was cut at its own version's relevance floor; the counts shown are the
+    # serving version's (what the reader would have been told without the experiment)
+    page = dataclasses.replace(mine.results, results=results)
     query_id = log_search(
         store, query, session_id, version, k, method, filters, source, started, results, user
     )
     sides = {rank: p.side for rank, p in enumerate(picked, start=1)}
     live.records.record(query_id, live.experiment.id, INTERLEAVED, sides)
-    return Routed(query_id, Forgiven(results, mine.did_you_mean, mine.corrected_query), version)
+    return Routed(query_id, Forgiven(page, mine.did_you_mean, mine.corrected_query), version)
 
 
 def _canary(live, index, store, query, session_id, version, how) -> Routed:

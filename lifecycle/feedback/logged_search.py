@@ -7,14 +7,10 @@ import json
 import time
 
 from lifecycle.feedback.store import FeedbackStore
-from search.index import SearchIndex, SearchResult
+from search.index import ResultPage, SearchIndex, SearchResult
+from search.index.forgiving import forgiving_page
 from search.retrieval import Filters
-from search.retrieval.spelling import (
-    Forgiven,
-    corrector_for,
-    readable_words,
-    search_forgiving,
-)
+from search.retrieval.forgiving import Forgiven
 
 
 def search_and_log(
@@ -50,17 +46,21 @@ def search_and_log_forgiving(
     filters: Filters | None = None,
     source: str = "search",
     user: str | None = None,
-) -> tuple[int, Forgiven[SearchResult]]:
-    """``search_and_log`` with spelling correction from the corpus's vocabulary: the results
-    come with ``did_you_mean``, and are for ``corrected_query`` when the query's own words
-    were mostly unknown to the corpus. Only words of documents that ``filters`` allows are
-    suggested. The query is logged as typed."""
+    weaker: bool = False,
+    correct: bool = True,
+) -> tuple[int, Forgiven[ResultPage]]:
+    """The first ``k`` results of ``query`` above the relevance floor (every result with
+    ``weaker``; ``SearchIndex.search_page``), logged, with spelling correction from the
+    corpus's vocabulary: a correction's results replace the query's when their best result is
+    clearly likelier to be relevant (``corrected_query`` says so); a correction that does
+    better by less is offered as ``did_you_mean``. Only words of documents that ``filters``
+    allows are suggested. The query is logged as typed, with the results shown."""
     started = time.perf_counter()
-    found = served_results(index, query, k=k, method=method, filters=filters)
-    results = found.results
+    found = served_results(index, query, k, method, filters, weaker, correct)
     query_id = log_search(
-        store, query, session_id, version, k, method, filters, source, started, results, user
-    )
+        store, query, session_id, version, k, method, filters, source, started,
+        found.results.results, user,
+    )  # fmt: skip
     return query_id, found
 
 
@@ -70,17 +70,14 @@ def served_results(
     k: int = 10,
     method: str | None = None,
     filters: Filters | None = None,
-) -> Forgiven[SearchResult]:
-    """What the search service shows from one index version, not logged: the results under
-    ``filters`` (the reader's permissions among them), spelling forgiven. An interleaved
-    experiment (``lifecycle.experiments``) calls this for each version, so whatever the
-    service filters holds for both."""
-    return search_forgiving(
-        lambda text: index.search(text, k=k, method=method, filters=filters),
-        corrector_for(index),
-        query,
-        readable_words(index, index.selections.masks(filters)[0]),
-    )
+    weaker: bool = False,
+    correct: bool = True,
+) -> Forgiven[ResultPage]:
+    """What the search service shows from one index version, not logged: the first ``k``
+    results under ``filters`` (the reader's permissions among them) above the relevance floor,
+    spelling forgiven. An interleaved experiment (``lifecycle.experiments``) calls this for
+    each version, so whatever the service filters holds for both."""
+    return forgiving_page(index, query, k, method, filters, weaker, correct=correct)
 
 
 def log_search(

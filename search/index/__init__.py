@@ -34,7 +34,7 @@ from search.index.manifest import (
     read_manifest,
 )
 from search.index.parts import BuildStats, Embeddings, embed_chunks
-from search.index.query import SearchResult
+from search.index.query import ResultPage, SearchResult
 from search.index.search_index import SearchIndex
 from search.index.store import (
     ACTIVATIONS,
@@ -71,6 +71,7 @@ __all__ = [
     "MEMORY",
     "SPARSE",
     "SearchIndex",
+    "ResultPage",
     "SearchResult",
     "VERSIONS",
     "build_and_store",

@@ -1,18 +1,29 @@
-"""The query path: BM25 and dense candidates, fusion, feedback-memory recall, then snippets."""
+"""The query path: the retrievers' candidates (``candidates``), fusion or the calibrated
+probability of relevance (``search.retrieval.relevance``), the feedback memory's recall, the
+relevance floor, then snippets for the results shown."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from search.config import Fusion, IndexConfig, Method
+from search.index.candidates import Candidates, gather
 from search.retrieval import Filters, Snippet, make_snippet, min_max, rrf, weighted
 from search.retrieval.fusion import z_score
+from search.retrieval.relevance import (
+    QueryWeight,
+    RelevanceModel,
+    candidate_features,
+    monotone,
+    relevance_model,
+    with_evidence,
+)
 
 if TYPE_CHECKING:
     from search.index.search_index import SearchIndex
@@ -32,16 +43,41 @@ class SearchResult:
     snippet: Snippet
     metadata: dict
     memory_score: float | None = None  # recalled from feedback on similar questions (0-1)
+    # the calibrated probability that the result is relevant (search.retrieval.relevance):
+    # the same scale for every query and collection, never higher than the result above it;
+    # None when no relevance model is stored
+    relevance: float | None = None
+
+    @property
+    def shown_score(self) -> float:
+        """The one score every interface shows: the relevance, or the ranking score where no
+        relevance model is stored."""
+        return self.score if self.relevance is None else self.relevance
 
 
 @dataclass(frozen=True)
-class _Candidates:
-    """What each retriever found for one query, before fusion."""
+class ResultPage:
+    """A window of one query's results, with what the relevance floor held back."""
 
-    sparse: dict[str, float]  # doc_id -> BM25 score
-    dense: dict[str, float]  # doc_id -> best chunk's cosine (max-pooled)
-    best_chunk: dict[str, int]  # doc_id -> row of that best chunk
-    remembered: dict[str, float]  # doc_id -> feedback memory strength (0-1)
+    results: list[SearchResult]
+    found: int  # results that can be paged through (at or above the floor, or every one)
+    held_back: int  # results below the floor that were not shown (0 when weaker ones are)
+    floor: float | None  # the relevance below which results are held back; None: no model
+    best: float | None  # the relevance of the query's best result, shown or not
+
+    @property
+    def good_match(self) -> bool:
+        """Whether the query's best result reaches the floor: one answer for every page."""
+        return self.best is None or self.floor is None or self.best >= self.floor
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """One query's candidates in order: (doc_id, score, relevance) best first."""
+
+    text: str
+    order: list[tuple[str, float, float | None]]
+    found: Candidates
 
 
 def search_many(
@@ -54,7 +90,52 @@ def search_many(
     dense_weight: float | None = None,
     with_snippets: bool = True,
 ) -> dict[str, list[SearchResult]]:
-    """Top-k documents for each query (batched encoding and BM25)."""
+    """Top-k documents for each query (batched encoding and BM25), floor or not."""
+    ranked = _rank(index, queries, k, method, filters, fusion, dense_weight)
+    return {
+        qid: _results(index, r, r.order[:k], 1, with_snippets) if r else []
+        for qid, r in ranked.items()
+    }
+
+
+def search_page(
+    index: SearchIndex,
+    query: str,
+    k: int = 10,
+    offset: int = 0,
+    method: Method | str | None = None,
+    filters: Filters | None = None,
+    weaker: bool = False,
+    fusion: Fusion | str | None = None,
+) -> ResultPage:
+    """Results ``offset+1 .. offset+k`` of ``query`` above the relevance floor of ``method``'s
+    model (every result with ``weaker``), with how many were held back below it."""
+    ranked = _rank(index, {"q": query}, offset + k, method, filters, fusion)["q"]
+    model = model_for(index, method)
+    floor = model.floor if model is not None else None
+    order = ranked.order if ranked else []
+    above = sum(1 for _, _, p in order if p is None or floor is None or p >= floor)
+    shown = order if weaker else order[:above]
+    window = shown[offset : offset + k]
+    return ResultPage(
+        results=_results(index, ranked, window, offset + 1, True) if window else [],
+        found=len(shown),
+        held_back=0 if weaker else len(order) - above,
+        floor=floor,
+        best=order[0][2] if order else None,
+    )
+
+
+def _rank(
+    index: SearchIndex,
+    queries: Mapping[str, str],
+    k: int,
+    method: Method | str | None = None,
+    filters: Filters | None = None,
+    fusion: Fusion | str | None = None,
+    dense_weight: float | None = None,
+) -> dict[str, _Ranked | None]:
+    """Every candidate of each query in order (None where the filters allow nothing)."""
     method = Method(method or Method.HYBRID)
     fusion = Fusion(fusion or index.config.fusion)
     weight = index.config.dense_weight if dense_weight is None else dense_weight
@@ -62,64 +143,91 @@ def search_many(
     texts = [queries[q] or "" for q in qids]
     allowed_docs, allowed_chunks = index.selections.masks(filters)
     if allowed_docs is not None and not allowed_docs.any():
-        return {q: [] for q in qids}
+        return {q: None for q in qids}
     depth = max(index.config.candidates, 3 * k)
-    found = _candidates(index, texts, method, depth, allowed_docs, allowed_chunks)
-    out = {}
+    found = gather(index, texts, method, depth, allowed_docs, allowed_chunks)
+    model = model_for(index, method)
+    out: dict[str, _Ranked | None] = {}
     for qid, text, candidates in zip(qids, texts, found, strict=True):
-        fused = _fuse(index.config, method, fusion, weight, candidates)
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        terms = index.sparse.terms(text) if with_snippets else set()
-        out[qid] = [
-            _result(index, doc_id, score, rank, candidates, terms, with_snippets)
-            for rank, (doc_id, score) in enumerate(ranked, start=1)
-        ]
+        likely, ranking = _evidence(index, model, method, text, candidates)
+        if fusion == Fusion.RELEVANCE and method == Method.HYBRID and ranking:
+            fused = _with_memory(min_max(ranking), candidates, index.config)
+        else:
+            fused = _fuse(index.config, method, fusion, weight, candidates)
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+        relevance = _relevance(ranked, likely, candidates, index.config, model)
+        order = [(d, s, p) for (d, s), p in zip(ranked, relevance, strict=True)]
+        out[qid] = _Ranked(text, order, candidates)
     return out
 
 
-def _candidates(
+def _results(
     index: SearchIndex,
-    texts: list[str],
+    ranked: _Ranked,
+    window: list[tuple[str, float, float | None]],
+    first_rank: int,
+    with_snippets: bool,
+) -> list[SearchResult]:
+    terms = index.sparse.terms(ranked.text) if with_snippets else set()
+    return [
+        _result(index, doc_id, score, rank, ranked.found, terms, with_snippets, relevance)
+        for rank, (doc_id, score, relevance) in enumerate(window, start=first_rank)
+    ]
+
+
+def model_for(index: SearchIndex, method: Method | str | None) -> RelevanceModel | None:
+    """The relevance model that scores ``method``'s results with this index's encoder."""
+    return relevance_model(Method(method or Method.HYBRID).value, index.config.model)
+
+
+def _evidence(
+    index: SearchIndex,
+    model: RelevanceModel | None,
     method: Method,
-    depth: int,
-    allowed_docs: np.ndarray | None,
-    allowed_chunks: np.ndarray | None,
-) -> list[_Candidates]:
-    """Each retriever's hits for every query, in one batch per retriever."""
-    sparse_hits: list[dict[int, float]] = [{} for _ in texts]
-    dense_hits: list[dict[int, float]] = [{} for _ in texts]
-    recalled: list[dict[str, float]] = [{} for _ in texts]
-    if method in (Method.BM25, Method.HYBRID):
-        scores, rows = index.sparse.search(texts, depth, allowed_docs)
-        sparse_hits = [_hits(r, s) for r, s in zip(rows, scores, strict=True)]
-    if method in (Method.DENSE, Method.HYBRID):
-        vectors = index.encoder.encode_queries(texts)
-        scores, rows = index.dense.search(vectors, depth, allowed_chunks)
-        dense_hits = [_hits(r, s) for r, s in zip(rows, scores, strict=True)]
-        if method == Method.HYBRID and index.memory and index.config.memory_weight > 0:
-            allowed = None if allowed_docs is None else _AllowedIds(index, allowed_docs)
-            recalled = index.memory.recall(
-                vectors,
-                index.config.memory_threshold,
-                index.config.memory_neighbours,
-                allowed=allowed,
-            )
-    out = []
-    for sparse, dense, memory in zip(sparse_hits, dense_hits, recalled, strict=True):
-        dense_docs, best = _by_document(index, dense)
-        out.append(
-            _Candidates(
-                sparse=_ordered({index.doc_ids[row]: score for row, score in sparse.items()}),
-                dense=_ordered(dense_docs),
-                best_chunk=best,
-                remembered={d: s for d, s in memory.items() if d in index.documents},
-            )
-        )
-    return out
+    text: str,
+    found: Candidates,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(P(relevant) of every candidate by the evidence ``method`` looked at, the model's
+    hybrid ranking score of each when it has one); ({}, {}) without a model."""
+    if model is None:
+        return {}, {}
+    weight = QueryWeight(*index.sparse.query_weight(text))
+    sparse = found.sparse if method != Method.DENSE else {}
+    dense = found.dense if method != Method.BM25 else {}
+    ids, rows = candidate_features(sparse, dense, weight)
+    scores = model.rank_scores(rows) if model.ranks else None
+    likely = dict(zip(ids, model.probabilities(rows, scores).tolist(), strict=True))
+    return likely, ({} if scores is None else dict(zip(ids, scores.tolist(), strict=True)))
+
+
+def _with_memory(fused: dict[str, float], found: Candidates, config: IndexConfig) -> dict:
+    """A 0-1 fused score plus ``memory_weight`` times the feedback memory's recall."""
+    extra = {d: config.memory_weight * s for d, s in found.remembered.items()}
+    return {d: fused.get(d, 0.0) + extra.get(d, 0.0) for d in fused.keys() | extra.keys()}
+
+
+def _relevance(
+    ranked: list[tuple[str, float]],
+    likely: dict[str, float],
+    found: Candidates,
+    config: IndexConfig,
+    model: RelevanceModel | None,
+) -> list[float | None]:
+    """The relevance shown with each ranked result: its probability, raised by the feedback
+    memory's recall as independent evidence, made never to rise with rank."""
+    if model is None:
+        return [None] * len(ranked)
+    remembered = found.remembered
+    return monotone(
+        [
+            with_evidence(likely.get(d, 0.0), config.memory_weight * remembered.get(d, 0.0))
+            for d, _ in ranked
+        ]
+    )
 
 
 def _fuse(
-    config: IndexConfig, method: Method, fusion: Fusion, weight: float, found: _Candidates
+    config: IndexConfig, method: Method, fusion: Fusion, weight: float, found: Candidates
 ) -> dict[str, float]:
     """One score per document: one retriever's own, or both fused, plus the memory's recall."""
     if method == Method.BM25:
@@ -128,7 +236,8 @@ def _fuse(
         fused = found.dense
     elif fusion == Fusion.RRF:
         fused = rrf([found.sparse, found.dense], k=config.rrf_k)
-    elif fusion == Fusion.ZSCORE:  # on a 0-1 scale again, where the memory's strength adds
+    elif fusion in (Fusion.ZSCORE, Fusion.RELEVANCE):  # RELEVANCE without a model to rank by
+        # on a 0-1 scale again, where the memory's strength adds
         fused = min_max(z_score([found.sparse, found.dense], [1.0 - weight, weight]))
     else:
         fused = weighted([found.sparse, found.dense], [1.0 - weight, weight])
@@ -136,10 +245,9 @@ def _fuse(
         return fused
     # the memory adds ``memory_weight`` times its strength on the score fusions' 0-1 scale;
     # under RRF it is a third ranked list with that weight
-    if fusion == Fusion.RRF:
-        extra = rrf([found.remembered], k=config.rrf_k, weights=[config.memory_weight])
-    else:
-        extra = {d: config.memory_weight * s for d, s in found.remembered.items()}
+    if fusion != Fusion.RRF:
+        return _with_memory(fused, found, config)
+    extra = rrf([found.remembered], k=config.rrf_k, weights=[config.memory_weight])
     return {d: fused.get(d, 0.0) + extra.get(d, 0.0) for d in fused.keys() | extra.keys()}
 
 
@@ -148,9 +256,10 @@ def _result(
     doc_id: str,
     score: float,
     rank: int,
-    found: _Candidates,
+    found: Candidates,
     terms: set[str],
     with_snippets: bool,
+    relevance: float | None = None,
 ) -> SearchResult:
     row = found.best_chunk.get(doc_id)
     if row is None:
@@ -168,6 +277,7 @@ def _result(
         snippet=_snippet(index, chunk.text, terms) if with_snippets else Snippet("", ()),
         metadata=doc["metadata"],
         memory_score=found.remembered.get(doc_id),
+        relevance=relevance,
     )
 
 
@@ -220,39 +330,6 @@ class Selections:
         return allowed
 
 
-class _AllowedIds(Collection):
-    """Document ids a mask over document rows allows, without listing them (for the memory)."""
-
-    def __init__(self, index: SearchIndex, mask: np.ndarray) -> None:
-        self._index = index
-        self._mask = mask
-
-    def __contains__(self, doc_id: object) -> bool:
-        row = self._index.row_of(doc_id) if isinstance(doc_id, str) else None
-        return row is not None and bool(self._mask[row])
-
-    def __iter__(self):
-        return (self._index.doc_ids[r] for r in np.flatnonzero(self._mask))
-
-    def __len__(self) -> int:
-        return int(self._mask.sum())
-
-
-def _by_document(
-    index: SearchIndex, hits: dict[int, float]
-) -> tuple[dict[str, float], dict[str, int]]:
-    """Max-pool chunk scores into document scores; remember each document's best chunk."""
-    scores: dict[str, float] = {}
-    best: dict[str, int] = {}
-    doc_rows = index.chunk_doc_rows
-    for row, score in hits.items():
-        doc_id = index.doc_ids[int(doc_rows[row])]
-        if doc_id not in scores or score > scores[doc_id]:
-            scores[doc_id] = score
-            best[doc_id] = row
-    return scores, best
-
-
 def _best_chunk_by_terms(index: SearchIndex, doc_id: str, terms: set[str]) -> int:
     """The document's chunk containing most query terms (first chunk on a tie)."""
     rows = index.rows_of(doc_id)
@@ -266,13 +343,3 @@ def _snippet(index: SearchIndex, text: str, terms: set[str]) -> Snippet:
     stemmer = index.sparse._stemmer
     normalise = stemmer.stemWord if stemmer else (lambda w: w)
     return make_snippet(text, terms, normalise)
-
-
-def _ordered(scores: dict[str, float]) -> dict[str, float]:
-    """Best first, ties by document id: rank fusion then never depends on the order in which
-    a retriever happened to return equal scores."""
-    return dict(sorted(scores.items(), key=lambda item: (-item[1], item[0])))
-
-
-def _hits(rows: np.ndarray, scores: np.ndarray) -> dict[int, float]:
-    return {int(r): float(s) for r, s in zip(rows, scores, strict=True) if r >= 0}

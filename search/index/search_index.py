@@ -19,7 +19,7 @@ from search.index.access import AccessTable
 from search.index.disk import read_index, write_index
 from search.index.manifest import recorded_config
 from search.index.parts import BuildStats, bm25_index, bm25_text, dense_index, embed_chunks
-from search.index.query import SearchResult
+from search.index.query import ResultPage, SearchResult
 from search.index.textstore import RowMap
 from search.ingest import Document
 from search.progress import ProgressFn
@@ -231,6 +231,20 @@ class SearchIndex:
         return query_path.search_many(
             self, queries, k, method, filters, fusion, dense_weight, with_snippets
         )
+
+    def search_page(
+        self,
+        query: str,
+        k: int = 10,
+        offset: int = 0,
+        method: Method | str | None = None,
+        filters: Filters | None = None,
+        weaker: bool = False,
+        fusion: Fusion | str | None = None,
+    ) -> ResultPage:
+        """Results ``offset+1 .. offset+k`` above the relevance floor (all with ``weaker``),
+        and how many weaker matches were held back."""
+        return query_path.search_page(self, query, k, offset, method, filters, weaker, fusion)
 
     def run(
         self,

@@ -19,6 +19,9 @@ HIGHLIGHT_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 class Snippet:
     text: str
     highlights: tuple[tuple[int, int], ...]  # character spans within text
+    # where the snippet's window lies in the passage it came from (character offsets; the
+    # document page marks exactly this span); None: the whole passage
+    window: tuple[int, int] | None = None
 
     def render(
         self, open_mark: str = "**", close_mark: str = "**", escape: Callable[[str], str] = str
@@ -51,7 +54,7 @@ def make_snippet(
         if (word := m.group().lower()) not in HIGHLIGHT_STOPWORDS and normalise(word) in query_terms
     ]
     if len(text) <= width:
-        return Snippet(text, tuple(matches))
+        return Snippet(text, tuple(matches), (0, len(text)))
     best_start, best_count = 0, -1
     for start, _ in matches or [(0, 0)]:
         begin = max(0, start - width // 4)
@@ -71,4 +74,4 @@ def make_snippet(
     window = text[best_start:end]
     shift = len(prefix) - best_start
     spans = tuple((s + shift, e + shift) for s, e in matches if best_start <= s and e <= end)
-    return Snippet(prefix + window + suffix, spans)
+    return Snippet(prefix + window + suffix, spans, (best_start, end))

@@ -86,6 +86,30 @@ class SparseIndex:
     def __len__(self) -> int:
         return int(self.retriever.scores["num_docs"])
 
+    def query_weight(self, text: str) -> tuple[float, float, int]:
+        """(the most BM25 can give one document for ``text``: the sum of its known terms' IDF,
+        the share of its terms the collection has, how many terms it has after stopwords).
+
+        With bm25s's Lucene variant a term adds idf * tf / (tf + k1 * (...)) < idf, so a
+        document's score over this sum lies in [0, 1): how much of the query it matches, in
+        the same units for every query and collection (what ``search.retrieval.relevance``
+        reads it for)."""
+        tokens = self._tokens_of([text])[0]
+        vocabulary = self.retriever.vocab_dict
+        indptr = self.retriever.scores["indptr"]
+        n = len(self)
+        mass = 0.0
+        known = 0
+        for token in tokens:
+            row = vocabulary.get(token)
+            if row is None:
+                continue
+            df = float(indptr[row + 1] - indptr[row])
+            if df > 0:
+                known += 1
+                mass += float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return mass, (known / len(tokens) if tokens else 0.0), len(tokens)
+
     def search(
         self, queries: Sequence[str], k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

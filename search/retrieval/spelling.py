@@ -1,51 +1,73 @@
-"""Spelling correction from the corpus's own vocabulary: "did you mean", and the corrected query
-searched instead when the original's words are mostly unknown to the corpus.
+"""Spelling correction from the corpus's own words and word pairs: "did you mean", and the
+corrected query searched instead when it retrieves clearly better (``search_forgiving``).
 
 The dictionary is every word of the indexed text with its frequency (SymSpell, Wolf Garbe's
 symmetric-delete algorithm, through ``symspellpy``): a correction is always a word some
-document uses, so it can match something, and the most frequent of the nearest spellings wins.
-A query word is left alone when the corpus knows it as written, when its stem is in the BM25
-vocabulary ("passwords" where the text only says "password"), when it is a stopword, a number
-or shorter than ``MIN_WORD``. The corrector is built lazily on a thread, once per index object (``corrector_for``).
+document uses, so it can match something. A word is left alone when the corpus knows it as
+written, when its stem is in the BM25 vocabulary ("passwords" where the text only says
+"password"), when it is a common English word the corpus happens not to use (``common_english``),
+a stopword, a number or shorter than ``MIN_WORD``: a known word is never replaced by another. An unknown word's candidates are the corpus words within one edit (two for
+words longer than ``SHORT_WORD`` letters; a transposition is one edit), never a stopword, and only
+words the reader may read (``admissible``). Of the candidates, the sequence that the corpus makes
+most likely wins (a noisy channel: each edit costs ``EDIT_COST``, each word adds the log of its
+frequency, and each pair of neighbouring words the log of how often the corpus writes them side
+by side), so "hotl in londn" becomes "hotel in london" rather than "hotel in load", and "how much
+mony" becomes "how much money" (the corpus says "much money", never "much many"). Equal
+candidates are ordered by the word itself, so every reader who may read the same documents gets
+the same correction.
 """
 
 from __future__ import annotations
 
+import math
 import re
-import threading
-import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from functools import cache
 
 MIN_WORD = 3  # shorter words are never corrected (ids, units, "vpn")
-MAX_EDIT = 2  # edits to a word of more than SHORT_WORD letters; 1 up to it
-SHORT_WORD = 4
-AUTO_SHARE = 0.5  # search the correction instead when this share of content words is unknown
+SHORT_WORD = 5  # words up to this length get one edit, longer ones two
+MAX_EDIT = 2
+EDIT_COST = 3.0  # log-frequency units an edit costs: "londn" is "london" (1 edit), not "load" (2)
+PAIR_WEIGHT = 1.0  # weight of a word pair's log-frequency against a word's own
+BEAM = 8  # partial corrections kept while reading the query left to right
+ALTERNATIVES = 3  # whole corrections offered to the search (``search_forgiving``)
 # The dictionary keeps the most frequent words (SymSpell's memory grows with words x deletes); a
 # rarer word still counts as known through the BM25 stem vocabulary, so it is never "corrected".
 MAX_WORDS = 100_000
+MAX_PAIRS = 500_000
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
-T = TypeVar("T")
 Admissible = Callable[[str], bool]  # whether a word may be suggested (to this reader)
 
 
+@dataclass(frozen=True)
+class _Path:
+    """A partial correction: the words chosen so far and its score."""
+
+    words: tuple[str, ...]
+    score: float
+
+
 class SpellingCorrector:
-    """Corrects query words to the nearest, most frequent words of a vocabulary."""
+    """Corrects query words to the corpus's words, choosing among them by the corpus's pairs."""
 
     def __init__(
         self,
         counts: Mapping[str, int],
         known: Callable[[str], bool] | None = None,
         stopwords: Iterable[str] = (),
+        pairs: Mapping[tuple[str, str], int] | None = None,
+        common: Iterable[str] = (),
     ) -> None:
         from symspellpy import SymSpell
 
         self.counts = dict(counts)
+        self.pairs = dict(pairs or {})
         self._known = known or (lambda word: False)
         self._stopwords = frozenset(w.lower() for w in stopwords)
+        self._common = frozenset(common)  # words of the language, known whatever the corpus says
         self._symspell = SymSpell(max_dictionary_edit_distance=MAX_EDIT, prefix_length=7)
         for word, count in self.counts.items():
             self._symspell.create_dictionary_entry(word, count)
@@ -56,158 +78,132 @@ class SpellingCorrector:
         texts: Iterable[str],
         known: Callable[[str], bool] | None = None,
         stopwords: Iterable[str] = (),
+        common: Iterable[str] = (),
     ) -> SpellingCorrector:
         counts: Counter[str] = Counter()
+        pairs: Counter[tuple[str, str]] = Counter()
         for text in texts:
-            counts.update(w for w in _WORD.findall(text.lower()) if len(w) >= MIN_WORD)
-        return cls(dict(counts.most_common(MAX_WORDS)), known, stopwords)
-
-    def is_known(self, word: str) -> bool:
-        lower = word.lower()
-        return (
-            len(lower) < MIN_WORD
-            or lower in self.counts
-            or lower in self._stopwords
-            or self._known(lower)
+            words = _WORD.findall(text.lower())
+            counts.update(w for w in words if len(w) >= MIN_WORD)
+            pairs.update(zip(words, words[1:], strict=False))
+        return cls(
+            dict(counts.most_common(MAX_WORDS)),
+            known,
+            stopwords,
+            dict(pairs.most_common(MAX_PAIRS)),
+            common,
         )
 
-    def is_known_to(self, word: str, admissible: Admissible | None = None) -> bool:
-        """Whether `word` is known in what a reader may read (``admissible``): a word only
-        documents they may not read use is as unknown to them as a word nobody uses, or
-        leaving it uncorrected would tell them that some document uses it."""
-        if not self.is_known(word):
-            return False
+    def is_known(self, word: str, admissible: Admissible | None = None) -> bool:
+        """Whether ``word`` is left alone for a reader who may read what ``admissible`` accepts:
+        a word only documents they may not read use is as unknown to them as a word nobody
+        uses, or leaving it uncorrected would tell them that some document uses it."""
         lower = word.lower()
-        if admissible is None or len(lower) < MIN_WORD or lower in self._stopwords:
+        if len(lower) < MIN_WORD or lower in self._stopwords or lower in self._common:
             return True
-        return admissible(lower)
+        if lower not in self.counts and not self._known(lower):
+            return False
+        return admissible is None or admissible(lower)
 
-    def suggest(self, word: str, admissible: Admissible | None = None) -> str | None:
-        """The corpus's spelling of an unknown `word`: of the nearest words, the most frequent
-        that ``admissible`` accepts (a reader may only be told words of documents they may
-        read); None when `word` is known or nothing is near."""
+    def candidates(self, word: str, admissible: Admissible | None = None) -> list[tuple[str, int]]:
+        """(corpus word, edits) near an unknown ``word`` that ``admissible`` accepts, nearest
+        and most frequent first; [] for a known word or when nothing is near."""
         from symspellpy import Verbosity
 
-        if self.is_known_to(word, admissible):
-            return None
+        if self.is_known(word, admissible):
+            return []
         lower = word.lower()
-        distance = MAX_EDIT if len(lower) > SHORT_WORD else 1
+        distance = 1 if len(lower) <= SHORT_WORD else MAX_EDIT
         found = self._symspell.lookup(lower, Verbosity.ALL, max_edit_distance=distance)
-        for candidate in sorted(found, key=lambda s: (s.distance, -s.count, s.term)):
-            if admissible is None or admissible(candidate.term):
-                term = candidate.term
-                return term.capitalize() if word[:1].isupper() and word[1:].islower() else term
-        return None
+        return [
+            (s.term, s.distance)
+            for s in sorted(found, key=lambda s: (s.distance, -s.count, s.term))
+            if s.term not in self._stopwords and (admissible is None or admissible(s.term))
+        ]
 
-    def correct(self, query: str, admissible: Admissible | None = None) -> tuple[str | None, float]:
-        """(the query with unknown words corrected or None when nothing changes, the share of
-        its content words the corpus does not know)."""
-        words = [w for w in _WORD.findall(query) if w.lower() not in self._stopwords]
-        content = [w for w in words if len(w) >= MIN_WORD]
-        unknown = [w for w in content if not self.is_known_to(w, admissible)]
-        share = len(unknown) / len(content) if content else 0.0
-        if not unknown:
-            return None, share
-        corrected = _WORD.sub(lambda m: self.suggest(m.group(0), admissible) or m.group(0), query)
-        return (corrected if corrected != query else None), share
+    def suggest(self, word: str, admissible: Admissible | None = None) -> str | None:
+        """The corpus's spelling of one unknown ``word`` on its own (no neighbours), in the
+        user's capitalisation; None when ``word`` is known or nothing is near."""
+        found = self.corrections(word, admissible, 1)
+        return found[0] if found else None
 
+    def corrections(
+        self, query: str, admissible: Admissible | None = None, alternatives: int = ALTERNATIVES
+    ) -> list[str]:
+        """Up to ``alternatives`` corrections of ``query``, the likeliest first (each unknown
+        word replaced, everything else as typed); [] when no word is unknown or none has a
+        candidate."""
+        spans = [m.span() for m in _WORD.finditer(query)]
+        words = [query[a:b] for a, b in spans]
+        options = [self._options(w, admissible) for w in words]
+        if all(len(o) == 1 and o[0][0] == w.lower() for o, w in zip(options, words, strict=True)):
+            return []
+        beam = [_Path((), 0.0)]
+        for choices in options:
+            grown = [
+                _Path((*path.words, word), path.score + self._step(path.words, word, edits))
+                for path in beam
+                for word, edits in choices
+            ]
+            beam = sorted(grown, key=lambda p: (-p.score, p.words))[:BEAM]
+        out = []
+        for path in beam[:alternatives]:
+            text = _rebuild(query, spans, words, path.words)
+            if text != query and text not in out:
+                out.append(text)
+        return out
 
-@dataclass(frozen=True)
-class Forgiven(Generic[T]):
-    """Results of a query, with the spelling the corpus would have used."""
+    def unknown_share(self, query: str, admissible: Admissible | None = None) -> float:
+        """The share of the query's content words unknown to the reader (``is_known``)."""
+        content = [
+            w
+            for w in _WORD.findall(query)
+            if w.lower() not in self._stopwords and len(w) >= MIN_WORD
+        ]
+        unknown = sum(not self.is_known(w, admissible) for w in content)
+        return unknown / len(content) if content else 0.0
 
-    results: list[T]
-    did_you_mean: str | None = None  # the query in the corpus's spelling, when it differs
-    corrected_query: str | None = None  # set when `results` are for it, not for the query
+    def _options(self, word: str, admissible: Admissible | None) -> list[tuple[str, int]]:
+        if self.is_known(word, admissible):
+            return [(word.lower(), 0)]
+        return self.candidates(word, admissible) or [(word.lower(), 0)]
 
-
-def search_forgiving(
-    search: Callable[[str], list[T]],
-    corrector: SpellingCorrector | None,
-    query: str,
-    admissible: Admissible | None = None,
-) -> Forgiven[T]:
-    """``search(query)``; when most of the query's words are unknown to the corpus (they find
-    nothing) and a correction exists, ``search(correction)`` instead, saying so. Only words
-    ``admissible`` accepts are suggested; without a corrector (not built yet) it is a search."""
-    if corrector is None:
-        return Forgiven(search(query))
-    suggestion, unknown_share = corrector.correct(query, admissible)
-    if suggestion is None:
-        return Forgiven(search(query))
-    if unknown_share >= AUTO_SHARE:
-        corrected = search(suggestion)
-        if corrected:
-            return Forgiven(corrected, suggestion, suggestion)
-    return Forgiven(search(query), suggestion)
-
-
-# How long a search waits for its index's corrector on first use: a small corpus's is ready in
-# time; a large one's (SciFact, 5,000 abstracts: about 10 s) goes on building in the background
-# and searches run uncorrected until it is done.
-WAIT_SECONDS = 2.0
-
-
-class _Build:
-    """One corrector being built on a thread of its own."""
-
-    def __init__(self, index) -> None:
-        self.done = threading.Event()
-        self.corrector: SpellingCorrector | None = None
-        threading.Thread(target=self._run, args=(index,), daemon=True).start()
-
-    def _run(self, index) -> None:
-        try:
-            self.corrector = _build(index)
-        finally:
-            self.done.set()
+    def _step(self, before: tuple[str, ...], word: str, edits: int) -> float:
+        score = math.log1p(self.counts.get(word, 0)) - EDIT_COST * edits
+        if before:
+            score += PAIR_WEIGHT * math.log1p(self.pairs.get((before[-1], word), 0))
+        return score
 
 
-_BUILDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+# A word at least this frequent in symspellpy's English frequency list (counts from a large web
+# corpus; "bread" 13.6 million, "calender" 1.3 million, "mony" absent) is a word, not a typo,
+# even where the corpus never uses it: "recipe for banana bread" is never "receive for banana
+# tread".
+COMMON_WORD = 2_000_000
 
 
-def corrector_for(index, wait: float | None = WAIT_SECONDS) -> SpellingCorrector | None:
-    """The corrector of a ``SearchIndex``, built from its chunk texts on first use (on a thread,
-    kept for as long as the index object lives); None while it is still being built after
-    ``wait`` seconds (None: wait until it is ready)."""
-    with _LOCK:
-        build = _BUILDS.get(index)
-        if build is None:
-            build = _BUILDS[index] = _Build(index)
-    build.done.wait(wait)
-    return build.corrector
+@cache
+def common_english() -> frozenset[str]:
+    """Common English words (``COMMON_WORD``), from the dictionary symspellpy ships."""
+    from importlib.resources import files
+
+    listed = files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt").read_text()
+    words = (line.split() for line in listed.splitlines())
+    return frozenset(w[0] for w in words if len(w) == 2 and int(w[1]) >= COMMON_WORD)
 
 
-def _build(index) -> SpellingCorrector:
-    """A corrector over the index's chunk texts; its BM25 vocabulary of stems says what else
-    is known."""
-    sparse = index.sparse
-    vocabulary = getattr(sparse.retriever, "vocab_dict", None) or {}
-    stem = sparse._stemmer.stemWord if sparse._stemmer else (lambda word: word)
-    return SpellingCorrector.from_texts(
-        (chunk.text for chunk in index.chunks),
-        known=lambda word: stem(word) in vocabulary,
-        stopwords=_stopwords(sparse.stopwords),
-    )
+def _rebuild(query: str, spans, typed: list[str], chosen: tuple[str, ...]) -> str:
+    """``query`` with each word that changed replaced, in the typed word's capitalisation."""
+    out, last = [], 0
+    for (start, end), was, now in zip(spans, typed, chosen, strict=True):
+        out.append(query[last:start])
+        out.append(was if was.lower() == now else _cased_like(was, now))
+        last = end
+    out.append(query[last:])
+    return "".join(out)
 
 
-def readable_words(index, allowed_docs) -> Admissible:
-    """Words some document in ``allowed_docs`` (a mask over the index's document rows, None
-    for all) matches in BM25: what may be suggested to a reader restricted to them."""
-    if allowed_docs is None:
-        return lambda word: True
-
-    def admissible(word: str) -> bool:
-        _, rows = index.sparse.search([word], 1, allowed_docs)
-        return bool(rows.size) and int(rows[0, 0]) >= 0
-
-    return admissible
-
-
-def _stopwords(name: str) -> frozenset[str]:
-    if not name:
-        return frozenset()
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) if name in ("en", "english") else frozenset()
+def _cased_like(typed: str, word: str) -> str:
+    if typed.isupper() and len(typed) > 1:
+        return word.upper()
+    return word.capitalize() if typed[:1].isupper() else word

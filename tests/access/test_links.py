@@ -28,7 +28,7 @@ rules:
 """
 # each text says "company report" (a search for it reaches every document) and a code word
 HR = {
-    "hr/salaries-secret.txt": "Salary bands and tuner costs for the company report. zqxsecretalpha",
+    "hr/salaries-secret.txt": "Salary bands and tonar costs for the company report. zqxsecretalpha",
     "hr/hardlinked-secret.txt": "Bonus pool for the company report. zqxsecretbravo",
     "HR/upper.txt": "Severance terms for the company report. zqxsecretcharlie",
 }
@@ -142,10 +142,11 @@ def test_spelling_suggests_only_words_of_what_the_caller_may_read(client):
         assert suggestion("ann", typo)[0] == word
         offered, text = suggestion("bob", typo)
         assert offered is None and word not in text
-    # "tuner" is a word of hr's alone, one edit from the public "toner": to the outsider it is
-    # as unknown as a word nobody wrote (kept as known, it would say some document uses it)
-    assert suggestion("ann", "tuner")[0] is None
-    assert suggestion("bob", "tuner")[0] == suggestion("bob", "tunor")[0] == "toner"
+    # "tonar" is a word of hr's alone (and no English word, which would be known to anyone),
+    # one edit from the public "toner": to the outsider it is as unknown as a word nobody
+    # wrote (kept as known, it would say some document uses it)
+    assert suggestion("ann", "tonar")[0] is None
+    assert suggestion("bob", "tonar")[0] == suggestion("bob", "tonur")[0] == "toner"
 
 
 def test_index_statistics_count_what_the_caller_may_read(client):

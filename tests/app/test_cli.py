@@ -56,6 +56,9 @@ def test_build_then_search_with_filters(home, capsys, monkeypatch, tmp_path):
     assert [r["path"] for r in built["rejected"]] == ["broken.pdf"]
     hits = run_cli(capsys, "search", "error 809", "--json")
     assert hits["results"][0]["doc_id"] == "it/vpn.md"
+    # the stand-in encoder has no relevance model: no floor, every match shown (the floor
+    # with the real encoder: tests/search/test_relevance.py)
+    assert hits["floor"] is None and hits["held_back"] == 0 and hits["good_match"]
     only_hr = run_cli(capsys, "search", "error 809", "--path-prefix", "hr", "--json")
     assert [r["doc_id"] for r in only_hr["results"]] == ["hr.txt"]
 

@@ -1,5 +1,5 @@
-"""The pure parts behind the pages: URL state, pagination, the score scale, the weak-match
-notice, the document's highlighted passage and snippet highlighting."""
+"""The pure parts behind the pages: URL state, pagination, the score scale, the spelling and
+held-back lines, the document's highlighted passage and snippet highlighting."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 
 from app.render import (
-    WEAK_MATCH,
+    correction_message,
     document_html,
+    held_back_message,
     passage_number,
     relevance,
     result_html,
     score_text,
-    weak_match,
 )
 from app.search_params import SearchParams, contradictions
 from lifecycle.serving import FROM_LOCAL_STORE, FROM_REGISTRY, Serving, paginate, version_name
@@ -24,8 +24,10 @@ from search.index import SearchResult
 from search.retrieval import Snippet, make_snippet
 
 
-def _result(score, bm25=None, dense=None, rank=1):
-    return SearchResult("d", "T", score, rank, bm25, dense, "d#2", Snippet("", ()), {})
+def _result(score, bm25=None, dense=None, rank=1, relevance=None):
+    return SearchResult(
+        "d", "T", score, rank, bm25, dense, "d#2", Snippet("", ()), {}, relevance=relevance
+    )
 
 
 def test_url_round_trip_and_malformed_values_dropped():
@@ -85,22 +87,25 @@ def test_paginate(total, page, capped, shown, label, has_next):
 
 
 def test_every_result_on_one_0_to_1_scale():
-    # the best passage's cosine, whatever the method or the fused score's list-relative value
-    assert relevance(_result(1.0, 7.0, 0.43)) == pytest.approx(0.43)
-    assert relevance(_result(0.2, None, -0.1)) == 0.0
-    assert relevance(_result(7.0, 7.0, None)) is None
-    assert score_text(_result(1.0, 7.0, 0.434)) == "match 0.43"
-    assert score_text(_result(7.0, 7.0)) == "match –"
-    card = result_html(_result(1.0, 7.0, 0.5), score="match 0.50")
+    # the calibrated relevance, whatever the method or the fused score's list-relative value
+    assert relevance(_result(1.0, 7.0, 0.43, relevance=0.61)) == pytest.approx(0.61)
+    assert relevance(_result(0.2, None, -0.1)) == 0.2  # no relevance model: the ranking score
+    assert score_text(_result(1.0, 7.0, 0.434, relevance=0.254)) == "match 0.25"
+    card = result_html(_result(1.0, 7.0, 0.5, relevance=0.7), score="match 0.70")
     # the raw parts, each on its own scale, only in the tooltip
-    assert 'title="fused 1.000 · BM25 7.000 · dense 0.500">match 0.50<' in card
+    assert 'title="fused 1.000 · BM25 7.000 · dense 0.500">match 0.70<' in card
 
 
-def test_weak_match_uses_the_best_semantic_similarity():
-    strong = [_result(0.4, 3.0, None), _result(0.3, 2.0, WEAK_MATCH + 0.1, rank=2)]
-    weak = [_result(1.0, 9.0, WEAK_MATCH - 0.05), _result(0.3, None, 0.1, rank=2)]
-    assert not weak_match(strong) and weak_match(weak)
-    assert not weak_match([]) and not weak_match([_result(1.0, 9.0)])
+def test_spelling_and_held_back_lines():
+    assert correction_message("passwords", "passwords", "paswords") == (
+        "Showing results for “passwords”. Search instead for “paswords”."
+    )
+    assert correction_message(None, "money", "mony") == "Did you mean “money”?"
+    assert correction_message(None, None, "vpn") == ""
+    assert held_back_message(30, False) == "30 weaker matches below the relevance floor held back."
+    assert held_back_message(1, False) == "1 weaker match below the relevance floor held back."
+    assert held_back_message(0, False) == ""
+    assert held_back_message(0, True).startswith("Weaker matches")
 
 
 def test_document_opens_at_its_passage_highlighted_and_escaped():
@@ -115,6 +120,15 @@ def test_document_opens_at_its_passage_highlighted_and_escaped():
     assert "&lt;b&gt;line&lt;/b&gt;" in page and "<b>" not in page
     assert page.count("The answer") == 1 and "Outro." in page
     assert "<mark" not in document_html(chunks, None)
+    # the result's snippet window in that passage: its own words, not the whole passage
+    window = (len("The answer: "), len("The answer: 42 days."))
+    assert '<mark id="ds-passage">42 days.</mark> Outro.' in document_html(chunks, 2 - 1, window)
+    snippet = make_snippet(
+        "# Leave\n" + "x " * 200 + "parental leave is 16 weeks", {"parental"}, str
+    )
+    start, end = snippet.window
+    assert "parental" in ("# Leave\n" + "x " * 200 + "parental leave is 16 weeks")[start:end]
+    assert start > len("# Leave")  # the window, not the heading
     assert (passage_number("hr/x.md#3"), passage_number("bad")) == (3, None)
 
 
@@ -133,25 +147,6 @@ def test_citations_open_the_document_at_the_cited_passage():
     answer = Answer("Sixteen weeks [1].", (passage,), "extractive")
     href = "document?doc=hr%2Fleave.md&amp;kind=citation&amp;qid=5&amp;passage=4"
     assert href in answer_html(answer, 5) and href in sources_html(answer, 5)
-
-
-def test_the_total_without_a_second_encoding():
-    from lifecycle.serving import MAX_RESULTS, count_results
-    from search.config import IndexConfig
-    from search.encoding import HashingEncoder
-    from search.index import SearchIndex
-    from search.ingest.model import Document
-    from search.retrieval import Filters
-
-    docs = [
-        Document(f"d{i}", f"doc {i}", f"{'vpn' if i % 3 == 0 else 'leave'} text {i}", {})
-        for i in range(120)
-    ]
-    index = SearchIndex.build(docs, IndexConfig(model="hashing-128"), HashingEncoder(dim=128))
-    assert count_results(index, "vpn", "hybrid") == (MAX_RESULTS, True)  # every document ranks
-    assert count_results(index, "vpn", "bm25") == (40, False)  # those with the term
-    only = Filters.of(path_prefix="nowhere/")
-    assert count_results(index, "vpn", "dense", only) == (0, False)
 
 
 def test_versions_are_named_for_people_not_by_their_folder_ids():

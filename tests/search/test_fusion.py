@@ -61,6 +61,11 @@ def test_z_score_fusion_is_blind_to_each_retrievers_scale_and_floors_misses():
 
 
 def test_the_default_fusion_needs_no_per_collection_weight():
-    from search.config import Fusion, IndexConfig
+    from search.config import DEFAULT_MODEL, Fusion, IndexConfig
+    from search.retrieval.relevance import relevance_model
 
-    assert IndexConfig().fusion == Fusion.ZSCORE and IndexConfig().dense_weight == 0.5
+    # the learned fusion: one stored model for the default encoder, no weight per collection
+    assert IndexConfig().fusion == Fusion.RELEVANCE
+    model = relevance_model("hybrid", DEFAULT_MODEL)
+    assert model is not None and model.ranks
+    assert all(" tune " in part for part in model.fitted_on)  # never a REPORT part

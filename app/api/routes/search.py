@@ -39,6 +39,7 @@ def search(
     path_prefix: str = Query("", max_length=1000, description="only documents under this folder"),
     after: date | None = Query(None, description="modified on or after this day"),
     before: date | None = Query(None, description="modified before this day"),
+    weaker: bool = Query(False, description="also return the matches below the relevance floor"),
     caller: Reader = Depends(reader),
     services: Services = Depends(services),
 ) -> SearchResponse:
@@ -62,6 +63,7 @@ def search(
         filters=filters,
         source="api",
         experiment=current.experiment,
+        weaker=weaker,
     )
     return SearchResponse(
         query_id=page.query_id,
@@ -70,6 +72,10 @@ def search(
         results=[Result.of(r) for r in page.results],
         did_you_mean=page.did_you_mean,
         corrected_query=page.corrected_query,
+        found=page.found,
+        held_back=page.held_back,
+        floor=page.floor,
+        good_match=page.good_match,
     )
 
 
