@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench fit-relevance bench-chat bench-gpu bench-loop bench-load bench-online bench-scale bench-sync browser-deps samba-deps clean
+.PHONY: help setup run test gate lint format bench fit-relevance bench-chat bench-cli bench-gpu bench-loop bench-load bench-online bench-ready bench-scale bench-sync browser-deps samba-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,14 @@ fit-relevance: setup ## fit the relevance models (ranking, calibration, floor) o
 
 bench-chat: setup ## chat answers on the sample set's labeled questions: answer, citation, no-answer and follow-up accuracy, distorted sentences (JSON)
 	$(BIN)/python -m evaluation.bench_chat --dataset data/sample
+
+CALLS ?= 5
+
+bench-cli: setup ## wall time of docsearch commands, each a fresh process: users list, and a search with and without the REST API serving (median of CALLS=5; BASELINE=DIR, a source tree of an earlier docsearch, is timed in the same run; JSON)
+	$(BIN)/python -m scripts.bench_cli --calls $(CALLS) --share-from $(DOCSEARCH_HOME) $(if $(BASELINE),--baseline $(BASELINE),)
+
+bench-ready: setup ## a start of the app and the API as make run does: seconds until ready (API warmed up, first search page rendered), then chat turns through the API and the app's service (JSON)
+	$(BIN)/python -m scripts.bench_ready --share-from $(DOCSEARCH_HOME)
 
 bench-gpu: setup ## passages/s of the product's GPU encoder beside plain sentence-transformers, one run (JSON; says "no CUDA" without a GPU)
 	TOKENIZERS_PARALLELISM=true $(BIN)/python -m evaluation.bench_gpu --dataset $(SCIFACT)

@@ -16,6 +16,7 @@ from lifecycle.access import PolicyStatus, current_policy, served_index
 from lifecycle.feedback import FeedbackStore
 from lifecycle.readers import Reader, claimed_identity, new_session, with_admin_group
 from lifecycle.serving import LoadedIndexes, Serving, resolve_serving, version_name
+from lifecycle.warmup import keep_sentence_vectors
 from search.chat import LLMConfig
 from search.index import SearchIndex
 from search.settings import Settings
@@ -46,7 +47,9 @@ def version_links(index_version: str) -> dict[str, str]:
 
 @st.cache_resource
 def _loaded() -> LoadedIndexes:
-    """Indexes and encoders, loaded once per server process and shared by every session."""
+    """Indexes and encoders, loaded once per server process and shared by every session;
+    chat's sentence vectors read from the home's embedding cache (the API warms it up)."""
+    keep_sentence_vectors(settings())
     return LoadedIndexes()
 
 

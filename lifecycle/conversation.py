@@ -28,8 +28,6 @@ from search.chat import (
 from search.index import SearchIndex
 from search.settings import Settings
 
-OPERATOR = "local"  # who the command line asks as without --as-user (the app's local user)
-
 
 @dataclass(frozen=True)
 class Turn:
@@ -165,41 +163,21 @@ def logged_turns(store: FeedbackStore, reader: Reader, conversation_id: str) -> 
     ]
 
 
-def _command_line_reader(settings: Settings, user: str | None) -> tuple[Reader, bool]:
-    """(the reader, whether the access policy applies): user ``user`` under the policy in
-    force, or the operator, who reads every document (as ``docsearch search`` does)."""
-    from lifecycle.identity import Identities, User
-
-    if not user:
-        return User(OPERATOR, frozenset(), admin=True), False
-    identities = Identities(settings.feedback_url)
-    try:
-        found = identities.user(user)
-    finally:
-        identities.close()
-    if found is None:
-        raise ValueError(f"no user {user!r}; `docsearch users list` shows them")
-    return found, True
-
-
 def ask_from_command_line(
     settings: Settings, question: str, *, user: str | None = None, conversation: str | None = None
 ) -> tuple[Turn, str]:
     """``docsearch ask``: (the turn, the conversation id) for ``question`` asked of the version
     that serves, as ``user`` (or the operator), continuing ``conversation`` when given."""
-    from lifecycle.access import enforce, version_policy
-    from lifecycle.serving import resolve_serving
+    from lifecycle.command_line import command_line_reader, served_index
+    from lifecycle.warmup import keep_sentence_vectors
 
-    served = resolve_serving(settings)
-    if served is None:
-        raise ValueError("no index has been built yet; run `docsearch build` first")
-    reader, restricted_to_user = _command_line_reader(settings, user)
-    index = SearchIndex.load(served.path)  # with the encoder (and backend) its manifest names
-    if restricted_to_user:
-        index = enforce(index, version_policy(settings, index).policy)
+    who = command_line_reader(settings, user)  # before anything loads: a bad name fails fast
+    keep_sentence_vectors(settings)  # sentences a serving process or an earlier ask embedded
+    reader = who.reader
     store = FeedbackStore(settings.feedback_url)
     try:
         history = logged_turns(store, reader, conversation) if conversation else []
+        version, index = served_index(settings, who)
         session_id = conversation or new_session(reader)
         llm = LLMConfig.configured(settings.llm_url, settings.llm_model, settings.llm_api_key)
         turn = ask(
@@ -208,7 +186,7 @@ def ask_from_command_line(
             question,
             reader=reader,
             session_id=session_id,
-            version=served.version,
+            version=version,
             history=history,
             llm=llm,
         )

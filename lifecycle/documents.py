@@ -1,6 +1,6 @@
 """What a reader may see: search results, a document's text and file, similar documents.
 
-Every interface (the app's pages, the REST API, ``docsearch search --as-user``) calls these,
+Every interface (the app's pages, the REST API, ``docsearch search``) calls these,
 so one rule holds everywhere: retrieval is restricted to the reader's principals inside the
 index, before ranking (``Filters.principals``), and a document the reader may not read is
 ``NotFound``, worded exactly like one that is not indexed.
@@ -22,7 +22,6 @@ from search.index import ResultPage, SearchIndex, SearchResult
 from search.index.forgiving import forgiving_page
 from search.retrieval import Filters
 from search.retrieval.forgiving import Forgiven
-from search.settings import Settings
 
 SIMILAR_QUERY_CHARS = 2000  # of a document's title and first passage, to find its neighbours
 
@@ -30,24 +29,6 @@ SIMILAR_QUERY_CHARS = 2000  # of a document's title and first passage, to find i
 def restricted(filters: Filters | None, reader: Reader) -> Filters:
     """``filters`` narrowed to what ``reader`` may read."""
     return dataclasses.replace(filters or Filters(), principals=reader.principals())
-
-
-def as_user(
-    settings: Settings, index: SearchIndex, name: str, filters: Filters | None = None
-) -> tuple[SearchIndex, Filters]:
-    """(the index under the policy in force for its documents, ``filters`` narrowed to user
-    ``name``): how the command line searches as someone (``docsearch search --as-user NAME``)."""
-    from lifecycle.access import enforce, version_policy
-    from lifecycle.identity import Identities
-
-    identities = Identities(settings.feedback_url)
-    try:
-        user = identities.user(name)
-    finally:
-        identities.close()
-    if user is None:
-        raise ValueError(f"no user {name!r}; `docsearch users list` shows them")
-    return enforce(index, version_policy(settings, index).policy), restricted(filters, user)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from mlflow.entities.model_registry import ModelVersion
 
-from evaluation import evaluate_version, flat_metrics
 from lifecycle.gate import EvidencePolicy, GateDecision, GatePolicy, quality_metrics
 from lifecycle.registry import CHAMPION, INDEX_PATH_TAG, INDEX_ROOT_TAG, Registry
 from lifecycle.registry.names import PROMOTION_TAG
@@ -119,6 +118,10 @@ def _proved(registry: Registry, version: ModelVersion) -> bool:
 
 
 def _evaluate(folder: Path, target: Settings, log: Callable[[str], None]):
+    # evaluation pulls in scipy (seconds): imported when a promotion evaluates, not by every
+    # module that reads this one's tag names (`docsearch lineage`)
+    from evaluation import evaluate_version
+
     index = SearchIndex.load(folder)
     config = IndexConfig.from_dict(read_manifest(folder)["config"])
     return evaluate_version(index, target.labeled_sets(), target, config, log=log)
@@ -126,6 +129,8 @@ def _evaluate(folder: Path, target: Settings, log: Callable[[str], None]):
 
 def _evidence(source, registry, version, evaluated, by: str, proved: bool) -> dict:
     """Who, when, what, from where, and the numbers on both sides."""
+    from evaluation import flat_metrics
+
     return {
         "by": by,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

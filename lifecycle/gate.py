@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from evaluation import METRICS, Evaluation
-from evaluation.significance import TEST_NAME, PairedGain, paired_gain
+if TYPE_CHECKING:  # the evaluation package pulls in scipy: seconds for a command that only reads
+    from evaluation import Evaluation
+    from evaluation.significance import PairedGain
 
 PRIMARY_METRIC = "sample/ndcg_at_10"  # the sample set's nDCG@10 decides the floor
 PROMOTE, REJECT, KEEP_COLLECTING = "promote", "reject", "keep collecting"
@@ -31,6 +33,8 @@ class EvidencePolicy:
     metric: str = "ndcg_at_10"
 
     def describe(self) -> str:
+        from evaluation.significance import TEST_NAME
+
         return (
             f"{TEST_NAME} of {self.metric}, alpha {self.alpha:g}, "
             f"at least {self.min_queries} labeled queries"
@@ -56,6 +60,8 @@ def gain_evidence(
 ) -> GainEvidence:
     """Per-query ``metric`` of both versions on every set both were evaluated on (of ``sets``
     when given), pooled: each labeled query is one paired observation."""
+    from evaluation.significance import paired_gain
+
     names = [n for n in sorted(set(before) & set(after)) if not sets or n in set(sets)]
     xs, ys, counts = [], [], {}
     for name in names:
@@ -149,6 +155,8 @@ class GateChecks:
 def is_quality_metric(name: str) -> bool:
     """``<set>/ndcg_at_10`` and friends (``evaluation.METRICS``); build and latency metrics
     are not gated."""
+    from evaluation import METRICS  # here: the package pulls in scipy, seconds for a command
+
     return name.rsplit("/", 1)[-1] in METRICS
 
 

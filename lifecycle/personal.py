@@ -76,6 +76,21 @@ def record_vote(
     )
 
 
+def record_answer_vote(
+    store: FeedbackStore, reader: Reader, value: int, answer_id: int, comment: str | None = None
+) -> int:
+    """A vote on a chat answer the reader got (logged under one of the reader's sessions)."""
+    from sqlalchemy import select
+
+    from lifecycle.feedback.schema import answers
+
+    with store.engine.connect() as conn:
+        row = conn.execute(select(answers.c.session_id).where(answers.c.id == answer_id)).first()
+    if row is None or not owns(reader, row.session_id):
+        raise NotFound(f"no answer {answer_id} of yours; vote on an answer you got")
+    return store.log_vote(value, answer_id=answer_id, comment=comment, session_id=row.session_id)
+
+
 def traffic(store: FeedbackStore, reader: Reader) -> dict:
     """The monitoring figures, overall and per index version (``lifecycle.monitoring``'s
     definitions), for an admin; Forbidden for anyone else."""

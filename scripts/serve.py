@@ -107,7 +107,7 @@ def _environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _wait(name: str, url: str, proc: subprocess.Popen, timeout: float) -> None:
+def _wait(name: str, url: str, proc: subprocess.Popen, timeout: float, every: float = 1.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -118,7 +118,7 @@ def _wait(name: str, url: str, proc: subprocess.Popen, timeout: float) -> None:
                     return
         except OSError:
             pass
-        time.sleep(1)
+        time.sleep(every)
     raise TimeoutError(f"{name} did not answer {url} within {timeout:.0f}s")
 
 
@@ -230,7 +230,8 @@ def run(services: dict[str, Process], env: dict[str, str], logs: Path, links=Non
         for name, spec in services.items():
             if spec.health:
                 _wait(spec.name, spec.health, procs[name], timeout=180)
-                print(f"  {spec.name} ready ({time.monotonic() - started:.0f} s)", flush=True)
+                print(f"  {spec.name} answers ({time.monotonic() - started:.0f} s)", flush=True)
+        warm_up(services, procs, started)
         _print_addresses(services, links or {})
         while True:
             for name, proc in procs.items():
@@ -251,6 +252,39 @@ def run(services: dict[str, Process], env: dict[str, str], logs: Path, links=Non
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         print("stopped.", flush=True)
+
+
+FIRST_QUERY = "getting started"  # the search the app's first page is fetched with
+
+
+def warm_up(services: dict[str, Process], procs: dict[str, subprocess.Popen], started: float):
+    """Ready means warm: the REST API's /readyz answers 200 (index, spelling, chat's sentence
+    vectors, one answer: ``lifecycle.warmup``) and the app's search page renders a search
+    (``app.first_page``), so the first person waits for neither. RuntimeError when the page
+    shows an error."""
+    if "api" in services and services["api"].health:
+        ready = services["api"].health.replace("/healthz", "/readyz")
+        _wait(services["api"].name, ready, procs["api"], timeout=600, every=0.25)
+        print(
+            f"  {services['api'].name} warmed up ({time.monotonic() - started:.0f} s)", flush=True
+        )
+    if "app" in services and services["app"].health:
+        from app.first_page import fetch_search_page
+
+        try:
+            page = fetch_search_page(_base(services["app"].health), FIRST_QUERY)
+        except Exception as exc:  # noqa: BLE001 - the websocket closed, timed out, ...
+            raise RuntimeError(
+                f"{services['app'].name}: the search page did not render ({exc})"
+            ) from None
+        if page.error:
+            raise RuntimeError(f"{services['app'].name}: the search page shows {page.error}")
+        shown = "the sign-in page" if page.sign_in else f"a search with {page.results} results"
+        print(
+            f"  {services['app'].name} rendered {shown} in {page.seconds:.1f} s "
+            f"({time.monotonic() - started:.0f} s)",
+            flush=True,
+        )
 
 
 class _Exited(RuntimeError):

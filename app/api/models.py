@@ -35,6 +35,11 @@ class Result(BaseModel):
         description="character spans of the query's terms within `snippet`"
     )
     metadata: dict
+    chunk_id: str | None = Field(None, description="the passage the snippet comes from")
+    bm25_score: float | None = Field(None, description="BM25's score (None: BM25 missed it)")
+    dense_score: float | None = Field(
+        None, description="the passage's cosine with the query (None: dense retrieval missed it)"
+    )
 
     @classmethod
     def of(cls, r: SearchResult) -> Result:
@@ -46,6 +51,9 @@ class Result(BaseModel):
             snippet=r.snippet.text,
             highlights=[tuple(h) for h in r.snippet.highlights],
             metadata=r.metadata,
+            chunk_id=r.chunk_id,
+            bm25_score=r.bm25_score,
+            dense_score=r.dense_score,
         )
 
 

@@ -3,6 +3,7 @@ feedback store, the identities, the API's conversations and its rate limiters.""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,11 +17,14 @@ from lifecycle.experiments import ExperimentStore, LiveExperiment
 from lifecycle.experiments.live import live_experiment
 from lifecycle.feedback import FeedbackStore
 from lifecycle.serving import LoadedIndexes, Serving, resolve_serving
+from lifecycle.warmup import Warmed, warm
 from search.chat import LLMConfig
 from search.index import SearchIndex
 from search.settings import Settings
 
 CHAMPION_TTL_S = 30  # how often a new MLflow champion is looked for (as the app does)
+_WARMING = "warming"  # a warm-up running on its thread
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,14 @@ class Services:
     _serving: tuple[float, Serving | None] = (0.0, None)
     _experiment: tuple[float, LiveExperiment | None] = (0.0, None)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _warmth: dict[str, object] = field(default_factory=dict)  # version path -> state
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         from lifecycle.identity import Identities
+        from lifecycle.warmup import keep_sentence_vectors
 
+        keep_sentence_vectors(settings)  # chat's sentence vectors shared with this home's others
         return cls(
             settings=settings,
             store=FeedbackStore(settings.feedback_url),
@@ -99,6 +106,38 @@ class Services:
             )
         index, policy = served_index(self.settings, self.loaded, served)
         return Current(served, index, policy, self.experiment(policy.policy))
+
+    def warmed(self) -> Warmed | None:
+        """The served version's warm-up (``lifecycle.warmup``) once done; None while it runs
+        on its thread (started by the first call) and no earlier version was warmed up. A
+        failed one is reported (ApiError 503) and started again."""
+        served = self.serving()
+        if served is None:
+            self.current()  # the 503 that says no index has been built
+        with self._lock:
+            state = self._warmth.get(served.path)
+            if state is None or isinstance(state, Exception):  # a failure is tried again
+                self._warmth[served.path] = _WARMING
+                threading.Thread(target=self._warm, args=(served.path,), daemon=True).start()
+            earlier = [w for w in self._warmth.values() if isinstance(w, Warmed)]
+        if isinstance(state, Warmed):
+            return state
+        # once ready, a process stays ready while it warms up a newly promoted version: all
+        # replicas taken out of rotation at each promotion would be an outage
+        if earlier:
+            return earlier[-1]
+        if isinstance(state, Exception):
+            raise ApiError(503, f"the served index could not be warmed up: {state}")
+        return None
+
+    def _warm(self, path: str) -> None:
+        try:
+            state = warm(self.current().index)
+        except Exception as exc:  # noqa: BLE001 - reported by the next /readyz
+            logger.warning("warm-up of %s failed: %s", path, exc)
+            state = exc
+        with self._lock:
+            self._warmth[path] = state
 
     def llm(self) -> LLMConfig | None:
         s = self.settings

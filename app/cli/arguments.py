@@ -121,6 +121,19 @@ def query_text(text: str) -> str:
 query_text.__name__ = "query"
 
 
+def user_name(text: str) -> str:
+    """A user name for ``--as-user``: an empty one (an unset variable in a script) is refused,
+    never read as "no user", which would show every document."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "a user name is needed (it is empty); `docsearch users list` shows them"
+        )
+    return text
+
+
+user_name.__name__ = "user name"
+
+
 def date_range(after: str | None, before: str | None) -> None:
     """Refuse ``--after`` on or past ``--before``: no document could match."""
     if after and before and after >= before:

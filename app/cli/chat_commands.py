@@ -1,12 +1,15 @@
-"""``docsearch ask``: one chat turn from the command line, through the same service call as
-the app's chat page and the REST API (``lifecycle.conversation.ask``)."""
+"""``docsearch ask``: one chat turn from the command line: through the REST API when it answers
+(``remote``), else here through the same service call as the app's chat page and the API
+(``lifecycle.conversation.ask``)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from app.cli.arguments import user_name
+from app.cli.output import print_json
+from app.cli.remote import api_for
 from search.settings import Settings
 
 MAX_QUESTION_CHARS = 4000
@@ -59,6 +62,38 @@ def turn_json(turn, conversation: str) -> dict:
 
 
 def cmd_ask(args, settings: Settings) -> int:
+    """One chat turn: through the API when it answers (``remote``), else here. A conversation
+    continues where it started: the API keeps its own; one begun here (its id is the session
+    id it was logged under, "u...-...") is read back from the feedback store, here."""
+    begun_here = bool(args.conversation and "-" in args.conversation)
+    as_token_user = args.as_user is None and bool(settings.api_token)
+    api = None if begun_here and not as_token_user else api_for(settings, args.as_user)
+    if api is not None:
+        body = {"message": args.question, "conversation_id": args.conversation}
+        turn = api.post("/v1/chat", body)
+    else:
+        turn = _ask_here(args, settings)
+        if turn is None:
+            return 2
+    if args.json:
+        print_json(turn | {"via": "api" if api else "here"})
+        return 0
+    if turn.get("note"):
+        print(turn["note"], file=sys.stderr)
+    print(turn["answer"])
+    for p in turn["citations"]:
+        print(f"  [{p['number']}] {p['title']}  ({p['path']})")
+    if turn["searched_for"] != args.question:
+        print(f"searched for: {turn['searched_for']}", file=sys.stderr)
+    print(f"follow up with: --conversation {turn['conversation_id']}", file=sys.stderr)
+    if turn.get("answer_id"):
+        print(
+            f"vote on it: `docsearch feedback answer {turn['answer_id']} up|down`", file=sys.stderr
+        )
+    return 0
+
+
+def _ask_here(args, settings: Settings) -> dict | None:
     from lifecycle.conversation import ask_from_command_line
     from lifecycle.readers import NotFound
 
@@ -68,19 +103,8 @@ def cmd_ask(args, settings: Settings) -> int:
         )
     except NotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(turn_json(turn, conversation)))
-        return 0
-    if turn.answer.note:
-        print(turn.answer.note, file=sys.stderr)
-    print(turn.answer.text)
-    for p in turn.answer.cited():
-        print(f"  [{p.number}] {p.title}  ({p.path})")
-    if turn.searched_for != turn.question:
-        print(f"searched for: {turn.searched_for}", file=sys.stderr)
-    print(f"follow up with: --conversation {conversation}", file=sys.stderr)
-    return 0
+        return None
+    return turn_json(turn, conversation) | {"note": turn.answer.note}
 
 
 def add_commands(sub, settings: Settings) -> None:
@@ -96,9 +120,11 @@ def add_commands(sub, settings: Settings) -> None:
     )
     p.add_argument(
         "--as-user",
+        type=user_name,
         metavar="NAME",
-        help="only what user NAME may read, under the access policy in force "
-        "(without it the command answers from every document: it is an operator's tool)",
+        help="only what user NAME may read, under the access policy in force (through the "
+        "API with the token kept for NAME when it answers); without it the command answers "
+        "from every document: it is an operator's tool",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_ask)

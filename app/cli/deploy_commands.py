@@ -7,11 +7,13 @@ group): without it, promote moves the champion within this environment as before
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from app.cli.arguments import non_negative_float, positive_id
+from app.cli.output import print_json
+from app.cli.remote import api_for
 from search.settings import Settings
 
 
@@ -29,17 +31,15 @@ def cmd_promote_to(args, settings: Settings) -> int:
         log=lambda line: print(line, file=sys.stderr),
     )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "source": done.source,
-                    "target": done.target,
-                    "run_id": done.run_id,
-                    "promoted": done.promoted,
-                    **done.evidence,
-                },
-                default=str,
-            )
+        print_json(
+            {
+                "source": done.source,
+                "target": done.target,
+                "run_id": done.run_id,
+                "promoted": done.promoted,
+                **done.evidence,
+            },
+            default=str,
         )
     elif done.promoted:
         print(
@@ -56,13 +56,19 @@ def cmd_promote_to(args, settings: Settings) -> int:
 
 
 def cmd_lineage(args, settings: Settings) -> int:
-    from lifecycle.lineage import trace
+    """Through the API (as DOCSEARCH_API_TOKEN's user, an admin) when it answers: it has
+    MLflow loaded; else here."""
+    api = api_for(settings, None)
+    if api is not None:
+        lineage = api.get(f"/v1/lineage/{args.query_id}")
+    else:
+        from lifecycle.lineage import trace
 
-    lineage = trace(settings, args.query_id)
+        lineage = trace(settings, args.query_id).as_dict()
     if args.json:
-        print(json.dumps(lineage.as_dict(), indent=2, default=str))
+        print_json(lineage, indent=2, default=str)
         return 0
-    print(describe(lineage))
+    print(describe(SimpleNamespace(**lineage)))
     return 0
 
 
@@ -130,17 +136,15 @@ def cmd_gate(args, settings: Settings) -> int:
         update=args.update_baseline,
         log=lambda line: print(line, file=sys.stderr),
     )
-    print(
-        json.dumps(
-            {
-                "passed": run.passed,
-                "reason": run.decision.reason,
-                "metrics": run.metrics,
-                "baseline": run.baseline,
-                "baseline_written": run.recorded,
-            },
-            indent=2,
-        )
+    print_json(
+        {
+            "passed": run.passed,
+            "reason": run.decision.reason,
+            "metrics": run.metrics,
+            "baseline": run.baseline,
+            "baseline_written": run.recorded,
+        },
+        indent=2,
     )
     if run.recorded:
         print(f"baseline recorded in {args.baseline or BASELINE}; commit it", file=sys.stderr)

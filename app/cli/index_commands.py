@@ -1,24 +1,13 @@
-"""``docsearch build``, ``search`` and ``eval``: indexes and their quality."""
+"""``docsearch build`` and ``eval``: indexes and their quality (``search`` is ``search_command``)."""
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 
-from app.cli.arguments import (
-    MAX_K,
-    bounded_int,
-    date_range,
-    existing_dir,
-    index_name,
-    iso_date,
-    query_text,
-)
+from app.cli.arguments import existing_dir, index_name
+from app.cli.output import print_json
 from search.config import Fusion, IndexConfig, Method
 from search.settings import Settings
-
-FORMATS = ("pdf", "docx", "html", "markdown", "text", "beir")
 
 
 def config_for(args, settings: Settings) -> IndexConfig:
@@ -72,7 +61,7 @@ def cmd_build(args, settings: Settings) -> int:
     else:
         note = serving_note(built.version, served)
     summary |= {"serving": store.current(), "activated": store.current() == built.version}
-    print(json.dumps(summary, indent=None if args.json else 2))
+    print_json(summary, indent=None if args.json else 2)
     print(note, file=sys.stderr)
     return 0
 
@@ -119,89 +108,13 @@ def gate_note(version: str, served: str | None, settled) -> str:
     )
 
 
-def cmd_search(args, settings: Settings) -> int:
-    from search.index import IndexStore, SearchIndex
-    from search.index.forgiving import forgiving_page
-    from search.retrieval import Filters
-
-    date_range(args.after, args.before)
-    if args.index:
-        index = SearchIndex.load(args.index)
-    else:
-        index = IndexStore(settings.index_root(args.name)).load()
-    filters = Filters.of(
-        args.format or (), args.path_prefix or "", args.after or "", args.before or ""
-    )
-    if args.as_user:
-        from lifecycle.documents import as_user
-
-        index, filters = as_user(settings, index, args.as_user, filters)
-    started = time.perf_counter()
-    found = forgiving_page(
-        index,
-        args.query,
-        k=args.k,
-        method=args.method,
-        filters=filters,
-        weaker=args.weaker,
-        fusion=args.fusion,
-    )
-    ms = (time.perf_counter() - started) * 1000
-    page, results = found.results, found.results.results
-    if args.json:
-        rows = [
-            {
-                "rank": r.rank,
-                "doc_id": r.doc_id,
-                "title": r.title,
-                "score": r.shown_score,
-                "fused_score": r.score,
-                "bm25_score": r.bm25_score,
-                "dense_score": r.dense_score,
-                "chunk_id": r.chunk_id,
-                "snippet": r.snippet.text,
-                "path": r.metadata.get("path"),
-            }
-            for r in results
-        ]
-        print(
-            json.dumps(
-                {
-                    "query": args.query,
-                    "latency_ms": round(ms, 1),
-                    "results": rows,
-                    "found": page.found,
-                    "held_back": page.held_back,
-                    "floor": page.floor,
-                    "good_match": page.good_match,
-                    "did_you_mean": found.did_you_mean,
-                    "corrected_query": found.corrected_query,
-                }
-            )
-        )
-        return 0
-    if found.corrected_query:
-        print(f"Showing results for “{found.corrected_query}”. Search instead for “{args.query}”.")
-    elif found.did_you_mean:
-        print(f"Did you mean “{found.did_you_mean}”?")
-    if not page.good_match:
-        print("No good match: no document matches this query well.")
-    for r in results:
-        print(f"{r.rank:>2}. {r.title}  [{r.doc_id}]  score {r.shown_score:.2f}")
-        print(f"    {r.snippet.render()}")
-    if page.held_back:
-        print(f"{page.held_back} weaker matches held back; --weaker shows them.")
-    print(f"({len(results)} results in {ms:.0f} ms)", file=sys.stderr)
-    return 0
-
-
 def cmd_eval(args, settings: Settings) -> int:
     from evaluation.runner import evaluate_dataset
 
     config = config_for(args, settings)
     outcome = evaluate_dataset(args.dataset, args.split, Method(args.method), config, settings)
     if args.json:
-        print(json.dumps(outcome))
+        print_json(outcome)
     else:
         for key, value in outcome.items():
             print(f"{key:>16}: {value}")
@@ -237,8 +150,6 @@ def add_commands(sub, settings: Settings) -> None:
     p.add_argument("--json", action="store_true", help="print the summary on one line")
     p.set_defaults(func=cmd_build)
 
-    _add_search(sub, settings)
-
     p = sub.add_parser("eval", help="evaluate retrieval on a BEIR-layout dataset")
     p.add_argument(
         "--dataset",
@@ -252,47 +163,3 @@ def add_commands(sub, settings: Settings) -> None:
     p.add_argument("--model", default=settings.model, help="encoder (default: %(default)s)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
-
-
-def _add_search(sub, settings: Settings) -> None:
-    methods = [m.value for m in Method]
-    p = sub.add_parser("search", help="search an index")
-    p.add_argument("query", type=query_text)
-    p.add_argument(
-        "--index",
-        type=existing_dir,
-        help="an index folder (default: the current version of --name)",
-    )
-    p.add_argument(
-        "--name",
-        type=index_name,
-        default=settings.index_name,
-        help="index name (default: %(default)s)",
-    )
-    p.add_argument(
-        "--k",
-        type=bounded_int(1, MAX_K),
-        default=10,
-        help=f"results, 1 to {MAX_K} (default: %(default)s)",
-    )
-    p.add_argument("--method", choices=methods, default=Method.HYBRID.value)
-    p.add_argument("--fusion", choices=[f.value for f in Fusion])
-    p.add_argument(
-        "--weaker",
-        action="store_true",
-        help="also show the matches below the relevance floor (held back by default)",
-    )
-    p.add_argument(
-        "--format", action="append", choices=FORMATS, help="only this format (repeatable)"
-    )
-    p.add_argument("--path-prefix", help="only documents under this folder")
-    p.add_argument("--after", type=iso_date, help="modified on or after this date (YYYY-MM-DD)")
-    p.add_argument("--before", type=iso_date, help="modified before this date (YYYY-MM-DD)")
-    p.add_argument(
-        "--as-user",
-        metavar="NAME",
-        help="only what user NAME may read, under the access policy in force "
-        "(without it the command shows every document: it is an operator's tool)",
-    )
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_search)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from app.cli.arguments import bounded_int, existing_dir, non_negative_float, probability
 from app.cli.index_commands import config_for
+from app.cli.output import print_json
 from search.settings import Settings
 
 
@@ -48,7 +48,7 @@ def cmd_simulate_feedback(args, settings: Settings) -> int:
         "feedback_store": settings.feedback_url,
         **report.__dict__,
     }
-    print(json.dumps(out, indent=None if args.json else 2))
+    print_json(out, indent=None if args.json else 2)
     return 0
 
 
@@ -122,7 +122,7 @@ def cmd_retrain(args, settings: Settings) -> int:
         online=OnlineGate.of(settings) if not args.dataset else None,
     )
     report = (report_sets or gate_sets)[0].name
-    print(json.dumps(summary(outcome, report), indent=None if args.json else 2, default=str))
+    print_json(summary(outcome, report), indent=None if args.json else 2, default=str)
     return 0
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 
 from app.cli.arguments import non_negative_float
+from app.cli.output import print_json
 from search.settings import Settings
 
 
@@ -47,7 +47,7 @@ def cmd_compare(args, settings: Settings) -> int:
     a, b = registry.version(args.a), registry.version(args.b)
     deltas = registry.compare(args.a, args.b)
     if args.json:
-        print(json.dumps({name: [d.__dict__ for d in rows] for name, rows in deltas.items()}))
+        print_json({name: [d.__dict__ for d in rows] for name, rows in deltas.items()})
         return 0
     if not deltas:
         print("The two versions share no evaluation set.")

@@ -3,6 +3,7 @@ migrate``: the people who may use the product, and the store that keeps them."""
 
 from __future__ import annotations
 
+from app.cli.saved_tokens import forget_token, save_token
 from search.settings import Settings
 
 
@@ -22,7 +23,11 @@ def cmd_users_add(args, settings: Settings) -> int:
     user = identities.user(args.name)
     groups = ", ".join(sorted(user.groups)) or "no groups"
     print(f"user {user.name} added ({groups}{'; admin' if user.admin else ''}).")
-    print("Their API token follows; it is shown only this once (send: Authorization: Bearer ...)")
+    kept = save_token(settings, args.name, token)
+    print(
+        "Their API token follows (send: Authorization: Bearer ...); it is not shown again. "
+        f"`--as-user {args.name}` uses the copy kept in {kept} (this account only)."
+    )
     print(token)  # the last line, so scripts can take it with `tail -n 1`
     return 0
 
@@ -39,19 +44,22 @@ def cmd_users_list(args, settings: Settings) -> int:
 
 def cmd_users_remove(args, settings: Settings) -> int:
     _identities(settings).remove_user(args.name)
+    forget_token(settings, args.name)
     print(f"user {args.name} removed; their tokens no longer work")
     return 0
 
 
 def cmd_tokens_issue(args, settings: Settings) -> int:
     token = _identities(settings).issue_token(args.name)
-    print(f"a new API token for {args.name}; it is shown only this once:")
+    kept = save_token(settings, args.name, token)
+    print(f"a new API token for {args.name} (kept for `--as-user` in {kept}); not shown again:")
     print(token)
     return 0
 
 
 def cmd_tokens_revoke(args, settings: Settings) -> int:
     revoked = _identities(settings).revoke_tokens(args.name)
+    forget_token(settings, args.name)
     print(f"{revoked} token{'s' if revoked != 1 else ''} of {args.name} revoked")
     return 0
 

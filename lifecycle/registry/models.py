@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-from evaluation import MetricDelta, compare
 from lifecycle.gate import (
     GainEvidence,
     GateChecks,
@@ -36,6 +36,9 @@ from lifecycle.registry.names import (
 )
 from lifecycle.registry.pyfunc import save_index_model
 from lifecycle.registry.runs import RunLog
+
+if TYPE_CHECKING:  # evaluation pulls in scipy: imported where versions are compared
+    from evaluation import MetricDelta
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,8 @@ class Registry(RunLog):
         """Metric deltas from version ``a`` to ``b`` per evaluation set, with paired t-tests."""
         ea = self.evaluations(self.version(a).run_id)
         eb = self.evaluations(self.version(b).run_id)
+        from evaluation import compare
+
         return {name: compare(ea[name], eb[name]) for name in sorted(set(ea) & set(eb))}
 
 

@@ -12,12 +12,11 @@ import json
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-from evaluation import Evaluation, flat_metrics
 from lifecycle.registry import reasons
 from lifecycle.registry.names import (
     EXPERIMENT,
@@ -35,6 +34,9 @@ from lifecycle.registry.names import (
 )
 from search.index import MANIFEST, IndexStore, folder_bytes, manifest_sha256, read_manifest
 from search.settings import Settings
+
+if TYPE_CHECKING:  # evaluation pulls in scipy: imported where a run logs or reads one
+    from evaluation import Evaluation
 
 EVALUATION_DIR = "evaluation"  # run artifacts: evaluation/<set>.json with per-query values
 
@@ -97,6 +99,8 @@ class RunLog:
         override what the manifest says of this build (its counts, time and size). ``reason``
         names why the version exists when the caller knows (``reasons.RETRAINED``,
         ``reasons.PROMOTED``); otherwise it is what differs from the champion."""
+        from evaluation import flat_metrics
+
         index_path = Path(index_path)
         all_metrics = {
             **metrics,
@@ -187,7 +191,7 @@ class RunLog:
             out = {}
             for path in sorted(folder.glob("*.json")):
                 data = json.loads(path.read_text())
-                out[path.stem] = Evaluation(mean=data["mean"], per_query=data["per_query"])
+                out[path.stem] = _evaluation(data)
         return out
 
 
@@ -238,3 +242,9 @@ def build_params(index_path: Path, manifest: Mapping) -> dict:
         "config_fingerprint": manifest["config_fingerprint"],
         "index_version": index_path.name,
     }
+
+
+def _evaluation(data: dict) -> Evaluation:
+    from evaluation import Evaluation
+
+    return Evaluation(mean=data["mean"], per_query=data["per_query"])

@@ -6,7 +6,9 @@
 - ``extractive``: the default answer, quoted sentences chosen by their match with the
   question, or "The documents do not say ..." below a threshold chosen on labeled data;
 - ``llm``: the optional answer written by an OpenAI-compatible endpoint from the same passages;
-- ``turn``: one answer from one retrieval, as the chat service and the chat benchmark run it.
+- ``turn``: one answer from one retrieval, as the chat service and the chat benchmark run it,
+  and the warm-up that embeds the sentences answers quote before the first question;
+- ``vectors``: those sentences' vectors, in memory and in the home's embedding cache.
 """
 
 from search.chat.answer import EXTRACTIVE, GENERATIVE, Answer, Passage, passages_for
@@ -14,13 +16,15 @@ from search.chat.extractive import NO_ANSWER_THRESHOLD, extractive_answer, not_s
 from search.chat.llm import SYSTEM_PROMPT, LLMConfig, build_answer, generate_answer
 from search.chat.questions import content_terms, question_parts, refers_back, rewrite_question
 from search.chat.sentences import Sentence, collapse, split_sentences
-from search.chat.turn import PASSAGES_PER_ANSWER, answer_from
+from search.chat.turn import PASSAGES_PER_ANSWER, answer_from, warm_up
+from search.chat.vectors import SENTENCE_VECTORS
 
 __all__ = [
     "EXTRACTIVE",
     "GENERATIVE",
     "NO_ANSWER_THRESHOLD",
     "PASSAGES_PER_ANSWER",
+    "SENTENCE_VECTORS",
     "SYSTEM_PROMPT",
     "Answer",
     "LLMConfig",
@@ -38,4 +42,5 @@ __all__ = [
     "refers_back",
     "rewrite_question",
     "split_sentences",
+    "warm_up",
 ]

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -28,6 +27,7 @@ import numpy as np
 from search.chat.answer import EXTRACTIVE, Answer, Passage, span_passage, text_of
 from search.chat.questions import question_parts, stems, words
 from search.chat.sentences import Sentence, collapse, with_headings
+from search.chat.vectors import SENTENCE_VECTORS
 from search.chunking import Chunk
 from search.encoding import Encoder
 
@@ -54,31 +54,11 @@ class _Candidate:
     @property
     def context(self) -> str:
         """What is embedded and matched: the sentence under its heading."""
-        return f"{self.heading}: {self.sentence.text}" if self.heading else self.sentence.text
+        return _in_context(self.sentence, self.heading)
 
 
-class _Vectors:
-    """Embeddings of recently scored sentences, per encoder (documents repeat across turns)."""
-
-    def __init__(self, keep: int = 50_000) -> None:
-        self.keep, self._items, self._lock = keep, OrderedDict(), threading.Lock()
-
-    def encode(self, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
-        owner = getattr(encoder, "fingerprint", None) or id(encoder)
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if (owner, t) not in self._items))
-        if missing:
-            fresh = encoder.encode(missing)
-            with self._lock:
-                for text, vector in zip(missing, fresh, strict=True):
-                    self._items[(owner, text)] = vector
-                while len(self._items) > self.keep:
-                    self._items.popitem(last=False)
-        with self._lock:
-            return np.vstack([self._items[(owner, t)] for t in texts])
-
-
-_VECTORS = _Vectors()
+def _in_context(sentence: Sentence, heading: str) -> str:
+    return f"{heading}: {sentence.text}" if heading else sentence.text
 
 
 def _candidates(
@@ -93,17 +73,29 @@ def _candidates(
             continue
         chunks = documents.get(passage.doc_id)
         texts[passage.doc_id] = text = text_of(chunks) if chunks else passage.text
-        title = collapse(passage.title).lower()
-        found = [
-            (s, h)
-            for s, h in with_headings(text)
-            if not s.text.endswith(_ASKS) and s.text.lower() != title and not _heading(s.text)
-        ]
+        found = _quotable(passage.title, text)
         if len(found) > SENTENCES_PER_DOCUMENT and chunks:
             start, end = _around(passage, chunks)
             found = [(s, h) for s, h in found if s.end > start and s.start < end]
         out.extend(_Candidate(passage, s, h) for s, h in found)
     return out, texts
+
+
+def _quotable(title: str, text: str) -> list[tuple[Sentence, str]]:
+    """(sentence, heading) of every sentence of a document that an answer may quote."""
+    title = collapse(title).lower()
+    return [
+        (s, h)
+        for s, h in with_headings(text)
+        if not s.text.endswith(_ASKS) and s.text.lower() != title and not _heading(s.text)
+    ]
+
+
+def embedded_texts(title: str, chunks: Sequence[Chunk]) -> list[str]:
+    """What scoring a document's sentences embeds: each quotable sentence under its heading
+    and alone (``_scores``), so they can be encoded before a question needs them."""
+    found = _quotable(title, text_of(chunks))
+    return [text for s, h in found for text in (_in_context(s, h), s.text)]
 
 
 def _around(passage: Passage, chunks: Sequence[Chunk]) -> tuple[int, int]:
@@ -124,8 +116,8 @@ def _scores(question: str, candidates: Sequence[_Candidate], encoder: Encoder | 
     similarity = np.zeros(len(candidates))
     if encoder is not None:
         question_vector = encoder.encode_queries([question])[0]
-        vectors = _VECTORS.encode(encoder, [c.context for c in candidates])
-        alone = _VECTORS.encode(encoder, [c.sentence.text for c in candidates])
+        vectors = SENTENCE_VECTORS.encode(encoder, [c.context for c in candidates])
+        alone = SENTENCE_VECTORS.encode(encoder, [c.sentence.text for c in candidates])
         best = np.maximum(vectors @ question_vector, alone @ question_vector)
         similarity = np.clip(best, 0.0, 1.0)
     prior = np.array([RANK_PRIOR / c.passage.number for c in candidates])

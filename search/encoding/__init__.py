@@ -1,61 +1,43 @@
-"""Text encoders, their inference backends and the embedding cache."""
+"""Text encoders, their inference backends and the embedding cache.
 
-from search.encoding.backend import (
-    DEFAULT_BACKEND,
-    Backend,
-    backend_fingerprint,
-    cpu_threads,
-    parse_backend,
-)
-from search.encoding.cache import (
-    EmbeddingCache,
-    embed_with_cache,
-    text_hash,
-)
-from search.encoding.encoder import (
-    QUERY_ENCODER_FILE,
-    Encoder,
-    HashingEncoder,
-    ProgressFn,
-    QueryTunedEncoder,
-    SentenceTransformerEncoder,
-    document_encoder,
-    encoder_backend,
-    load_encoder,
-    packaged_model_path,
-    pick_device,
-    query_backend,
-    query_fingerprint,
-    resolve_model,
-    weights_fingerprint,
-    write_query_encoder_pairing,
-)
-from search.encoding.export import calibration_sample
+Names are resolved on first use (as in ``search``): reading the backend's name (a setting's
+check) loads neither numpy nor a runtime.
+"""
 
-__all__ = [
-    "Backend",
-    "DEFAULT_BACKEND",
-    "EmbeddingCache",
-    "Encoder",
-    "HashingEncoder",
-    "ProgressFn",
-    "QUERY_ENCODER_FILE",
-    "QueryTunedEncoder",
-    "SentenceTransformerEncoder",
-    "backend_fingerprint",
-    "calibration_sample",
-    "cpu_threads",
-    "document_encoder",
-    "embed_with_cache",
-    "encoder_backend",
-    "load_encoder",
-    "packaged_model_path",
-    "parse_backend",
-    "pick_device",
-    "query_backend",
-    "query_fingerprint",
-    "resolve_model",
-    "text_hash",
-    "weights_fingerprint",
-    "write_query_encoder_pairing",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "Backend": "search.encoding.backend",
+    "DEFAULT_BACKEND": "search.encoding.backend",
+    "EmbeddingCache": "search.encoding.cache",
+    "Encoder": "search.encoding.encoder",
+    "HashingEncoder": "search.encoding.encoder",
+    "ProgressFn": "search.encoding.encoder",
+    "QUERY_ENCODER_FILE": "search.encoding.encoder",
+    "QueryTunedEncoder": "search.encoding.encoder",
+    "SentenceTransformerEncoder": "search.encoding.encoder",
+    "backend_fingerprint": "search.encoding.backend",
+    "calibration_sample": "search.encoding.export",
+    "cpu_threads": "search.encoding.backend",
+    "document_encoder": "search.encoding.encoder",
+    "embed_with_cache": "search.encoding.cache",
+    "encoder_backend": "search.encoding.encoder",
+    "load_encoder": "search.encoding.encoder",
+    "packaged_model_path": "search.encoding.encoder",
+    "parse_backend": "search.encoding.backend",
+    "pick_device": "search.encoding.encoder",
+    "query_backend": "search.encoding.encoder",
+    "query_fingerprint": "search.encoding.encoder",
+    "resolve_model": "search.encoding.encoder",
+    "text_hash": "search.encoding.cache",
+    "weights_fingerprint": "search.encoding.encoder",
+    "write_query_encoder_pairing": "search.encoding.encoder",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'search.encoding' has no attribute {name!r}")

@@ -324,6 +324,8 @@ def load_encoder(
     backend: Backend | str = Backend.TORCH,
     export_dir: str | Path | None = None,
     calibration: Sequence[str] | None = None,
+    weights: str | None = None,
+    read_only: bool = False,
 ) -> Encoder:
     """The encoder for a configured model id.
 
@@ -331,7 +333,9 @@ def load_encoder(
     QueryTunedEncoder whose document side runs the backend recorded when it was trained.
     ``backend`` picks the runtime (see ``Backend``; ``torch`` is plain sentence-transformers);
     exported backends keep their export under ``export_dir`` and a static int8 quantization
-    calibrates on ``calibration`` (passages of the corpus) the first time.
+    calibrates on ``calibration`` (passages of the corpus) the first time. With ``weights``
+    (the fingerprint an index manifest records) a carded export loads without its source model;
+    ``read_only``: nothing is written into ``export_dir`` (an index version's copy).
     """
     if model.startswith("hashing-"):
         return HashingEncoder(dim=int(model.split("-", 1)[1]))
@@ -362,4 +366,6 @@ def load_encoder(
         )
     from search.encoding.exported import ExportedEncoder  # the runtimes load only when chosen
 
-    return ExportedEncoder(model, backend, export_dir, calibration, batch_size)
+    return ExportedEncoder(
+        model, backend, export_dir, calibration, batch_size, weights=weights, read_only=read_only
+    )

@@ -68,8 +68,17 @@ def ensure_export(
             (staging / EXPORT_INFO).write_text(
                 json.dumps({"backend": backend.value, "weights": weights, **info}, indent=2)
             )
-    info = json.loads((folder / EXPORT_INFO).read_text())
-    return Export(backend, folder / spec.artefact, info["calibration"], info["passages"])
+    return existing_export(folder, backend)
+
+
+def existing_export(folder: Path, backend: Backend) -> Export | None:
+    """The finished export of ``backend`` in ``folder`` (``<export_dir>/<weights>/<backend>``);
+    None when there is none (no ``export.json``: never exported, or interrupted)."""
+    try:
+        info = json.loads((folder / EXPORT_INFO).read_text())
+    except (OSError, ValueError):
+        return None
+    return Export(backend, folder / SPECS[backend].artefact, info["calibration"], info["passages"])
 
 
 class _building:

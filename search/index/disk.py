@@ -183,7 +183,12 @@ def _encoder_of(folder: Path, model: dict) -> Encoder:
     export_dir = folder / ENCODER if (folder / ENCODER).is_dir() else None
     try:
         return load_encoder(
-            model["id"], backend=model.get("backend", "torch"), export_dir=export_dir
+            model["id"],
+            backend=model.get("backend", "torch"),
+            export_dir=export_dir,
+            # the export the version carries is all that encodes: its model need not load
+            weights=model.get("weights_fingerprint"),
+            read_only=export_dir is not None,  # the version's files are checksummed
         )
     except Exception as exc:  # noqa: BLE001 - an edited manifest can name anything
         raise IndexLoadError(

@@ -17,6 +17,8 @@ ENV_PREFIX = "DOCSEARCH_"
 LIBRARY_ENVIRONMENT = {
     "HF_HUB_OFFLINE": "1",  # models come from local folders or the packaged weights
     "TOKENIZERS_PARALLELISM": "false",  # no tokenizer threads forked into worker processes
+    # no "Loading weights" bar for a model read from a local folder (nothing is downloaded)
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",  # no progress bars in logs
     # a client of a tracking server writes "View run ... at" to stdout: JSON output stays JSON
     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",

@@ -16,6 +16,7 @@ from search.access import POLICY_FILE
 from search.config import IndexConfig
 from search.settings.access import AccessSettings
 from search.settings.base import ENV_PREFIX, SettingsError
+from search.settings.command_line import CommandLineSettings
 from search.settings.core import CoreSettings
 from search.settings.deployment import DeploymentSettings
 from search.settings.experiments import ExperimentSettings
@@ -24,6 +25,7 @@ from search.settings.sources import SourcesSettings
 
 
 class Settings(
+    CommandLineSettings,
     ExperimentSettings,
     SourcesSettings,
     DeploymentSettings,
@@ -127,6 +129,20 @@ class Settings(
     def access_policy(self) -> Path:
         """The access policy file: DOCSEARCH_ACCESS, else access.yaml in the documents folder."""
         return self.access if self.access is not None else self.docs / POLICY_FILE
+
+    @property
+    def api_address(self) -> str:
+        """The REST API the command line talks to: ``api_url``, else this machine's API."""
+        if self.api_url:
+            return self.api_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.api_port}"
+
+    @property
+    def tokens_dir(self) -> Path:
+        """API tokens the command line acts with for ``--as-user NAME`` (one file per user,
+        readable by this account only)."""
+        return self.home / "tokens"
 
     @property
     def access_dir(self) -> Path:

@@ -46,3 +46,16 @@ def test_access_check_names_the_folder_and_apply_records_a_changed_policy(
     settings.access_policy.write_text("default: [evryone]\n")
     assert main(["access", "check"]) == 1
     assert "line 1: in `default`: 'evryone' is not a principal" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", [["search", "quarterly report codeword"], ["ask", "what is the codeword?"]]
+)
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_user_is_refused_never_read_as_everyone(cli_home, capsys, command, name):
+    """A script whose variable is unset (``--as-user "$WHO"``) once saw every document."""
+    assert main([*command, "--as-user", name, "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "argument --as-user: a user name is needed" in err
+    assert not [w for w in CODEWORDS.values() if w in out + err]

@@ -4,6 +4,8 @@ routes, bounds, problem+json errors."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.access.conftest import CODEWORDS, DOCS, MAY_READ, POLICY
@@ -29,7 +31,13 @@ def test_no_token_or_a_bad_one_is_401_as_a_problem(api):
         assert response.headers["www-authenticate"].startswith("Bearer")
         assert response.json()["status"] == 401
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready"}
+    # ready once warmed up (spelling, chat's sentence vectors, one answer), 503 until then
+    deadline = time.monotonic() + 60
+    while (ready := client.get("/readyz")).status_code == 503 and time.monotonic() < deadline:
+        assert ready.json()["detail"].startswith("warming up")
+        assert ready.headers["retry-after"] == "1"
+        time.sleep(0.05)
+    assert ready.json() == {"status": "ready"}
 
 
 def test_a_revoked_token_stops_working_at_once(api):

@@ -44,7 +44,8 @@ def running_api(access_home):
     cli = [sys.executable, "-m", "app.cli.main", "api", "--port", str(port)]
     proc = subprocess.Popen(cli, cwd=ROOT, env=env, start_new_session=True)
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=120, proc=proc)
+        # ready: warmed up (/readyz answers 503 until then, which schemathesis counts as an error)
+        wait_for_http(f"http://127.0.0.1:{port}/readyz", timeout=300, proc=proc)
         yield f"http://127.0.0.1:{port}", token
     finally:
         proc.terminate()

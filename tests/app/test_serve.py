@@ -65,3 +65,41 @@ def test_the_shared_view_is_saved_on_the_experiment(tmp_path):
         "metrics.`sample/ndcg_at_10`",
         "metrics.`sample/recall_at_100`",
     ]
+
+
+@pytest.mark.slow
+def test_ready_means_the_api_warmed_up_and_the_first_search_page_rendered(
+    app_home, capsys, monkeypatch
+):
+    import socket
+    import subprocess
+    import time
+
+    from search.settings import Settings
+
+    for name in ("DOCSEARCH_APP_PORT", "DOCSEARCH_API_PORT"):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            monkeypatch.setenv(name, str(s.getsockname()[1]))
+    settings = Settings.from_env()
+    services = serve.selected(settings, ["app", "api"])
+    env = serve._environment(settings)
+    logs = serve.log_dir(settings)
+    procs = {}
+    try:
+        for name, spec in services.items():
+            with open(logs / f"{name}.log", "w") as out:
+                procs[name] = subprocess.Popen(
+                    spec.command, cwd=ROOT, env=env, start_new_session=True,
+                    stdout=out, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+        started = time.monotonic()
+        for name, spec in services.items():
+            serve._wait(spec.name, spec.health, procs[name], timeout=180)
+        serve.warm_up(services, procs, started)
+    finally:
+        serve._stop(procs)
+    out = capsys.readouterr().out
+    assert "REST API warmed up" in out
+    rendered = [line for line in out.splitlines() if "Search app rendered" in line]
+    assert rendered and " a search with 5 results in " in rendered[0]  # the 5 documents

@@ -56,3 +56,26 @@ def test_migrate_reports_the_revision(home, capsys, monkeypatch):
     assert code == 0 and out.strip().endswith(f"upgraded from revision none to {head()}")
     code, out, _ = _run(capsys, "migrate")
     assert out.strip().endswith(f"is up to date (revision {head()})")
+
+
+def test_the_token_printed_is_kept_for_as_user_and_forgotten_with_it(home, capsys, monkeypatch):
+    import stat
+
+    from app.cli.saved_tokens import saved_token, token_file
+
+    monkeypatch.delenv("DOCSEARCH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DOCSEARCH_FEEDBACK_URL", raising=False)
+    settings = Settings.from_env()
+    _, out, _ = _run(capsys, "users", "add", "..")  # a legal name that is no file name
+    kept = token_file(settings, "..")
+    assert saved_token(settings, "..") == out.strip().splitlines()[-1]
+    assert kept.parent == settings.home / "tokens" and kept.name == "user-.."
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600  # this account only
+    assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+    _, out, _ = _run(capsys, "tokens", "issue", "..")
+    assert saved_token(settings, "..") == out.strip().splitlines()[-1]  # the newest is kept
+    _run(capsys, "tokens", "revoke", "..")
+    assert saved_token(settings, "..") is None and not kept.exists()
+    _run(capsys, "tokens", "issue", "..")
+    _run(capsys, "users", "remove", "..")
+    assert not kept.exists()

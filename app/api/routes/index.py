@@ -1,8 +1,9 @@
-"""``GET /v1/index`` for everyone; ``/v1/monitoring`` and promote / roll back for admins."""
+"""``GET /v1/index`` for everyone; ``/v1/monitoring``, ``/v1/lineage``, promote and roll back
+for admins."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from app.api.auth import admin, reader, services
 from app.api.models import IndexChange, IndexInfo, PromoteRequest
@@ -66,3 +67,20 @@ def rollback(
         raise ApiError(409, str(exc)) from None
     services.forget_serving()
     return IndexChange(champion=str(previous.version), detail=f"rolled back to v{previous.version}")
+
+
+@router.get("/lineage/{query_id}", responses=errors(401, 403, 404, 429))
+def lineage(
+    query_id: int = Path(ge=1, le=2**53),
+    caller: Reader = Depends(admin),
+    services: Services = Depends(services),
+) -> dict:
+    """Where a logged query's results came from: the index version, the encoder and its
+    training data, the MLflow and Dagster runs, the files and their content hashes (admins
+    only: it names queries, files and operator tools). What `docsearch lineage` prints."""
+    from lifecycle.lineage import LineageError, trace
+
+    try:
+        return trace(services.settings, query_id).as_dict()
+    except LineageError:
+        raise ApiError(404, f"no query {query_id}; query ids are in search answers") from None

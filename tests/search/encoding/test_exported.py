@@ -1,6 +1,9 @@
 """The real packaged MiniLM exported to ONNX Runtime / OpenVINO: cached, faithful, kept apart."""
 
 import json
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -129,3 +132,40 @@ def test_the_overlapped_gpu_path_gives_plain_vectors_in_input_order(real_encoder
     assert done == [(2, 4), (4, 4)]
     with pytest.raises(ValueError, match="torch-fp16 needs a CUDA GPU"):
         load_encoder("all-MiniLM-L6-v2", device="cpu", backend="torch-fp16")
+
+
+def test_a_carded_export_loads_without_torch_and_encodes_the_same(onnx_encoder, export_dir):
+    folder = export_dir / onnx_encoder.weights_fingerprint / "onnx"
+    assert {"encoder.json", "tokenizer.json", "tokenizer_settings.json"} <= {
+        p.name for p in folder.iterdir()
+    }
+    # a fresh process: what a command or a server pays to load the encoder of an index version
+    script = (
+        "import sys, numpy as np; from search.encoding import load_encoder\n"
+        f"e = load_encoder('all-MiniLM-L6-v2', backend='onnx', export_dir={str(export_dir)!r},"
+        f" weights={onnx_encoder.weights_fingerprint!r}, read_only=True)\n"
+        f"np.save(sys.argv[1], e.encode({TEXTS!r}))\n"
+        "print(e.fingerprint, e.token_spans('Cells divide.'),"
+        " [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules])\n"
+    )
+    vectors = export_dir.parent / "carded.npy"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(vectors)], capture_output=True, text=True, check=True
+    )
+    expected = f"{onnx_encoder.fingerprint} {onnx_encoder.token_spans('Cells divide.')} []"
+    assert done.stdout.strip() == expected  # same identity, same spans, no PyTorch imported
+    assert np.array_equal(np.load(vectors), onnx_encoder.encode(TEXTS))  # bit for bit
+
+
+def test_an_index_versions_export_is_never_written_to(onnx_encoder, export_dir, tmp_path):
+    weights = onnx_encoder.weights_fingerprint
+    sealed = tmp_path / "encoder"  # as an index version carries it (its files are checksummed)
+    shutil.copytree(export_dir / weights / "onnx", sealed / weights / "onnx")
+    for name in ("encoder.json", "tokenizer.json", "tokenizer_settings.json"):
+        (sealed / weights / "onnx" / name).unlink()  # exported before exports were carded
+    before = sorted(p.relative_to(sealed) for p in sealed.rglob("*"))
+    again = load_encoder(
+        "all-MiniLM-L6-v2", backend="onnx", export_dir=sealed, weights=weights, read_only=True
+    )  # no card: loaded through its model, as before cards
+    assert again.fingerprint == onnx_encoder.fingerprint
+    assert sorted(p.relative_to(sealed) for p in sealed.rglob("*")) == before
