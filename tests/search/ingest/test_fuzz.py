@@ -26,7 +26,14 @@ from search.ingest.formats import PARSERS
 from search.ingest.workers import Task, WorkerPool
 
 FORMATS = sorted(PARSERS)
-SUFFIX = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "markdown": ".md", "text": ".txt"}
+SUFFIX = {
+    "pdf": ".pdf",
+    "docx": ".docx",
+    "html": ".html",
+    "markdown": ".md",
+    "text": ".txt",
+    "webpage": ".html",
+}  # a crawled page has no suffix of its own: saved as .html
 LIMITS = ParseLimits(timeout_seconds=20)
 INFO = os.stat(__file__)  # any stat result will do for the metadata
 # The limits' own words: a reason holding one of these means a limit was crossed.
@@ -63,6 +70,11 @@ SEEDS = {
     "markdown": b"# Title\n\n**bold** _it_ [link](u) ![alt](i)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
     b"```\ncode\n```\n> quote\n- item\n",
     "text": "Travel FAQ\n\nCafé receipts, naïve résumé.\n".encode(),
+    # a crawled page: navigation and footer around the main text trafilatura keeps
+    "webpage": b"<html><head><title>Travel</title></head><body><nav><a href='/'>Home</a></nav>"
+    b"<article><h1>Travel policy</h1><p>Book flights through the travel desk at least two weeks "
+    b"ahead. Economy class applies to flights under six hours.</p><p>Hotel costs are refunded "
+    b"up to the city limit.</p></article><footer>Contact us</footer></body></html>",
 }
 
 
