@@ -1,0 +1,199 @@
+"""One client per Milvus address, collection names, and what the dense and the BM25 collection
+share: filters from row masks, batched searches, and the differences of Milvus Lite.
+
+Milvus Lite (a local ``.db`` file: the default under the home) differs from a Milvus server in
+ways the tests pin down (tests/search/index/test_milvus_lite.py):
+
+- its BM25 search distances are the negated scores (a server returns the scores);
+- it reads index build parameters (``bm25_k1``, ``M``, ...) only from a JSON ``params`` entry,
+  while pymilvus sends them flattened: both are sent, the server reading the flattened ones;
+- a collection reopened by another process answers nothing before ``load_collection``;
+- it keeps BM25 statistics (documents, average length, document frequencies) per segment: a
+  collection flushed in one segment scores exactly as one BM25 index; inserts above its memory
+  budget (128 MB) make several segments, each with its own statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pymilvus import MilvusClient
+
+from search.retrieval.milvus import REFERENCE_HEAD
+
+ROW = "row"  # the primary key: the row in the FAISS/bm25s order (chunk row, document row)
+INSERT_BATCH = 2_000
+SEARCH_BATCH = 64  # queries per search request
+QUERY_BATCH = 10_000  # rows per query request (reading vectors back)
+_SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
+
+_clients: dict[tuple[str, str], MilvusClient] = {}
+_tokens: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def remember_token(uri: str, token: str) -> None:
+    """The token to connect to ``uri`` with (from the deployment's settings); never written to
+    a manifest."""
+    with _lock:
+        _tokens[uri] = token
+
+
+def is_lite(uri: str) -> bool:
+    """A local file: Milvus Lite. Anything with a scheme is a Milvus server."""
+    return not uri.startswith(_SERVER_SCHEMES)
+
+
+def client(uri: str) -> MilvusClient:
+    """The process's client for ``uri`` (Milvus Lite runs one server per file and process)."""
+    if not uri:
+        raise ValueError("the milvus index backend needs a Milvus address (milvus_uri)")
+    token = _tokens.get(uri, "")
+    with _lock:
+        found = _clients.get((uri, token))
+        if found is None:
+            if is_lite(uri):
+                Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            found = _clients[(uri, token)] = MilvusClient(uri=uri, token=token)
+        return found
+
+
+def close_all() -> None:
+    """Close every client this process opened (tests: each with its own Lite file)."""
+    with _lock:
+        for opened in _clients.values():
+            opened.close()
+        _clients.clear()
+
+
+def new_name(prefix: str, part: str) -> str:
+    """A fresh collection name: ``<prefix>_<12 hex>_<part>`` (letters, digits, underscores)."""
+    return f"{prefix}_{uuid.uuid4().hex[:12]}_{part}"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection at an address, and how many rows it holds."""
+
+    uri: str
+    name: str
+    rows: int
+
+    @property
+    def client(self) -> MilvusClient:
+        return client(self.uri)
+
+    def open(self) -> Collection:
+        """Check it exists and load it (a reopened Lite collection answers nothing before)."""
+        found = self.client
+        if not found.has_collection(self.name):
+            raise LookupError(f"Milvus collection {self.name!r} is missing at {self.uri}")
+        found.load_collection(self.name)
+        return self
+
+    def insert(self, rows: Iterator[dict]) -> None:
+        """Insert in batches, then flush: every row is searchable and, on Lite, in as few
+        segments as its memory budget allows (BM25 statistics are per segment there)."""
+        batch: list[dict] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= INSERT_BATCH:
+                self.client.insert(self.name, batch)
+                batch = []
+        if batch:
+            self.client.insert(self.name, batch)
+        self.client.flush(self.name)
+
+    def search(
+        self,
+        data: Sequence,
+        field: str,
+        k: int,
+        allowed: np.ndarray | None,
+        score: Callable[[float], float],
+        search_params: dict | None = None,
+        positive_only: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, rows) per query, best first (equal scores by row), padded with row -1
+        and score 0 (and in place of scores not above 0 with ``positive_only``); ``allowed`` (a boolean mask or row ids) becomes a filter on the row key."""
+        scores = np.zeros((len(data), k), dtype=np.float32)
+        ids = np.full((len(data), k), -1, dtype=np.int64)
+        expr = row_filter(allowed, self.rows)
+        if expr is None and allowed is not None:  # nothing allowed
+            return scores, ids
+        for start in range(0, len(data), SEARCH_BATCH):
+            part = list(data[start : start + SEARCH_BATCH])
+            asked = [i for i, q in enumerate(part) if _asks(q)]
+            if not asked:
+                continue
+            found = self.client.search(
+                self.name,
+                data=[part[i] for i in asked],
+                anns_field=field,
+                limit=k,
+                filter=expr or "",
+                output_fields=[ROW],
+                search_params=search_params or {},
+            )
+            for i, hits in zip(asked, found, strict=True):
+                pairs = sorted((-score(h["distance"]), int(h[ROW])) for h in hits)
+                pairs = [(s, r) for s, r in pairs if s < 0 or not positive_only][:k]
+                for j, (negative, row) in enumerate(pairs):
+                    scores[start + i, j], ids[start + i, j] = -negative, row
+        return scores, ids
+
+    def reference(self, **extra) -> dict:
+        return {"uri": self.uri, "collection": self.name, "rows": self.rows, **extra}
+
+
+def _asks(query) -> bool:
+    return bool(query) if isinstance(query, str) else True
+
+
+def row_filter(allowed: np.ndarray | None, n: int) -> str | None:
+    """A filter on the row key for ``allowed`` (a boolean mask over rows, or row ids): the
+    allowed rows listed, or the excluded ones when fewer; "" when every row is allowed, None
+    when none is (and for no ``allowed``)."""
+    if allowed is None:
+        return None
+    allowed = np.asarray(allowed)
+    if allowed.dtype == bool:
+        rows = np.flatnonzero(allowed)
+    else:
+        rows = np.unique(allowed.astype(np.int64))
+    if len(rows) == 0:
+        return None
+    if len(rows) >= n:
+        return ""
+    if len(rows) <= n - len(rows):
+        return f"{ROW} in [{','.join(map(str, rows.tolist()))}]"
+    mask = np.ones(n, dtype=bool)
+    mask[rows] = False
+    return f"{ROW} not in [{','.join(map(str, np.flatnonzero(mask).tolist()))}]"
+
+
+def index_params(found: MilvusClient, field: str, index_type: str, metric: str, **params):
+    """Index parameters sent both flattened (what a Milvus server reads) and as a JSON
+    ``params`` entry (all Milvus Lite reads: without it Lite builds with its defaults)."""
+    prepared = found.prepare_index_params()
+    prepared.add_index(field_name=field, index_type=index_type, metric_type=metric, **params)
+    if params:
+        prepared[-1]._configs["params"] = dict(params)
+    return prepared
+
+
+def write_reference(path: Path, reference: dict) -> None:
+    """The file a version keeps in place of the index: which collection, where."""
+    text = json.dumps({"milvus": reference}, sort_keys=True)
+    assert text.encode()[:4] == REFERENCE_HEAD
+    path.write_text(text)
+
+
+def read_reference(path: Path) -> dict:
+    return json.loads(path.read_text())["milvus"]
