@@ -47,7 +47,7 @@ def run_gate(
     """Build, evaluate, judge. ``update`` records the metrics as the new baseline when they
     reach the floor (a baseline below the floor would let anything pass)."""
     report = load_folder(settings.docs)
-    config = IndexConfig(model=settings.model)
+    config = IndexConfig(model=settings.model, **settings.index_backend_fields())
     encoder = load_encoder(config.model, batch_size=config.batch_size)
     cache = EmbeddingCache(settings.cache_path)
     try:

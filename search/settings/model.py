@@ -106,21 +106,25 @@ class Settings(
 
     def index_config(self, **changes) -> IndexConfig:
         """The product's index configuration with this deployment's encoder and backends."""
-        backend = {}  # FAISS configs stay as they were (no Milvus fields to differ by)
-        if self.index_backend == "milvus":
-            backend = dict(
-                index_backend="milvus",
-                milvus_uri=self.milvus_address,
-                milvus_collection_prefix=self.milvus_collection_prefix,
-            )
-        config = IndexConfig(
-            model=self.model, encoder_backend=self.encoder_backend, **backend
+        return IndexConfig(
+            model=self.model, encoder_backend=self.encoder_backend, **self.index_backend_fields()
         ).replace(**changes)
-        if config.index_backend == "milvus" and self.milvus_token:
+
+    def index_backend_fields(self) -> dict:
+        """The ``IndexConfig`` fields of the index backend: none for FAISS (its configs stay
+        as they were), the backend, the address and the prefix for Milvus (the token is kept
+        by the Milvus client of this process, never in a config or a manifest)."""
+        if self.index_backend != "milvus":
+            return {}
+        if self.milvus_token:
             from search.retrieval.milvus.connection import remember_token
 
-            remember_token(config.milvus_uri, self.milvus_token)  # kept out of manifests
-        return config
+            remember_token(self.milvus_address, self.milvus_token)
+        return {
+            "index_backend": "milvus",
+            "milvus_uri": self.milvus_address,
+            "milvus_collection_prefix": self.milvus_collection_prefix,
+        }
 
     @property
     def milvus_address(self) -> str:

@@ -8,6 +8,8 @@ ways the tests pin down (tests/search/index/test_milvus_lite.py):
 - it reads index build parameters (``bm25_k1``, ``M``, ...) only from a JSON ``params`` entry,
   while pymilvus sends them flattened: both are sent, the server reading the flattened ones;
 - a collection reopened by another process answers nothing before ``load_collection``;
+- the Lite server runs in a thread of the process that opened the file and locks the file:
+  one process at a time (the API, a build, Dagster's workers need a Milvus server to share);
 - it keeps BM25 statistics (documents, average length, document frequencies) per segment: a
   collection flushed in one segment scores exactly as one BM25 index; inserts above its memory
   budget (128 MB) make several segments, each with its own statistics.
@@ -35,6 +37,7 @@ _SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
 
 _clients: dict[tuple[str, str], MilvusClient] = {}
 _tokens: dict[str, str] = {}
+_loaded: set[tuple[str, str]] = set()  # (uri, collection) loaded through the open client
 _lock = threading.Lock()
 
 
@@ -65,11 +68,18 @@ def client(uri: str) -> MilvusClient:
 
 
 def close_all() -> None:
-    """Close every client this process opened (tests: each with its own Lite file)."""
+    """Close every client this process opened, and stop the Milvus Lite servers it started:
+    Lite serves a file from a thread of the process that opened it, holding a lock on it
+    until then (no other process opens that file meanwhile)."""
     with _lock:
-        for opened in _clients.values():
+        for (uri, _), opened in _clients.items():
             opened.close()
+            if is_lite(uri):
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(uri)
         _clients.clear()
+        _loaded.clear()
 
 
 def new_name(prefix: str, part: str) -> str:
@@ -87,14 +97,20 @@ class Collection:
 
     @property
     def client(self) -> MilvusClient:
-        return client(self.uri)
+        """The open client, the collection loaded through it (a collection another process
+        opened since answers nothing on Lite until loaded again)."""
+        found = client(self.uri)
+        if (self.uri, self.name) not in _loaded:
+            found.load_collection(self.name)
+            _loaded.add((self.uri, self.name))
+        return found
 
     def open(self) -> Collection:
-        """Check it exists and load it (a reopened Lite collection answers nothing before)."""
-        found = self.client
-        if not found.has_collection(self.name):
+        """Check it exists and load it."""
+        if not client(self.uri).has_collection(self.name):
             raise LookupError(f"Milvus collection {self.name!r} is missing at {self.uri}")
-        found.load_collection(self.name)
+        _loaded.discard((self.uri, self.name))
+        self.client  # noqa: B018 - loads it
         return self
 
     def insert(self, rows: Iterator[dict]) -> None:
