@@ -61,7 +61,7 @@ class MilvusDenseIndex:
         prepared = index_params(found, VECTOR, index_type, "IP", **params)
         found.create_collection(name, schema=schema, index_params=prepared)
         collection = Collection(uri, name, n)
-        collection.insert({ROW: i, VECTOR: v} for i, v in enumerate(vectors.tolist()))
+        collection.insert({ROW: i, VECTOR: v.tolist()} for i, v in enumerate(vectors))
         if kind == MILVUS_HNSW:
             params = {**params, "ef": ef_search}
         return cls(collection, kind, dim, params)
