@@ -17,6 +17,7 @@ from lifecycle.gate import GateDecision, GatePolicy, decide, quality_metrics
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache, load_encoder
 from search.index import SearchIndex, corpus_fingerprint
+from search.index.parts import drop_unsaved
 from search.ingest import load_folder
 from search.settings import PROJECT_ROOT, Settings
 
@@ -55,7 +56,10 @@ def run_gate(
     finally:
         cache.close()
     log(f"built the index of {settings.docs}: {len(report.documents)} documents")
-    evaluated = evaluate_version(index, settings.labeled_sets(), settings, config, log=log)
+    try:
+        evaluated = evaluate_version(index, settings.labeled_sets(), settings, config, log=log)
+    finally:
+        drop_unsaved(index.dense, index.sparse)  # the gate's build is never a version
     metrics = quality_metrics(flat_metrics(evaluated.evaluations))
     recorded = read_baseline(baseline)
     decision = decide(metrics, recorded, policy)

@@ -128,3 +128,12 @@ def load_sparse(folder: Path) -> SparseIndex:
 
         return MilvusSparseIndex.load(folder)
     return SparseIndex.load(folder)
+
+
+def drop_unsaved(dense: DenseIndex, sparse: SparseIndex) -> None:
+    """Drop the Milvus collections of an index that no version names (the gate's build,
+    evaluated and thrown away); FAISS and bm25s indexes need nothing."""
+    for part in (dense, sparse):
+        collection = getattr(part, "collection", None)
+        if collection is not None:
+            collection.drop()

@@ -34,6 +34,7 @@ def test_the_gate_passes_on_milvus_as_on_faiss(home, labeled_folder, tmp_path):
         assert milvus.index_config().index_backend == "milvus"
         on_milvus = run_gate(milvus, GatePolicy(), baseline)
         assert faiss.recorded and on_milvus.passed and on_milvus.metrics == faiss.metrics
+        assert connection.client(uri).list_collections() == []  # the build was thrown away
         (labeled_folder / "docs" / "d2.txt").unlink()  # q2's only relevant document is gone
         assert not run_gate(milvus, GatePolicy(), baseline).passed
     finally:

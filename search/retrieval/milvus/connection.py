@@ -164,6 +164,11 @@ class Collection:
                     scores[start + i, j], ids[start + i, j] = -negative, row
         return scores, ids
 
+    def drop(self) -> None:
+        """Remove the collection (an index that was never saved as a version)."""
+        client(self.uri).drop_collection(self.name)
+        _loaded.discard((self.uri, self.name))
+
     def reference(self, **extra) -> dict:
         return {"uri": self.uri, "collection": self.name, "rows": self.rows, **extra}
 
