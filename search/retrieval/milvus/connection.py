@@ -32,6 +32,9 @@ from search.retrieval.milvus import REFERENCE_HEAD
 ROW = "row"  # the primary key: the row in the FAISS/bm25s order (chunk row, document row)
 INSERT_BATCH = 2_000
 SEARCH_BATCH = 64  # queries per search request
+# a search sees every row inserted before it (a server's default, Bounded, may lag seconds)
+CONSISTENCY = "Strong"
+RANGE_FROM = 3  # consecutive rows a filter names as a range rather than one by one
 QUERY_BATCH = 10_000  # rows per query request (reading vectors back)
 _SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
 
@@ -178,25 +181,45 @@ def _asks(query) -> bool:
 
 
 def row_filter(allowed: np.ndarray | None, n: int) -> str | None:
-    """A filter on the row key for ``allowed`` (a boolean mask over rows, or row ids): the
-    allowed rows listed, or the excluded ones when fewer; "" when every row is allowed, None
-    when none is (and for no ``allowed``)."""
+    """A filter on the row key for ``allowed`` (a boolean mask over rows, or row ids): runs of
+    consecutive rows as ranges (a folder's documents, a document's chunks are consecutive
+    rows), the rest listed; over the excluded rows instead when that is shorter. "" when every
+    row is allowed, None when none is (and for no ``allowed``)."""
     if allowed is None:
         return None
     allowed = np.asarray(allowed)
+    mask = np.zeros(n, dtype=bool)
     if allowed.dtype == bool:
-        rows = np.flatnonzero(allowed)
+        mask[: len(allowed)] = allowed[:n]
     else:
-        rows = np.unique(allowed.astype(np.int64))
-    if len(rows) == 0:
+        mask[allowed.astype(np.int64)] = True
+    count = int(mask.sum())
+    if count == 0:
         return None
-    if len(rows) >= n:
+    if count == n:
         return ""
-    if len(rows) <= n - len(rows):
-        return f"{ROW} in [{','.join(map(str, rows.tolist()))}]"
-    mask = np.ones(n, dtype=bool)
-    mask[rows] = False
-    return f"{ROW} not in [{','.join(map(str, np.flatnonzero(mask).tolist()))}]"
+    inside, outside = _rows_expression(mask), _rows_expression(~mask)
+    return inside if len(inside) <= len(outside) + 6 else f"not ({outside})"
+
+
+def _rows_expression(mask: np.ndarray) -> str:
+    """``mask``'s rows as ``row in [...]`` and ``(row >= a and row <= b)`` terms."""
+    rows = np.flatnonzero(mask)
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts = rows[np.r_[0, breaks]]
+    ends = rows[np.r_[breaks - 1, len(rows) - 1]]
+    long = ends - starts >= RANGE_FROM - 1
+    terms = [
+        f"({ROW} >= {a} and {ROW} <= {b})" for a, b in zip(starts[long], ends[long], strict=True)
+    ]
+    single = [
+        r
+        for a, b in zip(starts[~long].tolist(), ends[~long].tolist(), strict=True)
+        for r in range(a, b + 1)
+    ]
+    if single:
+        terms.append(f"{ROW} in [{','.join(map(str, single))}]")
+    return " or ".join(terms)
 
 
 def index_params(found: MilvusClient, field: str, index_type: str, metric: str, **params):

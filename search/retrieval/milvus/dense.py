@@ -11,6 +11,7 @@ from pymilvus import DataType
 
 from search.retrieval.milvus import MILVUS_FLAT, MILVUS_HNSW
 from search.retrieval.milvus.connection import (
+    CONSISTENCY,
     QUERY_BATCH,
     ROW,
     Collection,
@@ -59,7 +60,9 @@ class MilvusDenseIndex:
             kind, index_type = MILVUS_HNSW, "HNSW"
             params = {"M": hnsw_m, "efConstruction": max(EF_CONSTRUCTION, 2 * hnsw_m)}
         prepared = index_params(found, VECTOR, index_type, "IP", **params)
-        found.create_collection(name, schema=schema, index_params=prepared)
+        found.create_collection(
+            name, schema=schema, index_params=prepared, consistency_level=CONSISTENCY
+        )
         collection = Collection(uri, name, n)
         collection.insert({ROW: i, VECTOR: v.tolist()} for i, v in enumerate(vectors))
         if kind == MILVUS_HNSW:
@@ -95,7 +98,7 @@ class MilvusDenseIndex:
         scores, ids = self.collection.search(
             queries.tolist(), VECTOR, k, allowed, float, search_params
         )
-        scores[ids < 0] = -np.inf  # as FAISS pads
+        scores[ids < 0] = np.finfo(np.float32).min  # as FAISS pads
         return scores, ids
 
     def vectors(self) -> np.ndarray:

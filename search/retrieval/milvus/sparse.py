@@ -23,6 +23,7 @@ from pymilvus import DataType, Function, FunctionType
 
 from search.retrieval.milvus import SPARSE_REFERENCE
 from search.retrieval.milvus.connection import (
+    CONSISTENCY,
     ROW,
     Collection,
     client,
@@ -127,7 +128,9 @@ class MilvusSparseIndex(SparseIndex):
         prepared = index_params(
             found, SPARSE, "SPARSE_INVERTED_INDEX", "BM25", bm25_k1=k1, bm25_b=b
         )
-        found.create_collection(name, schema=schema, index_params=prepared)
+        found.create_collection(
+            name, schema=schema, index_params=prepared, consistency_level=CONSISTENCY
+        )
         collection = Collection(uri, name, len(tokens))
         texts_cut = [_joined(doc) for doc in tokens]
         collection.insert({ROW: i, TEXT: text} for i, (text, _) in enumerate(texts_cut))
