@@ -10,7 +10,7 @@ import pytest
 from search.retrieval.milvus import connection
 from tests.access.conftest import CONFIG, DOCS, write_docs
 from tests.access.test_leakage import (  # noqa: F401 - collected here, on Milvus
-    served,
+    QUERIES,
     test_chat_retrieves_and_cites_only_readable_passages,
     test_documents_files_and_neighbours_only_when_readable,
     test_search_returns_exactly_what_the_person_may_read,
@@ -41,3 +41,27 @@ def built_corpus(tmp_path_factory):
     assert index.access is not None and index.sparse.describe()["backend"] == "milvus"
     yield root, settings, built.version
     connection.close_all()
+
+
+@pytest.fixture(scope="module")
+def served_once(built_corpus):
+    """``test_leakage``'s served index (the policy enforced, a memory that would recall every
+    document if it ignored access), made once for the module: each memory is a new BM25
+    collection in Milvus. The tests only read it."""
+    from lifecycle.access import current_policy, enforce
+    from search.index import IndexStore
+    from search.retrieval import ChoiceMemory
+
+    _, settings, version = built_corpus
+    index = enforce(
+        IndexStore(settings.index_root()).load(version), current_policy(settings).policy
+    )
+    memory = ChoiceMemory.build({q: sorted(DOCS) for q in QUERIES}, index.encoder)
+    return settings, index.with_memory(memory), version
+
+
+@pytest.fixture
+def served(served_once, store):
+    settings, index, version = served_once
+    assert index.sparse.describe()["backend"] == "milvus"  # the memory's BM25 too
+    return settings, index, store, version
