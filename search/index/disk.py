@@ -96,6 +96,7 @@ def estimated_size(index: SearchIndex) -> int:
     vectors and the encoder export; plus a part-filled block per file."""
     dense = index.dense.describe()
     per_vector = dense["dim"] * (1 if dense.get("codes") == "sq8" else 4) + 8 * dense.get("m", 0)
+    per_vector += 16 if "lists" in dense else 0  # IVF: an id in its list, a row in the map
     scores = index.sparse.retriever.scores
     sparse = sum(np.asarray(scores[key]).nbytes for key in ("data", "indices", "indptr"))
     sparse += VOCABULARY_WORD * len(index.sparse.retriever.vocab_dict)
@@ -137,7 +138,8 @@ def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
             Chunk(**row, metadata=documents[row["doc_id"]]["metadata"])
             for row in _rows(folder / CHUNKS)
         ]
-    dense = DenseIndex.load(folder / DENSE, manifest["dense_index"])
+    recall = manifest["build"].get("dense", {}).get("recall_at_10")  # measured when built
+    dense = DenseIndex.load(folder / DENSE, manifest["dense_index"], recall)
     sparse = SparseIndex.load(folder / SPARSE)
     if len(dense) != len(chunks) or len(sparse) != len(documents):
         raise IndexLoadError(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")

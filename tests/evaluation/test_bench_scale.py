@@ -25,7 +25,7 @@ def test_a_small_run_prints_every_figure(tmp_path, capsys):
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert KEYS <= set(figures)
     assert figures["n_chunks"] == 20000 and figures["n_documents"] == 5000
-    assert figures["dense_index"]["kind"] == "hnsw_sq8_ip"  # above the threshold given
+    assert figures["dense_index"]["kind"] == "ivf_sq8_ip"  # above the threshold given
     assert figures["dense_recall_at_10"] >= 0.9
     assert 0 < figures["index_bytes"] and 0 < figures["rss_mb"]
     assert 0 < figures["hybrid_p50_ms"] <= figures["hybrid_p95_ms"]
