@@ -21,10 +21,12 @@ HNSW_SQ8 = "hnsw_sq8_ip"  # HNSW graph over 8-bit codes (versions written before
 IVF_SQ8 = "ivf_sq8_ip"  # inverted file over 8-bit scalar-quantised vectors
 APPROXIMATE = (HNSW, HNSW_SQ8, IVF_SQ8)
 TRAIN_SAMPLE = 200_000  # vectors the quantiser learns each dimension's range from
-# IVF: lists of about this many vectors (4,096 lists at a million; k-means learns their centres
-# from 64 vectors a list at most, evenly spaced); chosen by `evaluation.dense_sweep` (README)
-VECTORS_PER_LIST = 256
-KMEANS_SAMPLE_PER_LIST = 64
+# IVF: lists of about this many vectors (7,812 lists at a million). With about as many lists as a
+# collection has topics, k-means leaves a fifth of them without a centre of their own and their
+# chunks scatter over a hundred lists (bench-scale at 1M: recall@10 0.90 at 256 a list, 0.99 at
+# 128); chosen by measurement (README, "The index at scale"; `evaluation.dense_sweep`)
+VECTORS_PER_LIST = 128
+KMEANS_SAMPLE_PER_LIST = 24  # k-means learns the centres from at least TRAIN_SAMPLE vectors
 EXACT_FILTERED_SHARE = 0.05  # a filter allowing at most this share of rows is searched exactly
 RECALL_SAMPLE = 256  # own vectors that measure an approximate index's recall@10 at build time
 
@@ -47,25 +49,29 @@ class DenseIndex:
         ef_search: int = 128,
         compress: bool = False,
         probes: int = 64,
+        vectors_per_list: int = VECTORS_PER_LIST,
+        train_per_list: int = KMEANS_SAMPLE_PER_LIST,
     ) -> DenseIndex:
         """Exact search up to ``approximate_above`` vectors; above, IVF-SQ8 scanning ``probes``
         lists a query when ``compress``, else HNSW over float32 (``hnsw_m``, ``ef_search``).
-        Results below the threshold are those of exact search, whatever ``compress`` says."""
+        Results below the threshold are those of exact search, whatever ``compress`` says.
+        ``vectors_per_list`` and ``train_per_list`` are for ``evaluation.dense_sweep``."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         dim = vectors.shape[1]
         if len(vectors) <= approximate_above:
             index, kind = faiss.IndexFlatIP(dim), FLAT
         elif compress:
-            lists = max(1, len(vectors) // VECTORS_PER_LIST)
+            lists = max(1, len(vectors) // vectors_per_list)
             index = faiss.IndexIVFScalarQuantizer(
                 faiss.IndexFlatIP(dim),
                 dim,
                 lists,
                 faiss.ScalarQuantizer.QT_8bit,
                 faiss.METRIC_INNER_PRODUCT,
-            )
-            index.cp.max_points_per_centroid = KMEANS_SAMPLE_PER_LIST
-            index.train(_sample(vectors, max(TRAIN_SAMPLE, KMEANS_SAMPLE_PER_LIST * lists)))
+            )  # spherical k-means (FAISS's choice for inner product) learns the lists' centres
+            index.cp.max_points_per_centroid = train_per_list
+            index.cp.min_points_per_centroid = min(train_per_list, 16)  # FAISS warns below
+            index.train(_sample(vectors, max(TRAIN_SAMPLE, train_per_list * lists)))
             index.nprobe = min(probes, lists)
             index.make_direct_map()  # row -> code, for filtered search and ``vectors``
             kind = IVF_SQ8

@@ -18,7 +18,7 @@ GOOD = {"sample/ndcg_at_10": 0.8}
 
 @pytest.fixture(scope="module")
 def synthetic():
-    """bench-scale's synthetic collection at 8,000 chunks: IVF over 31 lists of about 256."""
+    """bench-scale's synthetic collection at 8,000 chunks: IVF over 62 lists of about 128."""
     return bench_scale.collection(8000)
 
 
@@ -31,12 +31,12 @@ def _index(synthetic, vectors=None, **config):
 
 
 def test_the_manifest_records_the_recall_measured_at_build(synthetic, tmp_path):
-    index = _index(synthetic, dense_probes=31)  # every list scanned: the 8-bit codes alone
+    index = _index(synthetic, dense_probes=62)  # every list scanned: the 8-bit codes alone
     assert index.dense.kind == "ivf_sq8_ip" and index.dense.recall_at_10 >= 0.95
     store = IndexStore(tmp_path / "store")
     dense = read_manifest(store.path(store.write(index)))["build"]["dense"]
     assert dense["recall_at_10"] == index.dense.recall_at_10
-    assert (dense["lists"], dense["probes"]) == (31, 31)  # 8000 // 256 lists
+    assert (dense["lists"], dense["probes"]) == (62, 62)  # 8000 // 128 lists
     loaded = store.load(encoder=synthetic[3])
     assert loaded.dense.describe() == dense  # read back with the version
     flat = _index(synthetic, approximate_above=10_000)  # exact search is exact
@@ -60,7 +60,7 @@ def test_the_gate_refuses_a_version_below_the_recall_floor():
 
 def test_the_run_records_the_recall_and_the_registry_gate_uses_it(synthetic, home):
     settings = Settings(home=home, docs=home / "docs")
-    # vectors without neighbourhoods, one list of 31 scanned: most exact neighbours are missed
+    # vectors without neighbourhoods, one list of 62 scanned: most exact neighbours are missed
     noise = np.random.default_rng(0).standard_normal((8000, 384)).astype(np.float32)
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
     index = _index(synthetic, noise, dense_probes=1)
