@@ -63,9 +63,11 @@ class IndexConfig:
     memory_neighbours: int = 10  # earlier questions consulted per query
     candidates: int = 200  # chunks fetched from each retriever before fusion
     approximate_above: int = 200_000  # chunks; above this the dense index is IVF-SQ8, below exact
-    hnsw_m: int = 32  # the feedback memory's HNSW graph (above approximate_above questions)
+    # the HNSW-SQ8 graph of versions written before IVF-SQ8; kept so that their configs and
+    # fingerprints read back the same (hnsw_m is in build_fingerprint)
+    hnsw_m: int = 32
     hnsw_ef_search: int = 128
-    dense_probes: int = 64  # IVF lists scanned a query (of one per 256 chunks): recall@10 0.99 at 1M chunks (README: the index at scale)
+    dense_probes: int = 64  # IVF lists scanned a query (of one per 128 chunks; README: the index at scale)
     batch_size: int = 64
 
     def to_dict(self) -> dict:
