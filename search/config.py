@@ -67,7 +67,8 @@ class IndexConfig:
     # fingerprints read back the same (hnsw_m is in build_fingerprint)
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
-    dense_probes: int = 64  # IVF lists scanned a query (of one per 128 chunks; README: the index at scale)
+    # IVF lists scanned a query, of one per 128 chunks (README: the index at scale)
+    dense_probes: int = 64
     batch_size: int = 64
 
     def to_dict(self) -> dict:
