@@ -82,7 +82,7 @@ N ?= 1000000
 
 BACKEND ?= faiss
 
-bench-scale: setup ## the index at N chunks (default 1,000,000; N=100000 for fewer) on BACKEND=faiss (default) or milvus (a temporary Milvus Lite file): a synthetic collection through the product's build, write, load and search; build time, bytes on disk, load time, RSS of a fresh serving process, hybrid and 1%-filtered latency, dense recall@10 (JSON)
+bench-scale: setup ## the index at N chunks (default 1,000,000; N=100000 for fewer) on BACKEND=faiss (default) or milvus (a temporary Milvus Lite file): a synthetic collection with SciFact's real MiniLM vectors mixed in (encoded once, cached under DOCSEARCH_HOME) through the product's build, write, load and search; build time, bytes on disk, load time, RSS of a fresh serving process, hybrid and 1%-filtered latency, dense recall@10 on synthetic and on real queries (JSON)
 	$(BIN)/python -m evaluation.bench_scale --chunks $(N) --backend $(BACKEND)
 
 SYNC_DOCS ?= 10000

@@ -33,9 +33,13 @@ FROM_TRACKING_TAG = f"{PROMOTION_TAG}.from_tracking_uri"
 
 
 def policy_for(settings: Settings, **overrides: float | None) -> GatePolicy:
-    """An environment's gate: its profile's floor and tolerance, else the product's defaults;
-    ``overrides`` (a command's ``--floor``, say) win where given."""
-    given = {"floor": settings.gate_floor, "tolerance": settings.gate_tolerance}
+    """An environment's gate: its profile's floor, tolerance and dense recall floor, else the
+    product's defaults; ``overrides`` (a command's ``--floor``, say) win where given."""
+    given = {
+        "floor": settings.gate_floor,
+        "tolerance": settings.gate_tolerance,
+        "min_dense_recall": settings.min_dense_recall,
+    }
     given |= {k: v for k, v in overrides.items() if v is not None}
     return GatePolicy(**{k: v for k, v in given.items() if v is not None})
 

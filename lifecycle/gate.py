@@ -1,6 +1,7 @@
 """The promotion gate: may a new index version replace the champion that serves now?
 
-Three verdicts: ``promote``, ``reject`` (below the floor, a regression beyond the tolerance, or
+Three verdicts: ``promote``, ``reject`` (below the floor, a dense index whose recall@10 against
+exact search was measured below its own floor, a regression beyond the tolerance, or
 significantly worse), and ``keep collecting``: a challenger that must show a gain
 (``GatePolicy.evidence``) and whose gain is not yet significant on enough labeled queries is
 neither promoted nor thrown away; more feedback decides (the next turn of the loop).
@@ -17,6 +18,9 @@ if TYPE_CHECKING:  # the evaluation package pulls in scipy: seconds for a comman
     from evaluation.significance import PairedGain
 
 PRIMARY_METRIC = "sample/ndcg_at_10"  # the sample set's nDCG@10 decides the floor
+# the build's own figure (the manifest's ``build.dense.recall_at_10``, logged with the run): the
+# approximate dense index against exact search on a sample of its chunks; exact search is 1.0
+DENSE_RECALL_METRIC = "dense_recall_at_10"
 PROMOTE, REJECT, KEEP_COLLECTING = "promote", "reject", "keep collecting"
 
 
@@ -78,6 +82,8 @@ class GatePolicy:
 
     primary: str = PRIMARY_METRIC
     floor: float = 0.5  # minimum of the primary metric
+    # minimum of DENSE_RECALL_METRIC; a version that did not measure it is not held to it
+    min_dense_recall: float = 0.95
     # the largest drop of any quality metric against the champion; ``GatePolicy.tolerance`` is
     # the one default every interface refers to
     tolerance: float = 0.01
@@ -102,6 +108,8 @@ class GateDecision:
     verdict: str = ""  # PROMOTE, REJECT or KEEP_COLLECTING (empty: from ``promote``)
     evidence: GainEvidence | None = None  # the paired test, when the policy asks for one
     test: str = ""  # the evidence policy in words, when there is one
+    dense_recall: float | None = None  # DENSE_RECALL_METRIC, when the version measured it
+    min_dense_recall: float = GatePolicy.min_dense_recall
 
     @property
     def outcome(self) -> str:
@@ -116,6 +124,9 @@ class GateDecision:
             "gate.floor": f"{self.floor:.4f}",
             "gate.tolerance": f"{self.tolerance:.4f}",
         }
+        if self.dense_recall is not None:
+            tags["gate.dense_recall"] = f"{self.dense_recall:.4f}"
+            tags["gate.min_dense_recall"] = f"{self.min_dense_recall:.4f}"
         for metric, delta in self.regressions.items():
             tags[f"gate.regression.{metric}"] = f"{delta:+.4f}"
         if self.evidence is not None:
@@ -142,10 +153,17 @@ class GateChecks:
     floor: float
     tolerance: float
     regressions: dict[str, float]  # metric -> delta (< -tolerance); empty without a champion
+    dense_recall: float | None = None  # DENSE_RECALL_METRIC, when the version measured it
+    min_dense_recall: float = GatePolicy.min_dense_recall
 
     @property
     def meets_floor(self) -> bool:
         return self.value is not None and self.value >= self.floor
+
+    @property
+    def meets_dense_recall(self) -> bool:
+        """Measured recall at or above its floor; a version that did not measure it passes."""
+        return self.dense_recall is None or self.dense_recall >= self.min_dense_recall
 
     @property
     def no_regression(self) -> bool:
@@ -179,8 +197,19 @@ def check(
         and metrics[name] - champion[name] < -policy.tolerance
     }
     return GateChecks(
-        policy.primary, metrics.get(policy.primary), policy.floor, policy.tolerance, regressions
+        policy.primary,
+        metrics.get(policy.primary),
+        policy.floor,
+        policy.tolerance,
+        regressions,
+        _measured(metrics.get(DENSE_RECALL_METRIC)),
+        policy.min_dense_recall,
     )
+
+
+def _measured(value: float | None) -> float | None:
+    """A figure, or None when it was not measured (missing, or NaN as MLflow may keep it)."""
+    return None if value is None or value != value else float(value)
 
 
 def decide(
@@ -211,12 +240,21 @@ def decide(
             outcome or (PROMOTE if promote else REJECT),
             evidence if policy.evidence else None,
             test,
+            checks.dense_recall,
+            policy.min_dense_recall,
         )
 
     if value is None:
         return verdict(False, f"{policy.primary} was not measured")
     if not checks.meets_floor:
         return verdict(False, f"{policy.primary} {value:.4f} is below the floor {policy.floor:.4f}")
+    if not checks.meets_dense_recall:
+        return verdict(
+            False,
+            f"{DENSE_RECALL_METRIC} {checks.dense_recall:.4f} is below the floor "
+            f"{policy.min_dense_recall:.4f}: the approximate dense index misses exact "
+            "neighbours; rebuild with more probes (IndexConfig.dense_probes)",
+        )
     if not champion:
         return verdict(
             True, f"first good build: {policy.primary} {value:.4f} >= {policy.floor:.4f}"

@@ -62,9 +62,13 @@ class IndexConfig:
     memory_threshold: float = 0.5  # cosine below which an earlier question recalls nothing (both chosen on SciFact train claims held back from feedback)
     memory_neighbours: int = 10  # earlier questions consulted per query
     candidates: int = 200  # chunks fetched from each retriever before fusion
-    approximate_above: int = 200_000  # chunks; above this the dense index is HNSW, below exact
+    approximate_above: int = 200_000  # chunks; above this the dense index is IVF-SQ8, below exact
+    # the HNSW-SQ8 graph of versions written before IVF-SQ8; kept so that their configs and
+    # fingerprints read back the same (hnsw_m is in build_fingerprint)
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
+    # IVF lists scanned a query, of one per 128 chunks (README: the index at scale)
+    dense_probes: int = 64
     batch_size: int = 64
     # where the dense and BM25 indexes live: "faiss" (FAISS and bm25s files in the version
     # folder) or "milvus" (collections at milvus_uri, named in the version's files)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Self
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from lifecycle.gate import DENSE_RECALL_METRIC
 from lifecycle.registry import reasons
 from lifecycle.registry.names import (
     EXPERIMENT,
@@ -33,6 +34,7 @@ from lifecycle.registry.names import (
     model_name_for,
 )
 from search.index import MANIFEST, IndexStore, folder_bytes, manifest_sha256, read_manifest
+from search.retrieval import FLAT
 from search.settings import Settings
 
 if TYPE_CHECKING:  # evaluation pulls in scipy: imported where a run logs or reads one
@@ -196,7 +198,8 @@ class RunLog:
 
 
 def build_metrics(index_path: Path, manifest: Mapping) -> dict[str, float]:
-    """What a run records of the build itself: time, counts, what was encoded, size on disk."""
+    """What a run records of the build itself: time, counts, what was encoded, size on disk,
+    the dense index's recall@10 against exact search (``DENSE_RECALL_METRIC``)."""
     build = manifest.get("build", {})
     return {
         "build_seconds": build.get("seconds", 0.0),
@@ -208,7 +211,17 @@ def build_metrics(index_path: Path, manifest: Mapping) -> dict[str, float]:
         "chunks_embedded": build.get("chunks_embedded", 0),
         "chunks_reused": build.get("chunks_reused", manifest["counts"]["chunks"]),
         "index_bytes": folder_bytes(index_path),
+        **_dense_recall(manifest),
     }
+
+
+def _dense_recall(manifest: Mapping) -> dict[str, float]:
+    """The dense index against exact search as measured when built (``build.dense``), 1.0 for
+    a flat index; nothing for an approximate index built before recall was measured."""
+    dense = manifest.get("build", {}).get("dense", {})
+    if "recall_at_10" in dense:
+        return {DENSE_RECALL_METRIC: float(dense["recall_at_10"])}
+    return {DENSE_RECALL_METRIC: 1.0} if manifest["dense_index"] == FLAT else {}
 
 
 def build_params(index_path: Path, manifest: Mapping) -> dict:

@@ -96,6 +96,7 @@ def estimated_size(index: SearchIndex) -> int:
     vectors and the encoder export; plus a part-filled block per file."""
     dense = index.dense.describe()
     per_vector = dense["dim"] * (1 if dense.get("codes") == "sq8" else 4) + 8 * dense.get("m", 0)
+    per_vector += 16 if "lists" in dense else 0  # IVF: an id in its list, a row in the map
     if dense.get("backend") == "milvus":  # vectors and postings live in Milvus, not here
         per_vector = 0
     scores = index.sparse.retriever.scores
@@ -139,8 +140,9 @@ def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
             Chunk(**row, metadata=documents[row["doc_id"]]["metadata"])
             for row in _rows(folder / CHUNKS)
         ]
+    recall = manifest["build"].get("dense", {}).get("recall_at_10")  # measured when built
     try:
-        dense = load_dense(folder / DENSE, manifest["dense_index"])
+        dense = load_dense(folder / DENSE, manifest["dense_index"], recall)
         sparse = load_sparse(folder / SPARSE)
     except LookupError as exc:  # a Milvus collection the version names is gone
         raise IndexLoadError(f"Index {folder}: {exc}. Rebuild it.") from exc

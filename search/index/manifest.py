@@ -35,7 +35,7 @@ from search.encoding import (
     query_fingerprint,
 )
 from search.ingest import Document
-from search.retrieval.dense import FLAT, HNSW, HNSW_SQ8
+from search.retrieval.dense import FLAT, HNSW, HNSW_SQ8, IVF_SQ8
 from search.retrieval.milvus import MILVUS_KINDS, REFERENCE_HEAD
 
 FORMAT_VERSION = 1
@@ -57,7 +57,7 @@ REBUILD = "rebuild with `docsearch build` or roll back to another version"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # the FAISS index types a manifest may name, with the four bytes that start such a file
 # (a version on Milvus keeps a reference to its collection there, a JSON object)
-DENSE_KINDS = {FLAT: b"IxFI", HNSW: b"IHNf", HNSW_SQ8: b"IHNs"}
+DENSE_KINDS = {FLAT: b"IxFI", HNSW: b"IHNf", HNSW_SQ8: b"IHNs", IVF_SQ8: b"IwSq"}
 DENSE_KINDS.update(dict.fromkeys(MILVUS_KINDS, REFERENCE_HEAD))
 
 

@@ -68,9 +68,11 @@ def embed_chunks(
 
 def dense_index(vectors: np.ndarray, config: IndexConfig) -> DenseIndex:
     """Exact inner product over float32 up to ``approximate_above`` chunks (small collections
-    rank exactly as they always did); above, HNSW over 8-bit codes (``DenseIndex.describe`` says
-    which, with its parameters; the manifest records it). With the Milvus backend, a new
-    collection at ``milvus_uri``, FLAT or HNSW by the same threshold."""
+    rank exactly as they always did); above, IVF over 8-bit codes, its recall@10 against exact
+    search measured on a sample of the chunks (``DenseIndex.describe`` says which, with its
+    parameters and recall; the manifest records it and the gate has a floor for it). With the
+    Milvus backend, a new collection at ``milvus_uri``, FLAT or HNSW by the same threshold (its
+    recall is not measured)."""
     if config.index_backend == MILVUS:
         from search.retrieval.milvus.dense import MilvusDenseIndex
 
@@ -82,9 +84,11 @@ def dense_index(vectors: np.ndarray, config: IndexConfig) -> DenseIndex:
             config.hnsw_m,
             config.hnsw_ef_search,
         )
-    return DenseIndex.build(
-        vectors, config.approximate_above, config.hnsw_m, config.hnsw_ef_search, compress=True
+    dense = DenseIndex.build(
+        vectors, config.approximate_above, compress=True, probes=config.dense_probes
     )
+    dense.measure_recall(vectors)
+    return dense
 
 
 def bm25_text(title: str, body: str, expansion: str = "") -> str:
@@ -112,13 +116,14 @@ def bm25_index(texts: list[str], config: IndexConfig) -> SparseIndex:
     return SparseIndex.build(*args, config.stopwords)
 
 
-def load_dense(path: Path, kind: str) -> DenseIndex:
-    """A version's dense index: its FAISS file, or the Milvus collection that file names."""
+def load_dense(path: Path, kind: str, recall_at_10: float | None = None) -> DenseIndex:
+    """A version's dense index: its FAISS file (with the recall@10 its manifest recorded), or
+    the Milvus collection that file names."""
     if is_milvus_kind(kind):
         from search.retrieval.milvus.dense import MilvusDenseIndex
 
         return MilvusDenseIndex.load(path, kind)  # type: ignore[return-value]
-    return DenseIndex.load(path, kind)
+    return DenseIndex.load(path, kind, recall_at_10)
 
 
 def load_sparse(folder: Path) -> SparseIndex:

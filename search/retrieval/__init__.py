@@ -4,6 +4,7 @@ from search.retrieval.dense import (
     FLAT,
     HNSW,
     HNSW_SQ8,
+    IVF_SQ8,
     DenseIndex,
 )
 from search.retrieval.filters import (
@@ -42,6 +43,7 @@ __all__ = [
     "HNSW",
     "HNSW_SQ8",
     "INFO",
+    "IVF_SQ8",
     "MIN_ASKERS",
     "MetadataColumns",
     "Ranking",

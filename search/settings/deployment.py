@@ -29,6 +29,13 @@ class DeploymentSettings(BaseModel):
     gate_floor: float | None = Field(
         None, description="minimum sample nDCG@10 a version needs to serve (empty: the gate's 0.5)"
     )
+    min_dense_recall: float = Field(
+        0.95,
+        ge=0,
+        le=1,
+        description="minimum recall@10 of a version's approximate dense index against exact "
+        "search, measured on its own chunks when built, for it to serve (exact search: 1.0)",
+    )
     gate_tolerance: float | None = Field(
         None,
         description="largest drop of a quality metric against the champion (empty: the gate's 0.01)",

@@ -1,10 +1,11 @@
-"""The dense index chosen by size: exact below the threshold, HNSW over 8-bit codes above."""
+"""The dense index chosen by size: exact below the threshold, IVF over 8-bit codes above; its recall
+measured against exact search."""
 
 import faiss
 import numpy as np
 import pytest
 
-from search.retrieval import FLAT, HNSW_SQ8, DenseIndex
+from search.retrieval import FLAT, HNSW_SQ8, IVF_SQ8, DenseIndex
 
 
 def _clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -21,19 +22,21 @@ def vectors():
 
 def test_small_collections_stay_exact(vectors):
     index = DenseIndex.build(vectors, approximate_above=len(vectors), compress=True)
-    assert index.kind == FLAT and index.describe() == {"kind": FLAT, "vectors": 6000, "dim": 32}
+    assert index.describe() == {"kind": FLAT, "vectors": 6000, "dim": 32, "recall_at_10": 1.0}
+    assert index.measure_recall(vectors) == 1.0  # exact search, nothing to measure
     exact = faiss.IndexFlatIP(32)
     exact.add(vectors)
     assert np.array_equal(index.search(vectors[:20], 10)[1], exact.search(vectors[:20], 10)[1])
 
 
-def test_large_collections_get_hnsw_sq8_with_its_parameters(vectors, tmp_path):
-    index = DenseIndex.build(vectors, approximate_above=1000, compress=True)
+def test_large_collections_get_ivf_sq8_with_its_parameters(vectors, tmp_path):
+    index = DenseIndex.build(vectors, approximate_above=1000, compress=True, probes=24)
     described = index.describe()
-    assert index.kind == HNSW_SQ8 and described["codes"] == "sq8"
-    assert (described["m"], described["ef_search"]) == (16, 128)  # M kept at 16: see dense.py
+    assert index.kind == IVF_SQ8 and described["codes"] == "sq8"
+    assert (described["lists"], described["probes"]) == (46, 24)  # 6000 // 128 lists
+    assert "recall_at_10" not in described  # not measured yet
     index.save(tmp_path / "dense.faiss")
-    again = DenseIndex.load(tmp_path / "dense.faiss", HNSW_SQ8)
+    again = DenseIndex.load(tmp_path / "dense.faiss", IVF_SQ8)
     assert again.describe() == described
     queries = _clustered(200, seed=1)
     exact = faiss.IndexFlatIP(32)
@@ -41,6 +44,15 @@ def test_large_collections_get_hnsw_sq8_with_its_parameters(vectors, tmp_path):
     truth, found = exact.search(queries, 10)[1], again.search(queries, 10)[1]
     recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
     assert recall >= 0.9
+    assert np.allclose(again.vectors(), vectors, atol=0.02)  # decoded from the 8-bit codes
+
+
+def test_recall_is_measured_against_exact_search_on_own_vectors(vectors):
+    few = DenseIndex.build(vectors, approximate_above=1000, compress=True, probes=1)
+    many = DenseIndex.build(vectors, approximate_above=1000, compress=True, probes=46)
+    # all 46 lists scanned: only the 8-bit codes differ from exact search
+    assert few.measure_recall(vectors) < many.measure_recall(vectors)
+    assert many.recall_at_10 >= 0.95 and many.describe()["recall_at_10"] == many.recall_at_10
 
 
 @pytest.mark.parametrize("share", [0.01, 0.3])
@@ -60,8 +72,11 @@ def test_filtered_search_returns_allowed_rows_only_and_finds_them(vectors, share
     assert np.array_equal(by_ids, ids)
 
 
-def test_codes_are_scored_as_their_decoded_vectors_would_be(vectors):
-    index = DenseIndex.build(vectors, approximate_above=1000, compress=True)
+def test_hnsw_sq8_codes_of_older_versions_are_scored_as_their_decoded_vectors_would_be(vectors):
+    graph = faiss.IndexHNSWSQ(32, faiss.ScalarQuantizer.QT_8bit, 16, faiss.METRIC_INNER_PRODUCT)
+    graph.train(vectors)
+    graph.add(vectors)
+    index = DenseIndex(graph, HNSW_SQ8)
     rows = np.array([3, 17, 400, 5999])
     queries = _clustered(50, seed=4)[:5]
     decoded = queries @ index.index.reconstruct_batch(rows).T

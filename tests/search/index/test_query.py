@@ -35,7 +35,7 @@ def test_filters_restrict_every_retriever(tiny_docs, hashing_encoder):
 
 def test_approximate_index_above_threshold(tiny_docs, hashing_encoder, index):
     hnsw = SearchIndex.build(tiny_docs, CONFIG.replace(approximate_above=3), hashing_encoder)
-    assert hnsw.dense.kind == "hnsw_sq8_ip" and index.dense.kind == "flat_ip"
+    assert hnsw.dense.kind == "ivf_sq8_ip" and index.dense.kind == "flat_ip"
     for query in ("battery pack charge", "vpn error 809", "password manager"):
         exact = index.run({"q": query}, k=3, method="dense")
         approx = hnsw.run({"q": query}, k=3, method="dense")
