@@ -80,8 +80,10 @@ bench-load: setup ## LOAD_USERS readers through the app's services and LOAD_USER
 
 N ?= 1000000
 
-bench-scale: setup ## the index at N chunks (default 1,000,000; N=100000 for fewer): a synthetic collection through the product's build, write, load and search; build time, bytes on disk, load time, RSS of a fresh serving process, hybrid and 1%-filtered latency, dense recall@10 (JSON)
-	$(BIN)/python -m evaluation.bench_scale --chunks $(N)
+BACKEND ?= faiss
+
+bench-scale: setup ## the index at N chunks (default 1,000,000; N=100000 for fewer) on BACKEND=faiss (default) or milvus (a temporary Milvus Lite file): a synthetic collection through the product's build, write, load and search; build time, bytes on disk, load time, RSS of a fresh serving process, hybrid and 1%-filtered latency, dense recall@10 (JSON)
+	$(BIN)/python -m evaluation.bench_scale --chunks $(N) --backend $(BACKEND)
 
 SYNC_DOCS ?= 10000
 

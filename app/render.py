@@ -226,7 +226,10 @@ def answer_html(answer: Answer, query_id: int | None = None) -> str:
 
 
 def sources_html(answer: Answer, query_id: int | None = None) -> str:
-    """The numbered list of sources, cited ones first-class, each linking to its document."""
+    """The numbered list of sources, cited ones first-class, each linking to its document; ""
+    for an answer that declined (the passages searched did not answer: none is a source)."""
+    if not answer.answered:
+        return ""
     cited = {p.number for p in answer.cited()}
     items = []
     for p in answer.sources:

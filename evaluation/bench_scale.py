@@ -184,9 +184,16 @@ def queries(n: int, n_chunks: int, seed: int) -> list[str]:
     ]
 
 
-def build(n_chunks: int, folder: Path, approximate_above: int | None = None) -> dict:
+def build(
+    n_chunks: int,
+    folder: Path,
+    approximate_above: int | None = None,
+    backend: str = "faiss",
+    milvus_uri: str = "",
+) -> dict:
     """Build and write the index of a synthetic collection; the build's figures and the dense
-    index's recall@10 against exact search."""
+    index's recall@10 against exact search. ``backend`` "milvus": the dense and BM25 indexes
+    in collections at ``milvus_uri`` (its bytes counted in ``index_bytes`` when a Lite file)."""
     import faiss
 
     from search.config import IndexConfig
@@ -196,6 +203,8 @@ def build(n_chunks: int, folder: Path, approximate_above: int | None = None) -> 
     documents, chunks, vectors, encoder = collection(n_chunks)
     _log(f"collection of {n_chunks} chunks generated", started)
     config = IndexConfig(model=encoder.model_id)
+    if backend == "milvus":
+        config = config.replace(index_backend="milvus", milvus_uri=milvus_uri)
     if approximate_above is not None:
         config = config.replace(approximate_above=approximate_above)
     started = time.perf_counter()
@@ -212,7 +221,7 @@ def build(n_chunks: int, folder: Path, approximate_above: int | None = None) -> 
     _, truth = exact.search(asked, 10)
     recall = _recall(index.dense, asked, truth)
     by_ef = {}
-    if hasattr(index.dense.index, "hnsw"):  # the same at other efSearch, for the record
+    if hasattr(getattr(index.dense, "index", None), "hnsw"):  # other efSearch, for the record
         configured = index.dense.index.hnsw.efSearch
         for ef in (64, 256):
             index.dense.index.hnsw.efSearch = ef
@@ -224,10 +233,30 @@ def build(n_chunks: int, folder: Path, approximate_above: int | None = None) -> 
         "dense_index": index.dense.describe(),
         "build_s": round(build_s, 2),
         "write_s": round(build_s - index_s, 2),  # of build_s
-        "index_bytes": folder_bytes(folder),
+        "index_backend": backend,
+        "index_bytes": folder_bytes(folder)
+        + _lite_bytes(milvus_uri if backend == "milvus" else ""),
         "dense_recall_at_10": recall,
         "dense_recall_at_10_by_ef_search": by_ef,
     }
+
+
+def _lite_bytes(uri: str) -> int:
+    """Bytes of a Milvus Lite file (a folder) where the collections are; 0 for a server."""
+    path = Path(uri) if uri and "://" not in uri else None
+    if path is None or not path.exists():
+        return 0
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _release_milvus(backend: str) -> None:
+    """Milvus Lite serves its file from this process: let the serving process open it."""
+    if backend == "milvus":
+        from search.retrieval.milvus.connection import close_all
+
+        close_all()
 
 
 def _recall(dense, asked: np.ndarray, truth: np.ndarray) -> float:
@@ -301,9 +330,16 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def run(n_chunks: int, folder: Path, approximate_above: int | None = None) -> dict:
+def run(
+    n_chunks: int,
+    folder: Path,
+    approximate_above: int | None = None,
+    backend: str = "faiss",
+    milvus_uri: str = "",
+) -> dict:
     """Build in this process, then load and serve in a fresh one; every figure together."""
-    figures = build(n_chunks, folder, approximate_above)
+    figures = build(n_chunks, folder, approximate_above, backend, milvus_uri)
+    _release_milvus(backend)
     served = subprocess.run(
         [sys.executable, "-m", "evaluation.bench_scale", "--serve", str(folder)],
         capture_output=True,
@@ -321,6 +357,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=1_000_000, help="chunks in the collection")
     parser.add_argument("--folder", type=Path, help="where to write the index (default: a temp)")
     parser.add_argument("--approximate-above", type=int, help="override the config's threshold")
+    parser.add_argument("--backend", choices=["faiss", "milvus"], default="faiss")
+    parser.add_argument(
+        "--milvus-uri", default="", help="Milvus server or Lite file (default: a temp Lite file)"
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the fresh process
     args = parser.parse_args(argv)
     if args.serve:
@@ -331,7 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         folder = args.folder or Path(tmp) / "index"
-        print(json.dumps(run(args.chunks, folder, args.approximate_above)))
+        uri = args.milvus_uri or str(Path(tmp) / "milvus.db")
+        figures = run(args.chunks, folder, args.approximate_above, args.backend, uri)
+        print(json.dumps(figures))
     return 0
 
 

@@ -17,6 +17,7 @@ from lifecycle.gate import GateDecision, GatePolicy, decide, quality_metrics
 from search.config import IndexConfig
 from search.encoding import EmbeddingCache, load_encoder
 from search.index import SearchIndex, corpus_fingerprint
+from search.index.parts import drop_unsaved
 from search.ingest import load_folder
 from search.settings import PROJECT_ROOT, Settings
 
@@ -47,7 +48,7 @@ def run_gate(
     """Build, evaluate, judge. ``update`` records the metrics as the new baseline when they
     reach the floor (a baseline below the floor would let anything pass)."""
     report = load_folder(settings.docs)
-    config = IndexConfig(model=settings.model)
+    config = IndexConfig(model=settings.model, **settings.index_backend_fields())
     encoder = load_encoder(config.model, batch_size=config.batch_size)
     cache = EmbeddingCache(settings.cache_path)
     try:
@@ -55,7 +56,10 @@ def run_gate(
     finally:
         cache.close()
     log(f"built the index of {settings.docs}: {len(report.documents)} documents")
-    evaluated = evaluate_version(index, settings.labeled_sets(), settings, config, log=log)
+    try:
+        evaluated = evaluate_version(index, settings.labeled_sets(), settings, config, log=log)
+    finally:
+        drop_unsaved(index.dense, index.sparse)  # the gate's build is never a version
     metrics = quality_metrics(flat_metrics(evaluated.evaluations))
     recorded = read_baseline(baseline)
     decision = decide(metrics, recorded, policy)

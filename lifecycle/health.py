@@ -8,8 +8,8 @@ an action when it fails:
   ``drift_min_similarity`` in the serving encoder's cosine. Above ``drift_max_far_share``
   the evaluation no longer speaks for the traffic: retrain on the feedback (and label some
   of those questions).
-- ``query_words_known``: the mean share of a recent question's content words the serving
-  index does not know (its corpus words and BM25 stems, as spelling correction decides).
+- ``query_words_known``: the mean share of a recent question's content words no document of
+  the serving index uses (its corpus words and BM25 stems; a common English word counts too).
   Above ``drift_max_unknown_words`` people ask after what the documents lack: an alert.
 - ``index_fresh``: documents new, changed or removed in the documents folder since the serving
   version was built (content hashes). Above ``freshness_max_stale_documents``: re-index.
@@ -88,7 +88,7 @@ def unknown_share(index, questions: list[str]) -> float | None:
     if not questions:
         return None
     corrector = corrector_for(index, wait=None)
-    return float(np.mean([corrector.unknown_share(q) for q in questions]))
+    return float(np.mean([corrector.unused_share(q) for q in questions]))
 
 
 def stale_documents(settings, serving_path) -> tuple[int, list[str]]:

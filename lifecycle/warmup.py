@@ -36,7 +36,7 @@ def keep_sentence_vectors(settings: Settings) -> None:
 def warm(index: SearchIndex) -> Warmed:
     """Build, embed and answer once, as ``index`` will be searched and asked (no query is
     logged: nobody asked)."""
-    from search.retrieval.spelling import corrector_for
+    from search.retrieval.forgiving import corrector_for
 
     seconds, started = {}, time.perf_counter()
     corrector_for(index, wait=None)

@@ -66,6 +66,11 @@ class IndexConfig:
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
     batch_size: int = 64
+    # where the dense and BM25 indexes live: "faiss" (FAISS and bm25s files in the version
+    # folder) or "milvus" (collections at milvus_uri, named in the version's files)
+    index_backend: str = "faiss"
+    milvus_uri: str = ""  # a Milvus server's address, or a Milvus Lite file
+    milvus_collection_prefix: str = "docsearch"
 
     def to_dict(self) -> dict:
         return {
@@ -94,5 +99,7 @@ class IndexConfig:
             "model chunk_tokens chunk_overlap title_in_chunks bm25_k1 bm25_b bm25_method "
             "stemmer stopwords approximate_above hnsw_m"
         ).split()
+        if self.index_backend != "faiss":  # versions on FAISS keep the hash they always had
+            build_keys.append("index_backend")
         payload = json.dumps({k: self.to_dict()[k] for k in build_keys}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]

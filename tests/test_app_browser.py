@@ -92,7 +92,10 @@ def test_search_vote_and_chat_in_a_browser(browser_page, home, tmp_path):
         page.locator("div[class*='st-key-result-']").filter(has_text="Preview").nth(4).wait_for()
         _wait_until_idle(page)
         first = first.first
-        assert version in page.locator("[data-testid=stSidebar]").inner_text()
+        sidebar = page.locator("[data-testid=stSidebar]")
+        assert "Index: built" in sidebar.inner_text()  # a readable name, not the folder id
+        sidebar.get_by_text("Version details").click()  # the id is an operator's detail
+        sidebar.get_by_text(version).wait_for(timeout=10_000)
         first.get_by_role("radio", name="Thumbs up").click()
         page.wait_for_timeout(500)
         page.screenshot(path=str(ARTIFACTS / "app-search.png"), full_page=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import getpass
 import json
 
+from app.cli.output import print_json
 from search.settings import Settings
 
 
 def _print(rows, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(rows, default=str))
+        print_json(rows, default=str)
         return
     if not rows:
         print("No experiments yet.")

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from app.cli.output import print_json
 from search.settings import Settings
 
 
@@ -54,7 +55,7 @@ def cmd_list(args, settings: Settings) -> int:
 
     rows = [_row(s) for s in list_sources(settings)]
     if args.json:
-        print(json.dumps(rows))
+        print_json(rows)
         return 0
     if not rows:
         print("no sources yet: `docsearch sources add NAME URL [--option KEY=VALUE ...]`")
@@ -70,7 +71,10 @@ def cmd_sync(args, settings: Settings) -> int:
     from search.progress import ProgressPrinter
 
     outcome = sync_sources(settings, os.environ, args.name, progress=ProgressPrinter())
-    print(json.dumps(outcome.as_dict(), indent=None if args.json else 2))
+    if args.json:
+        print_json(outcome.as_dict())
+    else:
+        print(json.dumps(outcome.as_dict(), indent=2))
     for report in outcome.reports:
         if report.error:
             print(

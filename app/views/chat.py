@@ -39,8 +39,8 @@ for turn in turns:
         if turn.answer.note:
             st.caption(md(turn.answer.note))
         st.markdown(answer_html(turn.answer, turn.query_id), unsafe_allow_html=True)  # escaped
-        if turn.answer.sources:
-            st.markdown(sources_html(turn.answer, turn.query_id), unsafe_allow_html=True)
+        if sources := sources_html(turn.answer, turn.query_id):
+            st.markdown(sources, unsafe_allow_html=True)
         if turn.searched_for != turn.question:
             st.caption("Searched for: " + md(turn.searched_for))
         key = f"answer-vote-{turn.answer_id}"

@@ -78,21 +78,16 @@ def search_and_log_live(
     """``search_and_log_forgiving`` for one search, or its share of an experiment. ``index``
     and ``version`` are what serves now; an experiment made for another serving version (the
     champion moved since it was looked up) is left alone."""
+    asked = dict(
+        k=k, method=method, filters=filters, source=source, user=user, weaker=weaker,
+        correct=correct,
+    )  # fmt: skip
     if live is not None and live.serving_version == version and live.experiment.kind == CANARY:
-        return _canary(
-            live,
-            index,
-            store,
-            query,
-            session_id,
-            version,
-            (k, method, filters, source, user, weaker, correct),
-        )
+        return _canary(live, index, store, query, session_id, version, asked)
     if live is None or live.serving_version != version or live.draw() >= live.share:
         query_id, found = search_and_log_forgiving(
-            index, store, query, session_id, version, k, method, filters, source, user,
-            weaker, correct,
-        )  # fmt: skip
+            index, store, query, session_id, version, **asked
+        )
         return Routed(query_id, found, version)
     started = time.perf_counter()
     how = dict(k=k, method=method, filters=filters, weaker=weaker, correct=correct)
@@ -127,7 +122,7 @@ def _canary(live, index, store, query, session_id, version, how) -> Routed:
         else (live.other, e.champion_version, CHAMPION_SIDE)
     )
     query_id, found = search_and_log_forgiving(
-        answering, store, query, session_id, answered_as, *how
+        answering, store, query, session_id, answered_as, **how
     )
     live.records.record(query_id, e.id, arm)
     return Routed(query_id, found, answered_as)

@@ -41,13 +41,14 @@ def search_and_log_forgiving(
     query: str,
     session_id: str,
     version: str,
+    *,
+    weaker: bool = False,
+    correct: bool = True,
     k: int = 10,
     method: str | None = None,
     filters: Filters | None = None,
     source: str = "search",
     user: str | None = None,
-    weaker: bool = False,
-    correct: bool = True,
 ) -> tuple[int, Forgiven[ResultPage]]:
     """The first ``k`` results of ``query`` above the relevance floor (every result with
     ``weaker``; ``SearchIndex.search_page``), logged, with spelling correction from the

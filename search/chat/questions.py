@@ -107,15 +107,19 @@ def _is_name(word: str) -> bool:
 
 
 def _referents(question: str, previous: str) -> list[str]:
-    """What a follow-up borrows from the previous question: for a pronoun alone ("how heavy
-    is its battery?") the names in it ("Liftbot L4", see ``_is_name``), when it
-    has any; for an ellipsis ("what about in US cities?") all its content terms."""
+    """What a follow-up borrows from the previous question: for a pronoun ("how heavy is its
+    battery?", "and what is its maximum load?") the names in it ("Liftbot L4", see
+    ``_is_name``), when it has any, never what was asked about them (its price); for an
+    ellipsis ("what about in US cities?") all its content terms."""
     terms = content_terms(previous)
+    names = {w.lower() for w in _WORD.findall(previous) if _is_name(w)}
+    named = [t for t in terms if t in names]
+    pointing = any(w in _PRONOUNS or w in _DEMONSTRATIVES for w in words(question))
+    if named and pointing:
+        return named
     lowered = question.lower().lstrip()
     if lowered.startswith(_OPENERS) or lowered.startswith(_PREPOSITIONS):
         return terms
-    names = {w.lower() for w in _WORD.findall(previous) if _is_name(w)}
-    named = [t for t in terms if t in names]
     return named or terms
 
 

@@ -30,7 +30,7 @@ from search.index.manifest import (
     read_manifest,
     verify_files,
 )
-from search.index.parts import BuildStats
+from search.index.parts import BuildStats, load_dense, load_sparse
 from search.index.textstore import StoredChunks, read_rows, write_rows
 from search.retrieval import ChoiceMemory, DenseIndex, SparseIndex
 
@@ -96,6 +96,8 @@ def estimated_size(index: SearchIndex) -> int:
     vectors and the encoder export; plus a part-filled block per file."""
     dense = index.dense.describe()
     per_vector = dense["dim"] * (1 if dense.get("codes") == "sq8" else 4) + 8 * dense.get("m", 0)
+    if dense.get("backend") == "milvus":  # vectors and postings live in Milvus, not here
+        per_vector = 0
     scores = index.sparse.retriever.scores
     sparse = sum(np.asarray(scores[key]).nbytes for key in ("data", "indices", "indptr"))
     sparse += VOCABULARY_WORD * len(index.sparse.retriever.vocab_dict)
@@ -137,8 +139,11 @@ def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
             Chunk(**row, metadata=documents[row["doc_id"]]["metadata"])
             for row in _rows(folder / CHUNKS)
         ]
-    dense = DenseIndex.load(folder / DENSE, manifest["dense_index"])
-    sparse = SparseIndex.load(folder / SPARSE)
+    try:
+        dense = load_dense(folder / DENSE, manifest["dense_index"])
+        sparse = load_sparse(folder / SPARSE)
+    except LookupError as exc:  # a Milvus collection the version names is gone
+        raise IndexLoadError(f"Index {folder}: {exc}. Rebuild it.") from exc
     if len(dense) != len(chunks) or len(sparse) != len(documents):
         raise IndexLoadError(f"Index {folder} is inconsistent: row counts differ. Rebuild it.")
     memory = None

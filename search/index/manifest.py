@@ -6,8 +6,8 @@ Layout of one index folder (format 1)::
                        build stats, memory summary, and a sha256 of every other file
     documents.jsonl    one row per document: {"id", "title", "metadata"}
     chunks.jsonl       one row per chunk, in dense-index row order
-    dense.faiss        the FAISS index over chunk vectors
-    sparse/            the BM25 index over documents (bm25s files)
+    dense.faiss        the FAISS index over chunk vectors (Milvus backend: the collection's name)
+    sparse/            the BM25 index over documents (bm25s files; Milvus: vocabulary, collection)
     memory/            the feedback memory, when the index has one
     access/            who may read each document, when the version carries an access policy
 
@@ -36,6 +36,7 @@ from search.encoding import (
 )
 from search.ingest import Document
 from search.retrieval.dense import FLAT, HNSW, HNSW_SQ8
+from search.retrieval.milvus import MILVUS_KINDS, REFERENCE_HEAD
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -55,7 +56,9 @@ class IndexLoadError(Exception):
 REBUILD = "rebuild with `docsearch build` or roll back to another version"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # the FAISS index types a manifest may name, with the four bytes that start such a file
+# (a version on Milvus keeps a reference to its collection there, a JSON object)
 DENSE_KINDS = {FLAT: b"IxFI", HNSW: b"IHNf", HNSW_SQ8: b"IHNs"}
+DENSE_KINDS.update(dict.fromkeys(MILVUS_KINDS, REFERENCE_HEAD))
 
 
 def manifest_sha256(folder: str | Path) -> str:

@@ -155,13 +155,23 @@ class SpellingCorrector:
 
     def unknown_share(self, query: str, admissible: Admissible | None = None) -> float:
         """The share of the query's content words unknown to the reader (``is_known``)."""
-        content = [
+        content = self._content_words(query)
+        unknown = sum(not self.is_known(w, admissible) for w in content)
+        return unknown / len(content) if content else 0.0
+
+    def unused_share(self, query: str) -> float:
+        """The share of the query's content words no document uses (common English included:
+        "kayak" is a word, and still one the documents lack); what drift monitoring counts."""
+        content = self._content_words(query)
+        unused = sum(w.lower() not in self.counts and not self._known(w.lower()) for w in content)
+        return unused / len(content) if content else 0.0
+
+    def _content_words(self, query: str) -> list[str]:
+        return [
             w
             for w in _WORD.findall(query)
             if w.lower() not in self._stopwords and len(w) >= MIN_WORD
         ]
-        unknown = sum(not self.is_known(w, admissible) for w in content)
-        return unknown / len(content) if content else 0.0
 
     def _options(self, word: str, admissible: Admissible | None) -> list[tuple[str, int]]:
         if self.is_known(word, admissible):

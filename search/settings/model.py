@@ -20,11 +20,13 @@ from search.settings.command_line import CommandLineSettings
 from search.settings.core import CoreSettings
 from search.settings.deployment import DeploymentSettings
 from search.settings.experiments import ExperimentSettings
+from search.settings.milvus import MilvusSettings
 from search.settings.profiles import READ_ENVIRONMENT, ProfileSource
 from search.settings.sources import SourcesSettings
 
 
 class Settings(
+    MilvusSettings,
     CommandLineSettings,
     ExperimentSettings,
     SourcesSettings,
@@ -103,10 +105,31 @@ class Settings(
         return self.models_dir / "exported"
 
     def index_config(self, **changes) -> IndexConfig:
-        """The product's index configuration with this deployment's encoder and backend."""
-        return IndexConfig(model=self.model, encoder_backend=self.encoder_backend).replace(
-            **changes
-        )
+        """The product's index configuration with this deployment's encoder and backends."""
+        return IndexConfig(
+            model=self.model, encoder_backend=self.encoder_backend, **self.index_backend_fields()
+        ).replace(**changes)
+
+    def index_backend_fields(self) -> dict:
+        """The ``IndexConfig`` fields of the index backend: none for FAISS (its configs stay
+        as they were), the backend, the address and the prefix for Milvus (the token is kept
+        by the Milvus client of this process, never in a config or a manifest)."""
+        if self.index_backend != "milvus":
+            return {}
+        if self.milvus_token:
+            from search.retrieval.milvus.connection import remember_token
+
+            remember_token(self.milvus_address, self.milvus_token)
+        return {
+            "index_backend": "milvus",
+            "milvus_uri": self.milvus_address,
+            "milvus_collection_prefix": self.milvus_collection_prefix,
+        }
+
+    @property
+    def milvus_address(self) -> str:
+        """Milvus's address: ``milvus_uri``, else a Milvus Lite file under the home."""
+        return self.milvus_uri or str(self.home / "milvus" / "milvus.db")
 
     @property
     def sources_dir(self) -> Path:

@@ -84,7 +84,15 @@ def run(capsys, *args) -> tuple[int, dict | None, str]:
 def test_as_user_goes_through_the_api_with_their_token_and_reads_what_they_may(
     api_server, capsys, person
 ):
-    argv = ["search", "quarterly report codeword", "--as-user", person, "--k", str(len(DOCS)), "--weaker"]
+    argv = [
+        "search",
+        "quarterly report codeword",
+        "--as-user",
+        person,
+        "--k",
+        str(len(DOCS)),
+        "--weaker",
+    ]
     code, page, _ = run(capsys, *argv, "--json")
     assert code == 0 and page["via"] == "api"
     assert {r["doc_id"] for r in page["results"]} == MAY_READ[person]

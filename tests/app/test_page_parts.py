@@ -147,6 +147,9 @@ def test_citations_open_the_document_at_the_cited_passage():
     answer = Answer("Sixteen weeks [1].", (passage,), "extractive")
     href = "document?doc=hr%2Fleave.md&amp;kind=citation&amp;qid=5&amp;passage=4"
     assert href in answer_html(answer, 5) and href in sources_html(answer, 5)
+    # a declined answer cites nothing: the passages searched are not listed as its sources
+    declined = Answer("The documents do not say.", (passage,), "extractive", answered=False)
+    assert sources_html(declined, 5) == ""
 
 
 def test_versions_are_named_for_people_not_by_their_folder_ids():

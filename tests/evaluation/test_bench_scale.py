@@ -46,3 +46,22 @@ def test_the_stand_in_encoder_puts_a_query_near_the_document_it_names(tmp_path):
 def test_bad_input_is_one_line_and_exit_code_2(capsys):
     assert bench_scale.main(["--chunks", "1"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_the_milvus_backend_prints_the_same_figures(tmp_path, capsys):
+    """``make bench-scale BACKEND=milvus``: the same keys as on FAISS, from collections in a
+    Milvus Lite file (its bytes counted), served by a fresh process."""
+    runs = {}
+    for backend in ("faiss", "milvus"):
+        folder = tmp_path / backend
+        assert (
+            bench_scale.main(["--chunks", "400", "--backend", backend, "--folder", str(folder)])
+            == 0
+        )
+        runs[backend] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(runs["milvus"]) == set(runs["faiss"]) and KEYS <= set(runs["milvus"])
+    assert runs["milvus"]["index_backend"] == "milvus"
+    assert runs["milvus"]["dense_index"]["kind"] == "milvus_flat"
+    assert runs["milvus"]["dense_recall_at_10"] == runs["faiss"]["dense_recall_at_10"] == 1.0
+    assert runs["milvus"]["index_bytes"] > runs["faiss"]["index_bytes"] / 2  # the Lite file

@@ -38,6 +38,9 @@ def test_the_bench_prints_the_same_latency_keys(home, monkeypatch, capsys):
     monkeypatch.setattr(
         "sys.argv", ["bench", "--dataset", str(BEIR_TINY), "--latency-queries", "3"]
     )
+    # the tiny set alone: every other labeled set (MEDLINE, LISA, NPL...) would encode thousands
+    # of documents with the real encoder for the anchors (tests/evaluation/test_bench_quality*)
+    monkeypatch.setattr(bench, "labeled_sets", lambda dataset, settings: {"beir_tiny": dataset})
     bench.main()
     out = json.loads(capsys.readouterr().out)
     assert out[LATENCY_P95] >= out[LATENCY_P50] >= 0 and out["latency_queries"] == 3
@@ -45,6 +48,8 @@ def test_the_bench_prints_the_same_latency_keys(home, monkeypatch, capsys):
     assert (out["documents"], out["chunks"], out["n_queries"]) == (6, 6, 5)
     assert set(out["methods"]) == {"bm25", "dense", "hybrid"}
     assert out["methods"]["bm25"]["mrr_at_10"] == 1.0  # every tiny query's answer is BM25's top
+    assert set(out["labeled_sets"]) == {"beir_tiny"}
+    assert set(out["labeled_sets"]["beir_tiny"]) == {"tune", "report"}
 
 
 def test_filtered_latency_times_a_reader_allowed_a_share_of_the_documents(index):

@@ -8,7 +8,7 @@ import pytest
 from evaluation.beir import load_labeled_set
 from lifecycle.builds import keep_learned_state, serving_model
 from lifecycle.feedback import FeedbackStore
-from lifecycle.gate import decide
+from lifecycle.gate import KEEP_COLLECTING, decide
 from lifecycle.loop import (
     ClickModel,
     EvalSet,
@@ -20,7 +20,7 @@ from lifecycle.loop import (
     simulate_feedback,
 )
 from lifecycle.registry import CHALLENGER, CHAMPION, Registry
-from search.config import IndexConfig
+from search.config import Fusion, IndexConfig
 from search.encoding import EmbeddingCache
 from search.index import MEMORY, IndexStore, SearchIndex
 from search.settings import SAMPLE_SET, Settings
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_challenger_gate_requires_improvement_and_ignores_report_sets():
-    policy = challenger_policy(["feedback", "sample"], tolerance=0.01)
+    policy = challenger_policy(["feedback", "sample"], tolerance=0.01, evidence=None)  # means
     champion = {
         "feedback/ndcg_at_10": 0.60,
         "sample/ndcg_at_10": 0.80,
@@ -41,6 +41,9 @@ def test_challenger_gate_requires_improvement_and_ignores_report_sets():
         "scifact-test/ndcg_at_10": 0.1,
     }
     assert decide(better, champion, policy).promote  # report set (scifact-test) is not gated
+    # the product's gate also wants the gain proved on per-query evaluations: without them
+    unproved = decide(better, champion, challenger_policy(["feedback", "sample"]))
+    assert not unproved.promote and unproved.outcome == KEEP_COLLECTING
     same = {**better, "feedback/ndcg_at_10": 0.60}
     assert "not better" in decide(same, champion, policy).reason
     regressed = {**better, "sample/ndcg_at_10": 0.70}
@@ -100,8 +103,9 @@ def world(tmp_path_factory, real_encoder):
     settings = Settings(home=home, docs=SAMPLE_SET / "docs", model="all-MiniLM-L6-v2")
     labeled = load_labeled_set(SAMPLE_SET, "test")
     cache = EmbeddingCache(settings.cache_path)
-    # a champion that trusts only BM25 (dense weight 0): the loop should learn to do better
-    config = IndexConfig(dense_weight=0.0)
+    # a champion that trusts only BM25 (z-score fusion at dense weight 0; the default fusion,
+    # the calibrated relevance, has no weight to learn): the loop should learn to do better
+    config = IndexConfig(fusion=Fusion.ZSCORE, dense_weight=0.0)
     store = IndexStore(settings.index_root())
     version = store.write(SearchIndex.build(labeled.documents, config, real_encoder, cache))
     feedback = FeedbackStore(settings.feedback_url)

@@ -40,7 +40,15 @@ def test_follow_up_borrows_terms_from_the_previous_turn():
     assert rewrite_question("minimum password length", [liftbot]) == "minimum password length"
     assert rewrite_question(
         "and how much does it cost?", ["when is the Liftbot L4 launching?"]
-    ) == ("and how much does it cost? liftbot l4 launching")
+    ) == ("and how much does it cost? liftbot l4")
+    # a pronoun borrows the thing named, not what was asked about it (the price sentence)
+    assert rewrite_question(
+        "and what is its maximum load?", ["how much does the Liftbot L4 cost?"]
+    ) == ("and what is its maximum load? liftbot l4")
+    # an ellipsis with no pronoun still borrows the whole question
+    assert rewrite_question("and for contractors?", [first]).endswith(
+        "weeks parental leave employees"
+    )
 
 
 def test_extractive_answer_cites_the_best_sentence(index, hashing_encoder):

@@ -42,6 +42,18 @@ def test_unknown_words_are_corrected_to_corpus_words_in_context(corrector):
     )
 
 
+def test_common_words_are_no_typos_but_still_words_the_documents_lack():
+    corrector = SpellingCorrector.from_texts(
+        TEXTS, known=lambda word: word == "password", stopwords=STOPWORDS, common={"kayak"}
+    )
+    assert corrector.is_known("kayak") and corrector.suggest("kayak") is None  # left alone
+    # what drift monitoring counts: "kayak" and "firmware" are in no document; "password" is in
+    # the stem vocabulary (``known``), "hotels" is one of the corpus's own words
+    assert corrector.unknown_share("kayak firmware hotels") == pytest.approx(1 / 3)
+    assert corrector.unused_share("kayak firmware hotels") == pytest.approx(2 / 3)
+    assert corrector.unused_share("password hotels") == 0.0
+
+
 def test_a_short_word_gets_one_edit_so_no_nonsense_from_far_away(corrector):
     # "load" (20 times as common as "london" in a real corpus) is two edits from "londn": a
     # five-letter word gets one edit, so a reader who may not read "london" gets no correction
