@@ -176,8 +176,19 @@ def _results(
 
 
 def model_for(index: SearchIndex, method: Method | str | None) -> RelevanceModel | None:
-    """The relevance model that scores ``method``'s results with this index's encoder."""
-    return relevance_model(Method(method or Method.HYBRID).value, index.config.model)
+    """The relevance model that scores ``method``'s results with this index's encoder.
+
+    An encoder whose query side alone was fine-tuned (the learning loop's challenger: its
+    folder records the document model it was tuned against) gets its document model's: the
+    passage vectors, BM25 and every relative feature are the same, only the query vectors
+    moved, so the learned fusion and the floor still apply (the gate judges the ranking that
+    results). Without it a retrained index would lose both."""
+    kind = Method(method or Method.HYBRID).value
+    model = relevance_model(kind, index.config.model)
+    documents = getattr(index.encoder, "documents", None)  # a QueryTunedEncoder's document side
+    if model is None and documents is not None:
+        model = relevance_model(kind, documents.model_id)
+    return model
 
 
 def _evidence(

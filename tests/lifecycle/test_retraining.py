@@ -53,6 +53,25 @@ def test_challenger_gate_requires_improvement_and_ignores_report_sets():
     }
 
 
+def test_the_challenger_keeps_the_champions_learned_fusion_where_a_model_reads_it():
+    from types import SimpleNamespace as NS
+
+    from lifecycle.loop.challenger import challenger_fusion
+    from search.config import Fusion
+
+    def index(fusion, model, documents=None):
+        encoder = NS(model_id=model, **({"documents": NS(model_id=documents)} if documents else {}))
+        return NS(config=NS(fusion=fusion, model=model), encoder=encoder)
+
+    champion = index(Fusion.RELEVANCE, "all-MiniLM-L6-v2")
+    tuned = index(Fusion.RELEVANCE, "/models/encoder-1", documents="all-MiniLM-L6-v2")
+    assert challenger_fusion(champion, tuned) == Fusion.RELEVANCE
+    unknown = index(Fusion.RELEVANCE, "/models/encoder-2", documents="some-other-model")
+    assert challenger_fusion(champion, unknown) == Fusion.WEIGHTED  # no model reads its cosines
+    weighted = index(Fusion.WEIGHTED, "all-MiniLM-L6-v2")
+    assert challenger_fusion(weighted, tuned) == Fusion.WEIGHTED  # the champion's own choice
+
+
 def test_the_gate_labels_are_the_questions_training_never_saw(tiny_docs, hashing_encoder, tmp_path):
     from pathlib import Path
 
@@ -168,6 +187,8 @@ def test_a_better_challenger_is_promoted(world):
     assert served.encoder.query_fingerprint != previous.encoder.fingerprint
     assert (served.dense.vectors() == previous.dense.vectors()).all()
     assert served.config.dense_weight == outcome.dense_weight
+    # the fine-tuned encoder reads its document model's relevance model: the floor holds
+    assert served.search_page(next(iter(labeled.queries.values()))).floor is not None
     # later builds (the documents sensor's index_job) keep the fine-tuned encoder, and its
     # passage side is the one the cache already holds: nothing is encoded again
     assert serving_model(settings, store) == outcome.encoder_path

@@ -104,3 +104,25 @@ def test_the_floor_on_the_sample_with_the_real_encoder(real_encoder):
     corrected = forgiving_page(index, "paswords", wait=None)
     assert corrected.corrected_query == "passwords"
     assert corrected.results.results[0].doc_id == "it/password-policy.md"
+
+
+def test_a_query_tuned_encoder_reads_its_document_models_relevance():
+    """The learning loop's challenger (only its query side fine-tuned, its folder naming the
+    document model) keeps the relevance model, so the learned fusion and the floor; an encoder
+    no model was fitted for has none, except BM25's, which reads no cosine."""
+    from types import SimpleNamespace as NS
+
+    from search.index.query import model_for
+
+    base = relevance_model("hybrid", "all-MiniLM-L6-v2")
+    assert base is not None
+    tuned = NS(
+        config=NS(model="/home/models/encoder-1"),
+        encoder=NS(model_id="/home/models/encoder-1", documents=NS(model_id="all-MiniLM-L6-v2")),
+    )
+    assert model_for(tuned, "hybrid") == base
+    assert model_for(tuned, None) == base
+    assert model_for(tuned, "dense") == relevance_model("dense", "all-MiniLM-L6-v2")
+    other = NS(config=NS(model="/home/models/other"), encoder=NS(model_id="/home/models/other"))
+    assert model_for(other, "hybrid") is None
+    assert model_for(other, "bm25") == relevance_model("bm25", "")
