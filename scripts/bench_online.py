@@ -19,6 +19,9 @@ examined non-relevant one with probability noise (``lifecycle.loop.ClickModel``,
   the previous champion; a seed is rolled back when ``lifecycle.experiments.canary``'s
   comparison finds a degradation once both sides have ``canary_min_queries``. The same with an
   unchanged new champion gives the false rollback rate.
+- Win rates: each pair's share of decided interleavings won by the challenger, what the
+  sequential test sees. The test's design is chosen on ``--split train --held-back`` (the train
+  claims the loop never trained on), never on the test claims.
 """
 
 from __future__ import annotations
