@@ -103,10 +103,12 @@ bench-loop: setup ## the closed loop on SciFact from the untrained default: simu
 	done
 
 SEEDS ?= 40
+ONLINE_SPLIT ?= test
+ONLINE_ARGS ?=
 
-bench-online: setup ## online experiments on simulated people (SciFact test claims, SEEDS per pair): promotion rates of a better, an equal and a worse challenger, queries to a decision, canary rollback of a broken release (JSON; runs bench-loop first when its home has no trained challenger)
+bench-online: setup ## online experiments on simulated people (SciFact test claims, SEEDS per pair): promotion rates of a better, an equal and a worse challenger, their win rates, queries to a decision, canary rollback of a broken release (JSON; runs bench-loop first when its home has no trained challenger; ONLINE_SPLIT=train ONLINE_ARGS=--held-back: the train claims the loop never trained on, where the test's design is chosen)
 	test -f $(LOOP_HOME)/bench-loop.done || { $(MAKE) bench-loop && touch $(LOOP_HOME)/bench-loop.done; }
-	DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/python -m scripts.bench_online --dataset $(SCIFACT) --split test --seeds $(SEEDS)
+	DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/python -m scripts.bench_online --dataset $(SCIFACT) --split $(ONLINE_SPLIT) --seeds $(SEEDS) $(ONLINE_ARGS)
 
 clean: ## remove the environment and all runtime state
 	rm -rf $(VENV) .docsearch

@@ -19,6 +19,9 @@ examined non-relevant one with probability noise (``lifecycle.loop.ClickModel``,
   the previous champion; a seed is rolled back when ``lifecycle.experiments.canary``'s
   comparison finds a degradation once both sides have ``canary_min_queries``. The same with an
   unchanged new champion gives the false rollback rate.
+- Win rates: each pair's share of decided interleavings won by the challenger, what the
+  sequential test sees. The test's design is chosen on ``--split train --held-back`` (the train
+  claims the loop never trained on), never on the test claims.
 """
 
 from __future__ import annotations
@@ -81,6 +84,35 @@ def interleaving_run(champion, challenger, qrels, policy, model, seed) -> tuple[
     return decision.state, shown
 
 
+def win_rate(champion, challenger, qrels, model, queries: int, seed: int = 0) -> dict:
+    """The win rate the sequential test sees, over ``queries`` simulated searches: the
+    challenger's share of the decided interleavings, its 5th percentile over 1,000 bootstrap
+    resamples of the claims (how low the win rate of other claims like these may be), and the
+    share of interleavings decided."""
+    rng = random.Random(seed)
+    claims = sorted(champion)
+    per_claim = {q: [0, 0] for q in claims}  # wins, decided
+    for _ in range(queries):
+        qid = rng.choice(claims)
+        picked = team_draft(champion[qid], challenger[qid], K, coin=rng)
+        sides = {rank: p.side for rank, p in enumerate(picked, start=1)}
+        clicks = click_ranks([p.item for p in picked], qrels.get(qid, {}), model, rng)
+        side = winner(credit(sides, clicks))
+        per_claim[qid][0] += side == CHALLENGER_SIDE
+        per_claim[qid][1] += side is not None
+
+    def rate(sample) -> float:
+        decided = sum(per_claim[q][1] for q in sample)
+        return sum(per_claim[q][0] for q in sample) / decided if decided else 0.5
+
+    boot = sorted(rate(rng.choices(claims, k=len(claims))) for _ in range(1000))
+    return {
+        "win_rate": round(rate(claims), 4),
+        "win_rate_p05": round(boot[49], 4),
+        "decided_share": round(sum(d for _, d in per_claim.values()) / queries, 4),
+    }
+
+
 def side_signals(rankings, qrels, model, rng, n: int) -> Signals:
     """``n`` searches of one canary side, as the canary comparison counts them."""
     claims = sorted(rankings)
@@ -128,6 +160,18 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=40)
     parser.add_argument("--degraded", choices=("broken", "worse"), default="broken")
     parser.add_argument("--trained", help="the trained version (default: the store's current)")
+    parser.add_argument(
+        "--held-back",
+        action="store_true",
+        help="only the split's claims the loop holds back from training (choose the test's "
+        "design on train claims it never trained on: --split train --held-back)",
+    )
+    parser.add_argument(
+        "--win-rate-queries",
+        type=int,
+        default=20000,
+        help="simulated searches per pair for its measured win rate (0: not measured)",
+    )
     args = parser.parse_args(argv)
 
     from evaluation import labeled_set_store
@@ -148,15 +192,21 @@ def main(argv=None) -> int:
         return 2
     base, trained = store.load(versions[0]), store.load(trained_version)
     labeled = load_labeled_set(args.dataset, args.split, with_documents=False)
-    champion = rankings_of(base, labeled.queries)
+    queries = labeled.queries
+    if args.held_back:
+        from lifecycle.loop.evaluation_sets import held_out_set
+
+        queries = held_out_set(labeled).queries
+    champion = rankings_of(base, queries)
     pairs = {
-        "better": rankings_of(trained, labeled.queries),
+        "better": rankings_of(trained, queries),
         "equal": champion,
-        "worse": rankings_of(base, labeled.queries, method="bm25"),
+        "worse": rankings_of(base, queries, method="bm25"),
     }
     policy: SequentialPolicy = sequential_policy_for(settings)
     model = ClickModel()
-    out: dict = {"split": args.split, "claims": len(champion), "seeds": args.seeds}
+    out: dict = {"split": args.split, "held_back": args.held_back, "claims": len(champion)}
+    out["seeds"] = args.seeds
     for name, challenger in pairs.items():
         runs = [
             interleaving_run(champion, challenger, labeled.qrels, policy, model, seed)
@@ -165,6 +215,9 @@ def main(argv=None) -> int:
         out[f"{name}_promoted_rate"] = sum(s == BETTER for s, _ in runs) / len(runs)
         out[f"{name}_states"] = {s: sum(r == s for r, _ in runs) for s in {r for r, _ in runs}}
         out[f"{name}_median_queries"] = statistics.median(n for _, n in runs)
+        if args.win_rate_queries:
+            measured = win_rate(champion, challenger, labeled.qrels, model, args.win_rate_queries)
+            out.update({f"{name}_{key}": value for key, value in measured.items()})
     out["median_queries_to_decision"] = out["better_median_queries"]
     limits = CanaryLimits.of(settings)
     share = settings.canary_share or 0.2

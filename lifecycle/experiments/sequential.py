@@ -37,8 +37,8 @@ class SequentialPolicy:
 
     alpha: float = 0.05  # P(call an equal challenger better): the false-promotion rate
     beta: float = 0.10  # P(miss a challenger that wins ``min_win`` of decided queries)
-    min_win: float = 0.60
-    max_queries: int = 5000  # decided queries, then "no decision"
+    min_win: float = 0.52  # the settings' default (``experiment_min_win``)
+    max_queries: int = 20000  # decided queries, then "no decision"
 
     @property
     def accept(self) -> float:

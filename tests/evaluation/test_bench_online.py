@@ -14,7 +14,7 @@ import pytest
 from lifecycle.experiments import BETTER, SequentialPolicy
 from lifecycle.experiments.canary import CanaryLimits
 from lifecycle.loop import ClickModel
-from scripts.bench_online import broken, canary_run, interleaving_run
+from scripts.bench_online import broken, canary_run, interleaving_run, win_rate
 
 ROOT = Path(__file__).resolve().parents[2]
 # 30 claims with one relevant document each ("r<i>"): the champion shows it eighth, the good
@@ -26,11 +26,21 @@ GOOD = {q: [f"r{q[1:]}"] + OTHERS[:9] for q in QRELS}
 
 
 def test_a_clearly_better_challenger_wins_and_an_equal_one_is_not_promoted():
-    policy, model = SequentialPolicy(max_queries=2000), ClickModel()
+    # a test built for a large gain (60% wins): this challenger wins far more often
+    policy, model = SequentialPolicy(min_win=0.6, max_queries=2000), ClickModel()
     states = [interleaving_run(CHAMPION, GOOD, QRELS, policy, model, s)[0] for s in range(10)]
     assert states == [BETTER] * 10
     equal = [interleaving_run(CHAMPION, CHAMPION, QRELS, policy, model, s)[0] for s in range(10)]
     assert BETTER not in equal
+
+
+def test_the_win_rate_the_test_sees():
+    model = ClickModel()
+    good = win_rate(CHAMPION, GOOD, QRELS, model, 3000)
+    assert good["win_rate"] > 0.8 and good["win_rate_p05"] <= good["win_rate"]
+    assert 0 < good["decided_share"] < 1
+    same = win_rate(CHAMPION, CHAMPION, QRELS, model, 3000)
+    assert abs(same["win_rate"] - 0.5) < 0.05  # identical lists: a coin decides who shows what
 
 
 def test_a_broken_release_is_rolled_back_and_a_sound_one_is_not():

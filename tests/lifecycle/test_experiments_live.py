@@ -59,8 +59,8 @@ def experiment_home(access_home):  # noqa: F811
     v2 = _register(registry, store.path(other))
     records = ExperimentStore(settings.feedback_url)
     experiment = start_interleaving(
-        records, registry, v2, share=1.0, policy=SequentialPolicy(max_queries=100)
-    )
+        records, registry, v2, share=1.0, policy=SequentialPolicy(min_win=0.6, max_queries=100)
+    )  # a test built for a large gain (60% wins), so a few clicks decide it
     yield settings, store, registry, records, experiment
     records.close()
 
