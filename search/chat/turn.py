@@ -9,7 +9,9 @@ from search.chat.answer import Answer, passages_for
 from search.chat.extractive import NO_ANSWER_THRESHOLD, embedded_texts
 from search.chat.llm import LLMConfig, build_answer
 from search.chat.vectors import SENTENCE_VECTORS
+from search.config import Method
 from search.index import SearchIndex, SearchResult
+from search.index.query import model_for
 
 PASSAGES_PER_ANSWER = 5
 
@@ -26,7 +28,10 @@ def answer_from(
     threshold: float = NO_ANSWER_THRESHOLD,
 ) -> Answer:
     """The answer to ``question`` from the top ``n`` of ``results`` (found for
-    ``searched_for``), quoting from the whole of each result's document."""
+    ``searched_for``) that reach the relevance floor, quoting from the whole of each result's
+    document; none reaching it: "no documents matched" (a result the search page would hold
+    back as a weak match is no evidence for an answer either)."""
+    results = above_floor(index, results)
     documents = {r.doc_id: index.chunks_of(r.doc_id) for r in results[:n]}
     chunks = {c.id: c for found in documents.values() for c in found}
     passages = passages_for(results, chunks, n=n)
@@ -40,6 +45,15 @@ def answer_from(
         threshold=threshold,
         scored_as=searched_for,
     )
+
+
+def above_floor(index: SearchIndex, results: Sequence[SearchResult]) -> list[SearchResult]:
+    """``results`` at or above the relevance floor of the index's hybrid ranking (all of them
+    where no relevance model applies: no probability, no floor)."""
+    model = model_for(index, Method.HYBRID)
+    if model is None:
+        return list(results)
+    return [r for r in results if r.relevance is None or r.relevance >= model.floor]
 
 
 WARM_UP_TEXTS = 20_000  # sentences (each alone and under its heading) encoded before questions

@@ -157,3 +157,19 @@ def test_llm_config_needs_url_and_model(monkeypatch):
     settings = Settings.from_env()
     llm = LLMConfig.configured(settings.llm_url, settings.llm_model, settings.llm_api_key)
     assert llm == LLMConfig("http://x/v1", "m", "")
+
+
+def test_an_answer_comes_only_from_results_above_the_relevance_floor(monkeypatch):
+    from types import SimpleNamespace
+
+    from search.chat import turn
+
+    results = [SimpleNamespace(doc_id=d, relevance=p) for d, p in (("a", 0.9), ("b", 0.02))]
+    monkeypatch.setattr(turn, "model_for", lambda index, method: SimpleNamespace(floor=0.03))
+    assert [r.doc_id for r in turn.above_floor(None, results)] == ["a"]
+    # only weak matches: nothing left to answer from
+    weak = [results[1]]
+    assert turn.above_floor(None, weak) == []
+    # no relevance model for this encoder: no floor, every result counts
+    monkeypatch.setattr(turn, "model_for", lambda index, method: None)
+    assert turn.above_floor(None, weak) == weak
