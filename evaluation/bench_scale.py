@@ -203,17 +203,11 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def run(
-    n_chunks: int,
-    folder: Path,
-    approximate_above: int | None = None,
-    backend: str = "faiss",
-    milvus_uri: str = "",
-    real: tuple[np.ndarray, np.ndarray] | None = None,
-) -> dict:
-    """Build in this process, then load and serve in a fresh one; every figure together."""
-    figures = build(n_chunks, folder, approximate_above, backend, milvus_uri, real)
-    _release_milvus(backend)
+def run(n_chunks: int, folder: Path, **options) -> dict:
+    """Build in this process (``build``'s ``options``), then load and serve in a fresh one;
+    every figure together."""
+    figures = build(n_chunks, folder, **options)
+    _release_milvus(options.get("backend", "faiss"))
     served = subprocess.run(
         [sys.executable, "-m", "evaluation.bench_scale", "--serve", str(folder)],
         capture_output=True,
@@ -263,7 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         folder = args.folder or Path(tmp) / "index"
         uri = args.milvus_uri or str(Path(tmp) / "milvus.db")
-        figures = run(args.chunks, folder, args.approximate_above, args.backend, uri, real)
+        figures = run(
+            args.chunks, folder, approximate_above=args.approximate_above,
+            backend=args.backend, milvus_uri=uri, real=real,
+        )  # fmt: skip
         print(json.dumps(figures))
     return 0
 
