@@ -140,7 +140,7 @@ def read_index(folder: Path, encoder: Encoder | None = None) -> StoredIndex:
             Chunk(**row, metadata=documents[row["doc_id"]]["metadata"])
             for row in _rows(folder / CHUNKS)
         ]
-    recall = manifest["build"].get("dense", {}).get("recall_at_10")  # measured when built
+    recall = _recorded_recall(folder, manifest["build"])
     try:
         dense = load_dense(folder / DENSE, manifest["dense_index"], recall)
         sparse = load_sparse(folder / SPARSE)
@@ -214,3 +214,18 @@ def _rows(path: Path) -> Iterator[dict]:
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             yield json.loads(line)
+
+
+def _recorded_recall(folder: Path, build: dict) -> float | None:
+    """The dense index's recall@10 measured when it was built (None: not measured); a manifest
+    whose record of it is not a number from 0 to 1 is refused."""
+    dense = build.get("dense")
+    recall = dense.get("recall_at_10") if isinstance(dense, dict) else None
+    if recall is None and (dense is None or isinstance(dense, dict)):
+        return None
+    if isinstance(recall, bool) or not isinstance(recall, int | float) or not 0 <= recall <= 1:
+        raise IndexLoadError(
+            f"Index {folder}: its manifest's build.dense.recall_at_10 is not a number from 0 to 1."
+            " Rebuild it."
+        )
+    return float(recall)
