@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench fit-relevance bench-chat bench-cli bench-gpu bench-loop bench-load bench-online bench-ready bench-scale bench-sync browser-deps samba-deps clean
+.PHONY: help setup run test gate lint format bench fit-relevance fit-answerability bench-chat bench-cli bench-gpu bench-loop bench-load bench-online bench-ready bench-scale bench-sync browser-deps samba-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,8 +58,13 @@ bench: setup ## every labeled set's TUNE and REPORT parts per method beside the 
 fit-relevance: setup ## fit the relevance models (ranking, calibration, floor) on the TUNE parts of every labeled set and store them with the product (search/retrieval/relevance_models.json)
 	DOCSEARCH_EVAL_SCIFACT=$(SCIFACT) $(BIN)/python -m evaluation.relevance_fit
 
-bench-chat: setup ## chat answers on the sample set's labeled questions: answer, citation, no-answer and follow-up accuracy, distorted sentences (JSON)
+fit-answerability: setup ## fit the chat's answer-or-decline model on the dev halves of every labeled question set and store it with the product (search/chat/answerability.json; JSON with the test halves' figures)
+	$(BIN)/python -m evaluation.answerability_fit
+
+bench-chat: setup ## chat answers on each labeled question set (the sample's own, the sample's independent questions, the municipality's): answer, citation, no-answer and follow-up accuracy per dev and test half, distorted sentences (one JSON per set)
 	$(BIN)/python -m evaluation.bench_chat --dataset data/sample
+	$(BIN)/python -m evaluation.bench_chat --dataset data/sample --questions data/sample/independent/chat_questions.jsonl
+	$(BIN)/python -m evaluation.bench_chat --dataset data/municipality
 
 CALLS ?= 5
 

@@ -6,7 +6,7 @@ them), ``no_answer`` (questions the documents cannot answer) and ``follow_up`` (
 question, then a second message that does or does not refer back to it).
 
 Each turn runs what the chat service runs (``search.chat.rewrite_question``, the index's
-search, ``search.chat.answer_from``), without the feedback store. Figures:
+search with misspellings forgiven, ``search.chat.answer_from``), without the feedback store. Figures:
 
 - answer_accuracy: share of ``answer`` questions answered with every phrase (case and
   whitespace aside); citation_accuracy: share whose source document is cited;
@@ -19,10 +19,11 @@ search, ``search.chat.answer_from``), without the feedback store. Figures:
   they cite, of answer_sentences in all; cut_sentences: verbatim, but starting or stopping
   inside a sentence of the document.
 
-The no-answer threshold is chosen on the ``dev`` half (even-numbered ids): the value that
-decides the most dev questions right (the middle of the best range). The product's constant
-(``search.chat.NO_ANSWER_THRESHOLD``) is that value; figures are given at it for the dev half,
-the held-out ``test`` half (odd ids) and all questions.
+Whether to decline is the answerability model's call (``search.chat.evidence``), fitted by
+``make fit-answerability`` on the ``dev`` half (even-numbered ids) of this set and the other
+labeled question sets; figures are given for the dev half, the held-out ``test`` half (odd
+ids) and all questions. ``--threshold`` declines below a sentence score instead (the rule
+before the model, for comparison).
 """
 
 from __future__ import annotations
@@ -35,8 +36,16 @@ import time
 from pathlib import Path
 
 from evaluation.datasets import index_for_labeled_set
-from search.chat import NO_ANSWER_THRESHOLD, LLMConfig, answer_from, collapse, rewrite_question
+from search.chat import (
+    PASSAGES_PER_ANSWER,
+    LLMConfig,
+    answer_from,
+    collapse,
+    rewrite_question,
+)
 from search.index import SearchIndex
+from search.index.forgiving import forgiving_page
+from search.retrieval.forgiving import corrector_for
 from search.settings import Settings
 
 QUESTIONS = "chat_questions.jsonl"
@@ -50,10 +59,13 @@ def load_questions(path: Path) -> list[dict]:
     return rows
 
 
-def run_turn(index: SearchIndex, question: str, history: list[str], llm, threshold: float):
+def run_turn(index: SearchIndex, question: str, history: list[str], llm, threshold=None):
     """(searched_for, answer) for one message after the ``history`` of searched-for texts."""
     searched_for = rewrite_question(question, history)
-    results = index.search(searched_for, k=5)
+    corrector_for(index, wait=None)  # ready, as in a warmed-up service (built once per index)
+    found = forgiving_page(index, searched_for, k=PASSAGES_PER_ANSWER, weaker=True)
+    searched_for = found.corrected_query or searched_for  # as the chat service searches
+    results = found.results.results
     answer = answer_from(index, question, searched_for, results, llm=llm, threshold=threshold)
     return searched_for, answer
 
@@ -118,30 +130,7 @@ def distortions(index: SearchIndex, answer) -> tuple[int, int, int]:
     return total, bad, cut
 
 
-def choose_threshold(scored: list[tuple[float, bool]]) -> float:
-    """The threshold deciding most (score, answerable) pairs right: the middle of the best
-    range between neighbouring scores."""
-    values = sorted({s for s, _ in scored})
-    cuts = [values[0] - 0.01] + [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)]
-    cuts.append(values[-1] + 0.01)
-    right = [sum((s >= t) == ok for s, ok in scored) for t in cuts]
-    best = [t for t, r in zip(cuts, right, strict=True) if r == max(right)]
-    return round((best[0] + best[-1]) / 2, 3)
-
-
-def no_answer_figures(scored: list[tuple[float, bool]], threshold: float) -> dict:
-    declined = [ok for s, ok in scored if s < threshold]
-    unanswerable = sum(not ok for _, ok in scored)
-    caught = sum(not ok for ok in declined)
-    return {
-        "no_answer_precision": round(caught / len(declined), 3) if declined else None,
-        "no_answer_recall": round(caught / unanswerable, 3) if unanswerable else None,
-        "declined": len(declined),
-        "unanswerable": unanswerable,
-    }
-
-
-def _single(index, rows, llm, threshold) -> list[dict]:
+def single_turns(index, rows, llm, threshold) -> list[dict]:
     out = []
     for row in rows:
         searched_for, answer = run_turn(index, row["question"], [], llm, threshold)
@@ -158,6 +147,7 @@ def _single(index, rows, llm, threshold) -> list[dict]:
                 "distorted": bad,
                 "cut": cut,
                 "answer": answer.text,
+                "evidence": answer.evidence,
             }
         )
     return out
@@ -210,29 +200,25 @@ def _figures(single: list[dict], follow: list[dict], threshold: float) -> dict:
     }
 
 
-def run_bench(dataset: Path, questions: Path, llm: LLMConfig | None, threshold: float) -> dict:
+def run_bench(
+    dataset: Path, questions: Path, llm: LLMConfig | None, threshold: float | None = None
+) -> dict:
     settings = Settings.from_env()
     started = time.perf_counter()
     built = index_for_labeled_set(dataset, settings, settings.index_config())
     index_seconds = time.perf_counter() - started
     rows = load_questions(questions)
     started = time.perf_counter()
-    single = _single(
+    single = single_turns(
         index := built.index, [r for r in rows if r["kind"] != "follow_up"], llm, threshold
     )
     follow = _follow_ups(index, [r for r in rows if r["kind"] == "follow_up"], llm, threshold)
     seconds = time.perf_counter() - started
-    scored = {
-        half: [(r["score"], r["answerable"]) for r in single if half in ("all", r["half"])]
-        for half in ("dev", "test", "all")
-    }
-    chosen = choose_threshold(scored["dev"])
     return {
         "dataset": str(dataset),
         "index_version": built.version,
         "mode": "generative" if llm else "extractive",
-        "threshold": threshold,
-        "threshold_chosen_on_dev": chosen,
+        "declined_by": "the answerability model" if threshold is None else f"score < {threshold}",
         **_figures(single, follow, threshold),
         "halves": {
             half: _figures(
@@ -242,7 +228,6 @@ def run_bench(dataset: Path, questions: Path, llm: LLMConfig | None, threshold: 
             )
             for half in ("dev", "test")
         },
-        "no_answer_at_dev_choice": {h: no_answer_figures(s, chosen) for h, s in scored.items()},
         "misses": [
             {k: r.get(k) for k in ("id", "question", "answer", "score", "cut")}
             for r in single + follow
@@ -260,7 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_chat", description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", type=Path, default=Path("data/sample"))
     parser.add_argument("--questions", type=Path, help=f"default: DATASET/{QUESTIONS}")
-    parser.add_argument("--threshold", type=float, default=NO_ANSWER_THRESHOLD)
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        help="decline below this sentence score instead of asking the answerability model",
+    )
     parser.add_argument("--llm", action="store_true", help="answer with the configured LLM")
     args = parser.parse_args(argv)
     questions = args.questions or args.dataset / QUESTIONS

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lifecycle.documents import restricted
-from lifecycle.feedback import FeedbackStore, search_and_log
+from lifecycle.feedback import FeedbackStore, search_and_log_forgiving
 from lifecycle.readers import NotFound, Reader, new_session, owner_key, owns
 from search.chat import (
     EXTRACTIVE,
@@ -55,16 +55,19 @@ def ask(
     ``history``: retrieval is restricted to what the reader may read, so are the citations."""
     started = time.perf_counter()
     searched_for = rewrite_question(question, [t.searched_for for t in history])
-    query_id, results = search_and_log(
+    query_id, found = search_and_log_forgiving(
         index,
         store,
         searched_for,
         session_id,
         version,
+        weaker=True,  # answer_from applies the relevance floor itself
         k=PASSAGES_PER_ANSWER,
         filters=restricted(None, reader),
         source="chat",
     )
+    searched_for = found.corrected_query or searched_for  # misspellings forgiven, as in search
+    results = found.results.results
     answer = answer_from(
         index, question, searched_for, results, llm=llm, history=[t.question for t in history]
     )

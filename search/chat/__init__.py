@@ -4,7 +4,8 @@
   with the previous turn's terms before retrieval) and the parts of a multi-part question;
 - ``sentences``: whole sentences of a document (pysbd), with offsets into it;
 - ``extractive``: the default answer, quoted sentences chosen by their match with the
-  question, or "The documents do not say ..." below a threshold chosen on labeled data;
+  question, or "The documents do not say ..." when the evidence says they do not answer it;
+- ``evidence``: that evidence and the model, fitted on labeled data, that weighs it;
 - ``llm``: the optional answer written by an OpenAI-compatible endpoint from the same passages;
 - ``turn``: one answer from one retrieval, as the chat service and the chat benchmark run it,
   and the warm-up that embeds the sentences answers quote before the first question;
@@ -12,7 +13,8 @@
 """
 
 from search.chat.answer import EXTRACTIVE, GENERATIVE, Answer, Passage, passages_for
-from search.chat.extractive import NO_ANSWER_THRESHOLD, extractive_answer, not_said
+from search.chat.evidence import Evidence, declines
+from search.chat.extractive import extractive_answer, not_said
 from search.chat.llm import SYSTEM_PROMPT, LLMConfig, build_answer, generate_answer
 from search.chat.questions import content_terms, question_parts, refers_back, rewrite_question
 from search.chat.sentences import Sentence, collapse, split_sentences
@@ -22,11 +24,11 @@ from search.chat.vectors import SENTENCE_VECTORS
 __all__ = [
     "EXTRACTIVE",
     "GENERATIVE",
-    "NO_ANSWER_THRESHOLD",
     "PASSAGES_PER_ANSWER",
     "SENTENCE_VECTORS",
     "SYSTEM_PROMPT",
     "Answer",
+    "Evidence",
     "LLMConfig",
     "Passage",
     "Sentence",
@@ -34,6 +36,7 @@ __all__ = [
     "build_answer",
     "collapse",
     "content_terms",
+    "declines",
     "extractive_answer",
     "generate_answer",
     "not_said",

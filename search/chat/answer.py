@@ -25,6 +25,7 @@ class Passage:
     title: str
     path: str
     text: str
+    relevance: float | None = None  # the result's calibrated relevance, when search gave one
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Answer:
     note: str = ""  # e.g. why the generative answer fell back to the extractive one
     answered: bool = True  # False: the documents do not say (the text says so)
     score: float = 0.0  # the best sentence's match with the question (extractive scoring)
+    evidence: Mapping[str, float] | None = None  # ``search.chat.evidence``: why it answered
 
     def cited(self) -> list[Passage]:
         """The sources the text actually cites, in citation order."""
@@ -59,6 +61,7 @@ def passages_for(
                 title=result.title,
                 path=str(result.metadata.get("path", result.doc_id)),
                 text=text,
+                relevance=result.relevance,
             )
         )
     return passages

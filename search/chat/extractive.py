@@ -2,16 +2,16 @@
 
 Every sentence of the top documents (``sentences.with_headings``) is scored against the
 question: the cosine of its embedding and the question's (by the index's own encoder; the
-better of the sentence alone and the sentence under its heading), plus the IDF-weighted share of the question's terms it contains (with its
-heading and title), plus a small prior for the better-ranked document. Each part of a
-multi-part question ("when ... and how much ...?") gets its own best sentence; a sentence that
-scores nearly as well as the best is added, up to ``MAX_SENTENCES``. When even the best
-sentence scores below ``NO_ANSWER_THRESHOLD`` the answer says the documents do not say.
+better of the sentence alone and the sentence under its heading), plus the IDF-weighted share
+of the question's terms it contains (with its heading and title), plus a small prior for the
+better-ranked document. Each part of a multi-part question ("when ... and how much ...?") gets
+its own best sentence; a sentence that scores nearly as well as the best is added, up to
+``MAX_SENTENCES``.
 
-The threshold is chosen on labeled questions by ``evaluation/bench_chat.py`` (on half of the
-sample set's chat benchmark, reported on the other half) for the packaged MiniLM as the default
-backend runs it; another encoder needs its own (``make bench-chat`` prints
-``threshold_chosen_on_dev``).
+Whether those sentences answer the question at all is decided from the evidence
+(``search.chat.evidence``): a model fitted on labeled questions with unanswerable ones
+(``make fit-answerability``) for the packaged MiniLM as the default backend runs it; another
+encoder needs its own fit. When it says no, the answer says the documents do not say.
 """
 
 from __future__ import annotations
@@ -25,13 +25,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from search.chat.answer import EXTRACTIVE, Answer, Passage, span_passage, text_of
+from search.chat.evidence import Evidence, declines, gather
 from search.chat.questions import question_parts, stems, words
 from search.chat.sentences import Sentence, collapse, with_headings
 from search.chat.vectors import SENTENCE_VECTORS
 from search.chunking import Chunk
 from search.encoding import Encoder
 
-NO_ANSWER_THRESHOLD = 0.752  # chosen on the dev half by `make bench-chat` (threshold_chosen_on_dev)
+# A part of a multi-part question gets a sentence of its own when that scores at least this
+# (chosen on the sample set's dev half when it was also the only rule for declining).
+PART_THRESHOLD = 0.752
 LEXICAL_WEIGHT = 0.5
 RANK_PRIOR = 0.1  # added to the sentences of the document ranked r: RANK_PRIOR / r
 MAX_SENTENCES = 3
@@ -122,7 +125,7 @@ def _scores(question: str, candidates: Sequence[_Candidate], encoder: Encoder | 
         similarity = np.clip(best, 0.0, 1.0)
     prior = np.array([RANK_PRIOR / c.passage.number for c in candidates])
     fragment = np.array([_fragment(c.sentence.text) for c in candidates])
-    return similarity + LEXICAL_WEIGHT * lexical + prior - FRAGMENT_PENALTY * fragment
+    return similarity + LEXICAL_WEIGHT * lexical + prior - FRAGMENT_PENALTY * fragment, similarity
 
 
 def _heading(text: str) -> bool:
@@ -144,18 +147,17 @@ def not_said(question: str) -> str:
     return f'The documents do not say anything about "{asked}".'
 
 
-def _choose(question: str, candidates, encoder, threshold: float, limit: int):
-    """Indices of the sentences to quote, and the best overall score."""
-    overall = _scores(question, candidates, encoder)
+def _choose(question: str, candidates, encoder, part_threshold: float, limit: int):
+    """Indices of the sentences to quote (whether to quote them at all is decided after), and
+    every candidate's overall score and similarity."""
+    overall, similarity = _scores(question, candidates, encoder)
     best = float(overall.max())
-    if best < threshold:
-        return [], best
     chosen: list[int] = []
     parts = question_parts(question)
     for part in parts if len(parts) > 1 else ():
-        scores = _scores(part, candidates, encoder)
+        scores, _ = _scores(part, candidates, encoder)
         for i in np.argsort(-scores, kind="stable")[:3]:
-            if scores[i] >= threshold and int(i) not in chosen:
+            if scores[i] >= part_threshold and int(i) not in chosen:
                 chosen.append(int(i))
                 break
     texts = {candidates[i].sentence.text for i in chosen}
@@ -165,7 +167,22 @@ def _choose(question: str, candidates, encoder, threshold: float, limit: int):
         if candidates[i].sentence.text not in texts:
             chosen.append(int(i))
             texts.add(candidates[i].sentence.text)
-    return chosen, best
+    return chosen, overall, similarity
+
+
+def _evidence(question, candidates, chosen, overall, similarity, passages) -> Evidence:
+    """What the answerability model weighs (``search.chat.evidence``)."""
+    top = int(np.argmax(overall))
+    return gather(
+        question,
+        quoted_contexts=[f"{candidates[i].passage.title} {candidates[i].context}" for i in chosen],
+        all_contexts=[f"{c.passage.title} {c.context}" for c in candidates],
+        best_score=float(overall[top]),
+        best_similarity=float(similarity[top]),
+        relevance=passages[0].relevance,
+        quoted_sentences=[candidates[i].context for i in chosen],
+        best_from_top=candidates[top].passage.number == passages[0].number,
+    )
 
 
 def extractive_answer(
@@ -173,11 +190,13 @@ def extractive_answer(
     passages: Sequence[Passage],
     encoder: Encoder | None = None,
     documents: Mapping[str, Sequence[Chunk]] | None = None,
-    threshold: float = NO_ANSWER_THRESHOLD,
+    threshold: float | None = None,
     max_sentences: int = MAX_SENTENCES,
 ) -> Answer:
     """Whole sentences of the passages' documents (``documents``: each one's chunks), each
-    followed by the number of the passage it cites; or a plain "the documents do not say"."""
+    followed by the number of the passage it cites; or a plain "the documents do not say",
+    as the answerability model decides (``search.chat.evidence.declines``), or, given a
+    ``threshold``, when the best sentence scores below it."""
     sources = tuple(passages)
     if not passages:
         text = "No documents matched the question, so there is nothing to answer from."
@@ -185,15 +204,23 @@ def extractive_answer(
     candidates, texts = _candidates(passages, documents or {})
     if not candidates:
         return Answer(not_said(question), sources, EXTRACTIVE, answered=False)
-    if encoder is None:  # the threshold is for scores with a similarity: ask for any overlap
+    if encoder is None:  # the model is for scores with a similarity: ask for any overlap
         threshold = RANK_PRIOR + 0.01
-    chosen, best = _choose(question, candidates, encoder, threshold, max_sentences)
-    if not chosen:
-        return Answer(not_said(question), sources, EXTRACTIVE, answered=False, score=best)
+    part_threshold = PART_THRESHOLD if threshold is None else threshold
+    chosen, overall, similarity = _choose(
+        question, candidates, encoder, part_threshold, max_sentences
+    )
+    found = _evidence(question, candidates, chosen, overall, similarity, passages)
+    best = found.score
+    if declines(found) if threshold is None else best < threshold:
+        said = not_said(question)
+        return Answer(
+            said, sources, EXTRACTIVE, answered=False, score=best, evidence=found.as_dict()
+        )
     quoted = [candidates[i] for i in chosen]
     text = " ".join(f"{c.sentence.text} [{c.passage.number}]" for c in quoted)
     cited = _cited_sources(sources, quoted, documents or {}, texts)
-    return Answer(text, cited, EXTRACTIVE, score=best)
+    return Answer(text, cited, EXTRACTIVE, score=best, evidence=found.as_dict())
 
 
 def _cited_sources(sources, quoted, documents, texts) -> tuple[Passage, ...]:

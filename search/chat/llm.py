@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from search.chat.answer import GENERATIVE, Answer, Passage
-from search.chat.extractive import NO_ANSWER_THRESHOLD, extractive_answer, not_said
+from search.chat.extractive import extractive_answer, not_said
 from search.chunking import Chunk
 from search.encoding import Encoder
 
@@ -78,7 +78,7 @@ def build_answer(
     llm: LLMConfig | None = None,
     history: Sequence[str] = (),
     documents: Mapping[str, Sequence[Chunk]] | None = None,
-    threshold: float = NO_ANSWER_THRESHOLD,
+    threshold: float | None = None,
     scored_as: str = "",
 ) -> Answer:
     """Generative when ``llm`` is given, works, and the documents answer at all; else the

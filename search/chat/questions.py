@@ -45,8 +45,13 @@ _PART_BREAK = re.compile(
 )
 
 
+THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    """Lower-cased words; a number written with thousands separators is one word ("25,000"
+    and "25000" meet)."""
+    return _WORD.findall(THOUSANDS.sub("", text.lower()))
 
 
 def content_terms(text: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from search.chat.answer import Answer, passages_for
-from search.chat.extractive import NO_ANSWER_THRESHOLD, embedded_texts
+from search.chat.extractive import embedded_texts
 from search.chat.llm import LLMConfig, build_answer
 from search.chat.vectors import SENTENCE_VECTORS
 from search.config import Method
@@ -25,7 +25,7 @@ def answer_from(
     llm: LLMConfig | None = None,
     history: Sequence[str] = (),
     n: int = PASSAGES_PER_ANSWER,
-    threshold: float = NO_ANSWER_THRESHOLD,
+    threshold: float | None = None,
 ) -> Answer:
     """The answer to ``question`` from the top ``n`` of ``results`` (found for
     ``searched_for``) that reach the relevance floor, quoting from the whole of each result's

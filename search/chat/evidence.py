@@ -1,0 +1,264 @@
+"""Whether the quoted sentences answer the question: evidence beyond one score, and the
+learned rule that weighs it.
+
+The extractive answer picks the sentences that match the question best; whether they answer
+it is a separate question. A near miss ("how many vacation days?" matched with the on-call
+handbook's overtime rate) can score high on meaning alone. The evidence (``EVIDENCE``), each
+part between 0 and 1 or a plain score:
+
+- ``score``: the best sentence's match (``extractive._scores``);
+- ``similarity``: its cosine with the question;
+- ``covered``: the IDF-weighted share of the question's terms the quoted sentences state (with
+  their headings and their documents' titles);
+- ``found``: the same share over everything the answer could quote from (the retrieved
+  documents): a term no retrieved document uses means they are about something else;
+- ``missing``: the heaviest single question term the quoted sentences lack, as a share;
+- ``named``: the share of the question's names, codes and numbers (``specifics``: "S3", "2027",
+  "Japan") that the quoted sentences, their headings or titles state;
+- ``named_in_sentence``: the same share in the quoted sentences and their headings alone;
+- ``named_anywhere``: the same share anywhere in what the answer could quote from (a question
+  about the "Shelfrunner S3" answered from documents that never mention an S3);
+- ``agree``: 1 when the best sentence comes from the best-ranked result (retrieval and the
+  sentence scorer agree), else 0;
+- ``typed``: 1 when the question asks for no particular kind of answer or the quoted sentences
+  hold one of the kind it asks for (a number for "how many", a time for "when", a name or role
+  for "who"), else 0;
+- ``relevance``: the top result's calibrated relevance (0 to 1), when the search gave one;
+- ``foreign``: the share of the question's words that are neither common English nor used by
+  the documents (``foreign_share``).
+
+``declines`` asks a logistic regression over some of them (``AnswerabilityModel``), fitted by
+``evaluation/answerability_fit.py`` (``make fit-answerability``) on the dev halves of several
+labeled question sets with unanswerable questions, and stored with the product
+(``answerability.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from search.chat.questions import THOUSANDS, stems, words
+
+EVIDENCE = (
+    "score",
+    "similarity",
+    "covered",
+    "found",
+    "missing",
+    "named",
+    "named_in_sentence",
+    "named_anywhere",
+    "agree",
+    "typed",
+    "relevance",
+    "foreign",
+)
+MODEL_FILE = Path(__file__).with_name("answerability.json")
+FOREIGN = 0.5  # a question with at least this share of ``foreign_share`` words is not English
+
+_NUMBER = re.compile(r"\d")
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday week weeks month months year "
+    "years day days daily weekly monthly yearly annually quarter morning evening night noon "
+    "midnight before after within until by"
+).split()
+_ROLES = (
+    "manager director officer head lead team chief owner cfo ceo cto coo hr it board committee "
+    "department desk administrator admin engineer supervisor approver approves council mayor "
+    "clerk service office staff"
+).split()
+_NUMBER_ASK = re.compile(
+    r"\bhow (?:many|much|long|often|old|far|big|large|heavy|fast|high|tall|wide|soon)\b|"
+    r"\b(?:what|which) (?:is |are |was )?(?:the )?(?:\w+ )?(?:price|cost|fee|rate|limit|number|"
+    r"amount|percentage|share|size|capacity|weight|load|payload|speed|budget|threshold|"
+    r"maximum|minimum|deadline|version)s?\b",
+)
+
+
+def asked_kind(question: str) -> str:
+    """What kind of answer ``question`` asks for: "number", "time", "who" or "" (any)."""
+    lowered = " ".join(question.lower().split())
+    if _NUMBER_ASK.search(lowered):
+        return "number"
+    first = words(lowered)[:1]
+    if first == ["when"] or re.search(r"\b(?:what|which) (?:date|day|time|year|month)\b", lowered):
+        return "time"
+    if first in (["who"], ["whom"]) or re.search(r"\bwho\b", lowered):
+        return "who"
+    return ""
+
+
+def holds_kind(kind: str, text: str) -> bool:
+    """Whether ``text`` states an answer of ``kind`` (``asked_kind``)."""
+    if not kind:
+        return True
+    found = words(text)
+    if kind == "number":
+        return bool(_NUMBER.search(text))
+    if kind == "time":
+        return bool(_NUMBER.search(text)) or any(w in _MONTHS for w in found)
+    names = [w for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+", text)]
+    return bool(names) or any(w in _ROLES for w in found)
+
+
+_TOKEN = re.compile(r"[\w][\w.,-]*[\w]|\w")
+
+
+def specifics(question: str) -> list[str]:
+    """What pins a question to one thing: names (capitalised past its first word), codes and
+    numbers ("S3", "4.4", "2027", "NW-CD2-CT"), lower-cased."""
+    tokens = _TOKEN.findall(question)
+    return [
+        t.lower()
+        for i, t in enumerate(tokens)
+        if any(c.isdigit() for c in t) or (i > 0 and t[:1].isupper() and t.lower() != "i")
+    ]
+
+
+def _named_share(question: str, quoted_contexts: Sequence[str]) -> float:
+    """The share of the question's ``specifics`` the quoted sentences state (1 with none)."""
+    wanted = specifics(question)
+    if not wanted:
+        return 1.0
+    text = THOUSANDS.sub("", " ".join(quoted_contexts).lower())
+    return sum(_states(text, THOUSANDS.sub("", t)) for t in wanted) / len(wanted)
+
+
+def _states(text: str, token: str) -> bool:
+    """Whether ``text`` states ``token``: a number or code exactly, a name as a word's start
+    ("Friday" in "Fridays", "Liftbot" in "Liftbots")."""
+    end = r"(?![\w-])" if any(c.isdigit() for c in token) else ""
+    return bool(re.search(rf"(?<![\w.-]){re.escape(token)}{end}", text))
+
+
+def foreign_share(question: str, known: set[str]) -> float:
+    """The share of the question's words (numbers aside) that are neither common English nor
+    ``known`` (the words of the documents it is answered from): about 0 for an English
+    question, a few tenths with typos, most of them for a question in another language."""
+    from search.retrieval.spelling import common_english
+
+    english = common_english()
+    asked = [w for w in words(question) if not w.isdigit()]
+    if not asked:
+        return 0.0
+    return sum(w not in english and w not in known for w in asked) / len(asked)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    score: float
+    similarity: float
+    covered: float
+    found: float
+    missing: float
+    named: float
+    named_in_sentence: float
+    named_anywhere: float
+    agree: float
+    typed: float
+    relevance: float
+    foreign: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: round(float(getattr(self, name)), 4) for name in EVIDENCE}
+
+
+def weigh_terms(question: str, bags: Iterable[set[str]]) -> dict[str, float]:
+    """Each question term's IDF over ``bags`` (the candidate sentences): a term absent from
+    every one weighs the most."""
+    bags = list(bags)
+    asked = stems(question)
+    return {t: math.log(1 + len(bags) / (1 + sum(t in bag for bag in bags))) for t in asked}
+
+
+def share(weights: Mapping[str, float], present: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in present) / total if total else 1.0
+
+
+def gather(
+    question: str,
+    quoted_contexts: Sequence[str],
+    all_contexts: Sequence[str],
+    best_score: float,
+    best_similarity: float,
+    relevance: float | None,
+    quoted_sentences: Sequence[str] = (),
+    best_from_top: bool = True,
+) -> Evidence:
+    """The evidence that the quoted sentences (``quoted_contexts``: each with its heading and
+    title) answer ``question``, out of ``all_contexts`` the answer could quote."""
+    bags = [stems(text) for text in all_contexts]
+    weights = weigh_terms(question, bags)
+    total = sum(weights.values()) or 1.0
+    quoted = set().union(*(stems(text) for text in quoted_contexts)) if quoted_contexts else set()
+    anywhere = set().union(*bags) if bags else set()
+    anywhere_words = {w for text in all_contexts for w in words(text)}
+    lacking = [w for t, w in weights.items() if t not in quoted]
+    kind = asked_kind(question)
+    return Evidence(
+        score=best_score,
+        similarity=best_similarity,
+        covered=share(weights, quoted),
+        found=share(weights, anywhere),
+        missing=max(lacking, default=0.0) / total,
+        named=_named_share(question, quoted_contexts),
+        named_in_sentence=_named_share(question, quoted_sentences),
+        named_anywhere=_named_share(question, all_contexts),
+        agree=float(best_from_top),
+        typed=float(any(holds_kind(kind, text) for text in quoted_contexts)),
+        relevance=1.0 if relevance is None else relevance,
+        foreign=foreign_share(question, anywhere_words),
+    )
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """P(the quoted sentences answer the question) = logistic(intercept + weights . evidence)."""
+
+    weights: Mapping[str, float]  # over some of ``EVIDENCE``
+    intercept: float
+    cutoff: float  # answer when the probability is at least this
+
+    def probability(self, evidence: Evidence) -> float:
+        z = self.intercept + sum(w * getattr(evidence, n) for n, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def answers(self, evidence: Evidence) -> bool:
+        return self.probability(evidence) >= self.cutoff
+
+    def to_json(self) -> dict:
+        return {"weights": dict(self.weights), "intercept": self.intercept, "cutoff": self.cutoff}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> AnswerabilityModel:
+        unknown = set(data["weights"]) - set(EVIDENCE)
+        if unknown:
+            raise ValueError(f"answerability model weighs unknown evidence: {sorted(unknown)}")
+        return cls(dict(data["weights"]), float(data["intercept"]), float(data["cutoff"]))
+
+
+@lru_cache(maxsize=1)
+def stored_model() -> AnswerabilityModel | None:
+    """The fitted model stored with the product; None before one is fitted."""
+    if not MODEL_FILE.is_file():
+        return None
+    return AnswerabilityModel.from_json(json.loads(MODEL_FILE.read_text()))
+
+
+def declines(evidence: Evidence, model: AnswerabilityModel | None = None) -> bool:
+    """Whether to say the documents do not say: the model (the stored one by default) finds
+    the quoted sentences unlikely to answer. A question mostly in another language
+    (``FOREIGN``) is never declined on this evidence: the English encoder's similarity says
+    little about it, and only retrieval (no result above the relevance floor) declines it."""
+    model = model or stored_model()
+    if model is None or evidence.foreign >= FOREIGN:
+        return False
+    return not model.answers(evidence)

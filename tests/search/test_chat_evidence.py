@@ -1,0 +1,75 @@
+"""The evidence the chat weighs before it answers, and the model that weighs it."""
+
+import pytest
+
+from search.chat.evidence import (
+    EVIDENCE,
+    AnswerabilityModel,
+    Evidence,
+    asked_kind,
+    declines,
+    foreign_share,
+    gather,
+    specifics,
+    stored_model,
+)
+
+
+def _evidence(**given) -> Evidence:
+    return Evidence(**(dict.fromkeys(EVIDENCE, 0.0) | given))
+
+
+def test_what_pins_a_question_to_one_thing_are_its_names_codes_and_numbers():
+    assert specifics("What is the maximum payload of the Shelfrunner S3?") == ["shelfrunner", "s3"]
+    assert specifics("When will Fleet OS 4.4 be released?") == ["fleet", "os", "4.4"]
+    assert specifics("how many days of leave do I get?") == []
+
+
+def test_the_quoted_sentences_must_state_the_names_the_question_asks_about():
+    question = "What is the maximum payload of the Shelfrunner S3?"
+    other_model = ["Shelfrunner S2 specifications: Maximum payload 600 kg."]
+    found = gather(question, other_model, other_model, 1.0, 0.7, 0.6, other_model)
+    assert found.named == 0.5  # "Shelfrunner" yes, "S3" no
+    plural = gather("can I deploy on a Friday?", ["No deploys on Fridays."], ["x"], 1, 1, 1)
+    assert plural.named == 1.0  # a name is stated as a word's start
+    money = gather("who approves above 25000 euro?", ["Above EUR 25,000: the CFO."], ["x"], 1, 1, 1)
+    assert money.named == 1.0  # thousands separators aside
+
+
+def test_coverage_weighs_a_question_term_no_candidate_uses_the_most():
+    question = "how many vacation days per year?"
+    quoted = ["Overtime is paid at 150% per day."]
+    everything = quoted + ["The year ends in December.", "Days off are booked in the HR tool."]
+    found = gather(question, quoted, everything, 0.9, 0.6, 0.4, quoted)
+    assert 0 < found.covered < found.found < 1  # "vacation" is in no document at all
+    assert found.missing >= 1 - found.found > 0  # and it is the heaviest term missed
+
+
+def test_a_question_in_another_language_is_told_from_english_and_from_typos():
+    known = {"liftbot", "vpn"}
+    assert foreign_share("Wie viel kostet die Lizenz für einen Liftbot pro Monat?", known) > 0.5
+    assert foreign_share("wat does vpn eror 13801 mean", known) < 0.5
+    assert foreign_share("How long does a Liftbot take to charge?", known) == 0.0
+
+
+def test_what_kind_of_answer_a_question_asks_for():
+    assert asked_kind("How many vacation days do I get?") == "number"
+    assert asked_kind("What is the list price of a Shelfrunner S2?") == "number"
+    assert asked_kind("When is the summer party?") == "time"
+    assert asked_kind("Who approves purchases above EUR 25,000?") == "who"
+    assert asked_kind("May I bring my dog?") == ""
+
+
+def test_the_model_declines_weak_evidence_but_never_a_question_in_another_language():
+    model = AnswerabilityModel({"score": 10.0}, -8.0, 0.5)  # answers from a score of 0.8
+    assert declines(_evidence(score=0.5), model)
+    assert not declines(_evidence(score=0.9), model)
+    assert not declines(_evidence(score=0.5, foreign=0.7), model)
+
+
+def test_the_stored_model_weighs_known_evidence_and_a_bad_file_is_refused():
+    stored = stored_model()
+    assert stored is not None and set(stored.weights) <= set(EVIDENCE)
+    assert 0 < stored.cutoff < 1
+    with pytest.raises(ValueError, match="unknown evidence"):
+        AnswerabilityModel.from_json({"weights": {"vibes": 1.0}, "intercept": 0, "cutoff": 0.5})
