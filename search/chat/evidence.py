@@ -63,7 +63,7 @@ MODEL_FILE = Path(__file__).with_name("answerability.json")
 FOREIGN = 0.5  # a question with at least this share of ``foreign_share`` words is not English
 
 _NUMBER = re.compile(r"\d")
-_MONTHS = (
+_TIME_WORDS = (
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday week weeks month months year "
     "years day days daily weekly monthly yearly annually quarter morning evening night noon "
@@ -103,9 +103,9 @@ def holds_kind(kind: str, text: str) -> bool:
     if kind == "number":
         return bool(_NUMBER.search(text))
     if kind == "time":
-        return bool(_NUMBER.search(text)) or any(w in _MONTHS for w in found)
-    names = [w for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+", text)]
-    return bool(names) or any(w in _ROLES for w in found)
+        return bool(_NUMBER.search(text)) or any(w in _TIME_WORDS for w in found)
+    named = re.search(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+", text)  # a name past the start
+    return bool(named) or any(w in _ROLES for w in found)
 
 
 _TOKEN = re.compile(r"[\w][\w.,-]*[\w]|\w")
