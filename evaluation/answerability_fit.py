@@ -30,7 +30,7 @@ import numpy as np
 
 from evaluation.bench_chat import QUESTIONS, load_questions, single_turns
 from evaluation.datasets import index_for_labeled_set
-from search.chat.evidence import EVIDENCE, FOREIGN, MODEL_FILE, AnswerabilityModel
+from search.chat.evidence import EVIDENCE, FOREIGN, MODEL_FILE, AnswerabilityModel, Evidence
 from search.settings import Settings
 
 QUESTION_SETS = {
@@ -50,9 +50,12 @@ def evidence_rows(sets: dict[str, tuple[Path, Path]]) -> list[dict]:
     """One row per answerable or unanswerable question of each set: its set, half, label,
     whether the undeclined answer was right, and its evidence."""
     settings = Settings.from_env()
-    rows = []
+    rows, indexes = [], {}
     for name, (dataset, questions) in sets.items():
-        index = index_for_labeled_set(dataset, settings, settings.index_config()).index
+        if dataset not in indexes:  # two question sets ask about the sample's documents
+            built = index_for_labeled_set(dataset, settings, settings.index_config())
+            indexes[dataset] = built.index
+        index = indexes[dataset]
         asked = [r for r in load_questions(questions) if r["kind"] != "follow_up"]
         for row in single_turns(index, asked, None, float("-inf")):
             rows.append(
@@ -100,9 +103,7 @@ def fit_model(rows: list[dict], names: tuple[str, ...], strength: float, cutoff:
 
 
 def _probabilities(model: AnswerabilityModel, rows: list[dict]) -> np.ndarray:
-    names = tuple(model.weights)
-    z = model.intercept + _matrix(rows, names) @ np.array([model.weights[n] for n in names])
-    return 1.0 / (1.0 + np.exp(-z))
+    return np.array([model.probability(Evidence(**r["evidence"])) for r in rows])
 
 
 def utility(rows: list[dict], probability: np.ndarray, cutoff: float) -> float:

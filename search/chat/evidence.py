@@ -192,10 +192,12 @@ def gather(
     relevance: float | None,
     quoted_sentences: Sequence[str] = (),
     best_from_top: bool = True,
+    all_bags: Sequence[set[str]] | None = None,
 ) -> Evidence:
     """The evidence that the quoted sentences (``quoted_contexts``: each with its heading and
-    title) answer ``question``, out of ``all_contexts`` the answer could quote."""
-    bags = [stems(text) for text in all_contexts]
+    title) answer ``question``, out of ``all_contexts`` the answer could quote (``all_bags``:
+    their stems, when the caller has them already)."""
+    bags = [stems(text) for text in all_contexts] if all_bags is None else all_bags
     weights = weigh_terms(question, bags)
     total = sum(weights.values()) or 1.0
     quoted = set().union(*(stems(text) for text in quoted_contexts)) if quoted_contexts else set()

@@ -16,16 +16,14 @@ encoder needs its own fit. When it says no, the answer says the documents do not
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from search.chat.answer import EXTRACTIVE, Answer, Passage, span_passage, text_of
-from search.chat.evidence import Evidence, declines, gather
+from search.chat.evidence import Evidence, declines, gather, weigh_terms
 from search.chat.questions import question_parts, stems, words
 from search.chat.sentences import Sentence, collapse, with_headings
 from search.chat.vectors import SENTENCE_VECTORS
@@ -108,14 +106,17 @@ def _around(passage: Passage, chunks: Sequence[Chunk]) -> tuple[int, int]:
     return min(c.start for c in near), max(c.end for c in near)
 
 
-def _scores(question: str, candidates: Sequence[_Candidate], encoder: Encoder | None):
-    """Each candidate's match with ``question`` (see the module's docstring)."""
-    asked = stems(question)
-    bags = [stems(f"{c.passage.title} {c.context}") for c in candidates]
-    frequency = Counter(t for bag in bags for t in bag & asked)
-    idf = {t: math.log(1 + len(bags) / (1 + frequency[t])) for t in asked}
+def _bags(candidates: Sequence[_Candidate]) -> list[set[str]]:
+    """Each candidate's stems, with its heading and title: what its terms are matched in."""
+    return [stems(f"{c.passage.title} {c.context}") for c in candidates]
+
+
+def _scores(question: str, candidates: Sequence[_Candidate], bags, encoder: Encoder | None):
+    """Each candidate's match with ``question`` (see the module's docstring); ``bags``: the
+    candidates' ``_bags``."""
+    idf = weigh_terms(question, bags)
     total = sum(idf.values()) or 1.0
-    lexical = np.array([sum(idf[t] for t in bag & asked) / total for bag in bags])
+    lexical = np.array([sum(idf[t] for t in bag & idf.keys()) / total for bag in bags])
     similarity = np.zeros(len(candidates))
     if encoder is not None:
         question_vector = encoder.encode_queries([question])[0]
@@ -149,13 +150,14 @@ def not_said(question: str) -> str:
 
 def _choose(question: str, candidates, encoder, part_threshold: float, limit: int):
     """Indices of the sentences to quote (whether to quote them at all is decided after), and
-    every candidate's overall score and similarity."""
-    overall, similarity = _scores(question, candidates, encoder)
+    every candidate's overall score, similarity and stems (``_bags``)."""
+    bags = _bags(candidates)
+    overall, similarity = _scores(question, candidates, bags, encoder)
     best = float(overall.max())
     chosen: list[int] = []
     parts = question_parts(question)
     for part in parts if len(parts) > 1 else ():
-        scores, _ = _scores(part, candidates, encoder)
+        scores, _ = _scores(part, candidates, bags, encoder)
         for i in np.argsort(-scores, kind="stable")[:3]:
             if scores[i] >= part_threshold and int(i) not in chosen:
                 chosen.append(int(i))
@@ -167,16 +169,17 @@ def _choose(question: str, candidates, encoder, part_threshold: float, limit: in
         if candidates[i].sentence.text not in texts:
             chosen.append(int(i))
             texts.add(candidates[i].sentence.text)
-    return chosen, overall, similarity
+    return chosen, overall, similarity, bags
 
 
-def _evidence(question, candidates, chosen, overall, similarity, passages) -> Evidence:
+def _evidence(question, candidates, chosen, overall, similarity, bags, passages) -> Evidence:
     """What the answerability model weighs (``search.chat.evidence``)."""
     top = int(np.argmax(overall))
     return gather(
         question,
         quoted_contexts=[f"{candidates[i].passage.title} {candidates[i].context}" for i in chosen],
         all_contexts=[f"{c.passage.title} {c.context}" for c in candidates],
+        all_bags=bags,
         best_score=float(overall[top]),
         best_similarity=float(similarity[top]),
         relevance=passages[0].relevance,
@@ -207,10 +210,10 @@ def extractive_answer(
     if encoder is None:  # the model is for scores with a similarity: ask for any overlap
         threshold = RANK_PRIOR + 0.01
     part_threshold = PART_THRESHOLD if threshold is None else threshold
-    chosen, overall, similarity = _choose(
+    chosen, overall, similarity, bags = _choose(
         question, candidates, encoder, part_threshold, max_sentences
     )
-    found = _evidence(question, candidates, chosen, overall, similarity, passages)
+    found = _evidence(question, candidates, chosen, overall, similarity, bags, passages)
     best = found.score
     if declines(found) if threshold is None else best < threshold:
         said = not_said(question)
