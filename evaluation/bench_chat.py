@@ -6,7 +6,8 @@ them), ``no_answer`` (questions the documents cannot answer) and ``follow_up`` (
 question, then a second message that does or does not refer back to it).
 
 Each turn runs what the chat service runs (``search.chat.rewrite_question``, the index's
-search with misspellings forgiven, ``search.chat.answer_from``), without the feedback store. Figures:
+search with misspellings forgiven, ``search.chat.answer_from``), without the feedback store.
+Figures:
 
 - answer_accuracy: share of ``answer`` questions answered with every phrase (case and
   whitespace aside); citation_accuracy: share whose source document is cited;
@@ -180,7 +181,7 @@ def _share(flags) -> float | None:
     return round(sum(flags) / len(flags), 3) if flags else None
 
 
-def _figures(single: list[dict], follow: list[dict], threshold: float) -> dict:
+def _figures(single: list[dict], follow: list[dict]) -> dict:
     answerable = [r for r in single if r["answerable"]]
     declined = [r for r in single if not r["answered"]]
     unanswerable = [r for r in single if not r["answerable"]]
@@ -219,12 +220,11 @@ def run_bench(
         "index_version": built.version,
         "mode": "generative" if llm else "extractive",
         "declined_by": "the answerability model" if threshold is None else f"score < {threshold}",
-        **_figures(single, follow, threshold),
+        **_figures(single, follow),
         "halves": {
             half: _figures(
                 [r for r in single if r["half"] == half],
                 [r for r in follow if r["half"] == half],
-                threshold,
             )
             for half in ("dev", "test")
         },
