@@ -115,7 +115,8 @@ def _referents(question: str, previous: str) -> list[str]:
     """What a follow-up borrows from the previous question: for a pronoun ("how heavy is its
     battery?", "and what is its maximum load?") the names in it ("Liftbot L4", see
     ``_is_name``), when it has any, never what was asked about them (its price); for an
-    ellipsis ("what about in US cities?") all its content terms."""
+    ellipsis ("what about in US cities?") its content terms, less those the ellipsis replaces
+    (``_replaced``: "in London" gives way to "in US cities")."""
     terms = content_terms(previous)
     names = {w.lower() for w in _WORD.findall(previous) if _is_name(w)}
     named = [t for t in terms if t in names]
@@ -124,8 +125,51 @@ def _referents(question: str, previous: str) -> list[str]:
         return named
     lowered = question.lower().lstrip()
     if lowered.startswith(_OPENERS) or lowered.startswith(_PREPOSITIONS):
-        return terms
+        replaced = _replaced(question, previous)
+        return [t for t in terms if t not in replaced]
     return named or terms
+
+
+_DETERMINERS = frozenset("a an the my our your his her their this that these those".split())
+_PHRASE = re.compile(r"[\w-]+|[^\w\s]")
+
+
+def _replaced(ellipsis: str, previous: str) -> set[str]:
+    """The previous question's terms an ellipsis puts something else in place of: the words
+    of its phrase with the same preposition ("how long must firmware soak on staging?" - "and
+    on canary?": "staging"), and its codes with the same letters ("error E101" - "and E102?":
+    "e101"; "Q1" - "and Q3?")."""
+    asked = [t.lower() for t in _PHRASE.findall(ellipsis)]
+    before = [t.lower() for t in _PHRASE.findall(previous)]
+    out = set()
+    for preposition in {t for t in asked if f"{t} " in _PREPOSITIONS}:
+        for i, token in enumerate(before):
+            if token == preposition:
+                out.update(_phrase_after(before, i + 1))
+    codes = [t for t in asked if _code_shape(t)]
+    out.update(t for t in before if _code_shape(t) and _code_shape(t) in map(_code_shape, codes))
+    return out - set(asked)
+
+
+def _phrase_after(tokens: list[str], start: int) -> list[str]:
+    """The content words from ``start`` up to the next function word or punctuation, past
+    any leading determiner ("for a P1 ticket" -> "p1", "ticket")."""
+    while start < len(tokens) and tokens[start] in _DETERMINERS:
+        start += 1
+    out = []
+    for token in tokens[start:]:
+        if token in STOPWORDS or not _WORD.fullmatch(token):
+            break
+        out.append(token)
+    return out
+
+
+def _code_shape(token: str) -> str:
+    """A code's letters and where its digits go ("e101" -> "e9", "q1" -> "q9"); "" for a word
+    or a plain number."""
+    if not (any(c.isdigit() for c in token) and any(c.isalpha() for c in token)):
+        return ""
+    return re.sub(r"\d+", "9", token)
 
 
 def question_parts(question: str) -> list[str]:

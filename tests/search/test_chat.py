@@ -51,6 +51,17 @@ def test_follow_up_borrows_terms_from_the_previous_turn():
     )
 
 
+def test_an_ellipsis_replaces_the_thing_it_stands_in_for():
+    soak = rewrite_question("and on canary?", ["How long must new firmware soak on staging?"])
+    assert "firmware" in soak and "staging" not in soak
+    error = rewrite_question("and E102?", ["What does error E101 mean on a Shelfrunner S2?"])
+    assert "s2" in error and "e101" not in error
+    child = rewrite_question("and for a child?", ["What does a passport cost for an adult?"])
+    assert child == "and for a child? passport cost"
+    car = rewrite_question("and for a second car?", ["What is a resident permit in zone B?"])
+    assert "zone" in car  # a phrase with another preposition is kept
+
+
 def test_extractive_answer_cites_the_best_sentence(index, hashing_encoder):
     question = "Which UDP port does the firewall block?"
     results = index.search(question, k=3)
