@@ -48,7 +48,7 @@ FOLDS = 5
 
 def evidence_rows(sets: dict[str, tuple[Path, Path]]) -> list[dict]:
     """One row per answerable or unanswerable question of each set: its set, half, label,
-    whether the undeclined answer was right, and its evidence."""
+    whether the undeclined answer was right, its evidence, the question and the answer."""
     settings = Settings.from_env()
     rows, indexes = [], {}
     for name, (dataset, questions) in sets.items():
@@ -66,6 +66,8 @@ def evidence_rows(sets: dict[str, tuple[Path, Path]]) -> list[dict]:
                     "answerable": row["answerable"],
                     "correct": row["correct"],
                     "evidence": row["evidence"],
+                    "question": row["question"],
+                    "answer": row["answer"],
                 }
             )
     return rows

@@ -18,11 +18,14 @@ part between 0 and 1 or a plain score:
 - ``named_in_sentence``: the same share in the quoted sentences and their headings alone;
 - ``named_anywhere``: the same share anywhere in what the answer could quote from (a question
   about the "Shelfrunner S3" answered from documents that never mention an S3);
+- ``conflict``: 1 when the quoted sentences (with headings and titles) lack a code, version or
+  year the question pins ("Shelfrunner S3", "Fleet OS 4.4", "in 2027") but state another of the
+  same shape ("S2", "4.2", "2026"): they answer about a neighbouring thing;
 - ``agree``: 1 when the best sentence comes from the best-ranked result (retrieval and the
   sentence scorer agree), else 0;
 - ``typed``: 1 when the question asks for no particular kind of answer or the quoted sentences
-  hold one of the kind it asks for (a number for "how many", a time for "when", a name or role
-  for "who"), else 0;
+  hold one of the kind it asks for (a number for "how many", an amount of money for "what does
+  it cost", a percentage, a time for "when", a name or role for "who"), else 0;
 - ``relevance``: the top result's calibrated relevance (0 to 1), when the search gave one;
 - ``foreign``: the share of the question's words that are neither common English nor used by
   the documents (``foreign_share``).
@@ -54,6 +57,7 @@ EVIDENCE = (
     "named",
     "named_in_sentence",
     "named_anywhere",
+    "conflict",
     "agree",
     "typed",
     "relevance",
@@ -69,6 +73,10 @@ _TIME_WORDS = (
     "years day days daily weekly monthly yearly annually quarter morning evening night noon "
     "midnight before after within until by"
 ).split()
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+    "hundred thousand million first second third fourth fifth sixth half double twice dozen"
+).split()
 _ROLES = (
     "manager director officer head lead team chief owner cfo ceo cto coo hr it board committee "
     "department desk administrator admin engineer supervisor approver approves council mayor "
@@ -80,13 +88,28 @@ _NUMBER_ASK = re.compile(
     r"amount|percentage|share|size|capacity|weight|load|payload|speed|budget|threshold|"
     r"maximum|minimum|deadline|version)s?\b",
 )
+_PERCENT_ASK = re.compile(r"\b(?:percentage|percent|interest rate)\b|%")
+_MONEY_ASK = re.compile(
+    r"\b(?:cost|costs|price|prices|priced|fee|fees|tariff|tariffs|charge|charges|salary|wage|"
+    r"allowance|budget|per diem|reimbursed|worth|pay for|money)\b"
+)
+_PERCENT = re.compile(r"%|\bper ?cent\b")
+_MONEY = re.compile(
+    r"(?:\b(?:eur|euro|euros|usd|gbp|chf|sek|dkk|nok)\b|[€$£])|\bfree\b|\bno (?:cost|charge)\b"
+)
 
 
 def asked_kind(question: str) -> str:
-    """What kind of answer ``question`` asks for: "number", "time", "who" or "" (any)."""
+    """What kind of answer ``question`` asks for: "percent", "money", "number", "time", "who"
+    or "" (any). A percentage or an amount of money is a number of that unit ("what does
+    the certificate cost?" is not answered by "apply at Justis")."""
     lowered = " ".join(question.lower().split())
-    if _NUMBER_ASK.search(lowered):
-        return "number"
+    if _NUMBER_ASK.search(lowered) or _PERCENT_ASK.search(lowered):
+        if _PERCENT_ASK.search(lowered):
+            return "percent"
+        return "money" if _MONEY_ASK.search(lowered) else "number"
+    if re.search(r"\bwhat (?:does|do|did|will|would) .*\bcost\b", lowered):
+        return "money"
     first = words(lowered)[:1]
     if first == ["when"] or re.search(r"\b(?:what|which) (?:date|day|time|year|month)\b", lowered):
         return "time"
@@ -100,8 +123,13 @@ def holds_kind(kind: str, text: str) -> bool:
     if not kind:
         return True
     found = words(text)
+    lowered = text.lower()
+    if kind == "percent":
+        return bool(_PERCENT.search(lowered))
+    if kind == "money":  # an amount, or a share of one ("cut costs by 11%")
+        return bool(_MONEY.search(lowered) or _PERCENT.search(lowered))
     if kind == "number":
-        return bool(_NUMBER.search(text))
+        return bool(_NUMBER.search(text)) or any(w in _NUMBER_WORDS for w in found)
     if kind == "time":
         return bool(_NUMBER.search(text)) or any(w in _TIME_WORDS for w in found)
     named = re.search(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+", text)  # a name past the start
@@ -138,6 +166,25 @@ def _states(text: str, token: str) -> bool:
     return bool(re.search(rf"(?<![\w.-]){re.escape(token)}{end}", text))
 
 
+_CODE = re.compile(r"(?=.*\d)(?=.*[a-z])[a-z\d-]+|\d+(?:\.\d+)+|(?:19|20)\d\d")
+
+
+def _shape(token: str) -> str:
+    return re.sub(r"[a-z]+", "a", re.sub(r"\d+", "9", token))
+
+
+def conflicts(question: str, quoted_contexts: Sequence[str]) -> bool:
+    """Whether the quoted contexts lack a code, version or year ``question`` pins (``_CODE``:
+    "s3", "4.4", "2027"; a plain quantity such as "30 euros" is a condition, not a pin) but
+    state another of the same shape ("s2", "4.2", "2026")."""
+    text = THOUSANDS.sub("", " ".join(quoted_contexts).lower())
+    stated = {t for t in _TOKEN.findall(text) if _CODE.fullmatch(t)}
+    for pin in (t for t in specifics(question) if _CODE.fullmatch(t)):
+        if not _states(text, pin) and any(_shape(s) == _shape(pin) for s in stated - {pin}):
+            return True
+    return False
+
+
 def foreign_share(question: str, known: set[str]) -> float:
     """The share of the question's words (numbers aside) that are neither common English nor
     ``known`` (the words of the documents it is answered from): about 0 for an English
@@ -161,6 +208,7 @@ class Evidence:
     named: float
     named_in_sentence: float
     named_anywhere: float
+    conflict: float
     agree: float
     typed: float
     relevance: float
@@ -214,6 +262,7 @@ def gather(
         named=_named_share(question, quoted_contexts),
         named_in_sentence=_named_share(question, quoted_sentences),
         named_anywhere=_named_share(question, all_contexts),
+        conflict=float(conflicts(question, quoted_contexts)),
         agree=float(best_from_top),
         typed=float(any(holds_kind(kind, text) for text in quoted_contexts)),
         relevance=1.0 if relevance is None else relevance,

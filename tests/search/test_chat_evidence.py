@@ -7,9 +7,11 @@ from search.chat.evidence import (
     AnswerabilityModel,
     Evidence,
     asked_kind,
+    conflicts,
     declines,
     foreign_share,
     gather,
+    holds_kind,
     specifics,
     stored_model,
 )
@@ -54,7 +56,10 @@ def test_a_question_in_another_language_is_told_from_english_and_from_typos():
 
 def test_what_kind_of_answer_a_question_asks_for():
     assert asked_kind("How many vacation days do I get?") == "number"
-    assert asked_kind("What is the list price of a Shelfrunner S2?") == "number"
+    assert asked_kind("What is the list price of a Shelfrunner S2?") == "money"
+    assert asked_kind("What does a certificate of good conduct cost?") == "money"
+    assert asked_kind("What percentage of my salary is the pension contribution?") == "percent"
+    assert asked_kind("How many approvals does a firmware change need?") == "number"
     assert asked_kind("When is the summer party?") == "time"
     assert asked_kind("Who approves purchases above EUR 25,000?") == "who"
     assert asked_kind("May I bring my dog?") == ""
@@ -73,3 +78,27 @@ def test_the_stored_model_weighs_known_evidence_and_a_bad_file_is_refused():
     assert 0 < stored.cutoff < 1
     with pytest.raises(ValueError, match="unknown evidence"):
         AnswerabilityModel.from_json({"weights": {"vibes": 1.0}, "intercept": 0, "cutoff": 0.5})
+
+
+def test_an_amount_a_share_or_a_count_is_what_answers_a_question_of_that_kind():
+    assert not holds_kind("money", "A certificate is applied for online at Justis.")
+    assert holds_kind("money", "A certificate costs EUR 41.35.")
+    assert holds_kind("money", "Pilot sites cut their energy costs by 11%.")
+    assert not holds_kind("percent", "Employer's share of the ABP pension contribution.")
+    assert holds_kind("percent", "You pay 4% of your pensionable salary.")
+    assert holds_kind("number", "A firmware change needs two approvals.")
+
+
+def test_sentences_about_a_neighbouring_model_version_or_year_conflict_with_the_question():
+    s2 = ["Shelfrunner S2 datasheet: Maximum payload 600 kg."]
+    assert conflicts("What is the maximum payload of the Shelfrunner S3?", s2)
+    assert not conflicts("What is the maximum payload of the Shelfrunner S2?", s2)
+    assert conflicts("When will Fleet OS 4.4 be released?", ["Fleet OS 4.2 ships on 8 April."])
+    assert conflicts("What does a permit cost in 2027?", ["Rates 2026: a permit costs EUR 78."])
+    assert not conflicts("What does a permit cost?", ["Rates 2026: a permit costs EUR 78."])
+    # a quantity in the question is a condition, not a thing of its own
+    assert not conflicts("May I keep a gift worth 30 euros?", ["Gifts up to EUR 50 are fine."])
+    found = gather(
+        "When will Fleet OS 4.4 be released?", ["Fleet OS 4.2: 8 April."], ["x"], 1, 1, 1
+    )
+    assert found.conflict == 1.0
