@@ -331,7 +331,7 @@ class Selections:
             allowed &= index.access.mask(filters.principals)
         columns = getattr(index.documents, "columns", None)  # a saved index's metadata columns
         if filters.restricts_metadata() and columns is not None:
-            allowed &= columns.mask(filters, index.documents.at)
+            allowed &= columns.mask(filters, lambda row: index.documents.at(row)["metadata"])
         elif filters.restricts_metadata():
             allowed &= np.fromiter(
                 (filters.matches(index.documents[d]["metadata"]) for d in index.doc_ids),

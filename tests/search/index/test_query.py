@@ -33,6 +33,18 @@ def test_filters_restrict_every_retriever(tiny_docs, hashing_encoder):
     assert index.search("vpn", filters=Filters.of(formats=["pdf"])) == []
 
 
+def test_a_saved_index_filters_on_the_same_metadata(tiny_docs, hashing_encoder, tmp_path):
+    saved = SearchIndex.build(tiny_docs, CONFIG, hashing_encoder).save(tmp_path / "index")
+    loaded = SearchIndex.load(saved, hashing_encoder)
+    only_d2 = Filters.of(allow=lambda meta: meta["path"] == "d2")  # the VPN guide
+    all_but_d2 = Filters.of(allow=lambda meta: meta["path"] != "d2")
+    for method in ("bm25", "hybrid"):
+        results = loaded.search("vpn error 809", k=5, method=method, filters=only_d2)
+        assert [r.doc_id for r in results] == ["d2"]
+        results = loaded.search("vpn error 809", k=5, method=method, filters=all_but_d2)
+        assert "d2" not in {r.doc_id for r in results}
+
+
 def test_approximate_index_above_threshold(tiny_docs, hashing_encoder, index):
     hnsw = SearchIndex.build(tiny_docs, CONFIG.replace(approximate_above=3), hashing_encoder)
     assert hnsw.dense.kind == "ivf_sq8_ip" and index.dense.kind == "flat_ip"
