@@ -4,18 +4,23 @@ answer a question (``search.chat.evidence``) and store it with the product.
 Every labeled question set with unanswerable questions (``QUESTION_SETS``: the sample set's
 own, the sample's questions written independently, the municipality's) is run through the
 chat as the benchmark runs it, with nothing declined, and each answerable or unanswerable
-question's evidence is a row. Only the ``dev`` half of each set (even-numbered ids) is read
+question's evidence is a row. Each answerable question is also asked with the documents that
+state its answer withheld from the search (``withheld_rows``: a reader who may not open them
+must be told the documents do not say), a set of its own. Only the ``dev`` half of each set (even-numbered ids) is read
 for fitting; the ``test`` half is only reported.
 
 - Which evidence, how much regularisation and which cut-off: chosen by 5-fold
   cross-validation over the dev rows (twice, shuffled), for the most unanswerable questions
   declined less ``FALSE_DECLINE_COST`` times the answerable ones declined (a wrong "the
-  documents do not say" costs more than a near miss quoted: the reader sees the sources);
+  documents do not say" costs more than a near miss quoted: the reader sees the sources),
+  each set weighing the same;
 - the model: a logistic regression over the standardised evidence, each set weighing the
   same, refitted on every dev row and stored in the evidence's own units.
 
-A question mostly in another language is left out (``evidence.declines`` never declines one
-on this evidence), and so is one that retrieval alone declined (nothing above the floor).
+A question the rules decide is left out (``evidence.ruled``: one mostly in another language is
+never declined on this evidence, one whose quoted sentences answer about a neighbouring model,
+version or year always is), and so is one that retrieval alone declined (nothing above the
+floor).
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.bench_chat import QUESTIONS, load_questions, single_turns
+from evaluation.bench_chat import QUESTIONS, load_questions, run_turn, single_turns, sources
 from evaluation.datasets import index_for_labeled_set
-from search.chat.evidence import EVIDENCE, FOREIGN, MODEL_FILE, AnswerabilityModel, Evidence
+from search.chat.evidence import EVIDENCE, MODEL_FILE, AnswerabilityModel, Evidence, ruled
+from search.retrieval.filters import Filters
 from search.settings import Settings
 
 QUESTION_SETS = {
@@ -42,6 +48,8 @@ TARGET_PRECISION = 0.85  # of declines: a decline pays when this likely to be ri
 FALSE_DECLINE_COST = TARGET_PRECISION / (1 - TARGET_PRECISION)
 CUTOFFS = (0.2, 0.3, 0.4, 0.5, 0.6)
 STRENGTHS = (0.1, 1.0)  # the inverse regularisation strength C
+WITHHELD = ", answer withheld"  # the set of a set's answerable questions asked without it
+WEIGHED = tuple(n for n in EVIDENCE if n not in ("foreign", "conflict"))  # not the rules'
 MAX_EVIDENCE = 4  # parts of the evidence one model weighs at most
 FOLDS = 5
 
@@ -59,18 +67,38 @@ def evidence_rows(sets: dict[str, tuple[Path, Path]]) -> list[dict]:
         asked = [r for r in load_questions(questions) if r["kind"] != "follow_up"]
         for row in single_turns(index, asked, None, float("-inf")):
             rows.append(
-                {
-                    "set": name,
-                    "id": row["id"],
-                    "half": row["half"],
-                    "answerable": row["answerable"],
-                    "correct": row["correct"],
-                    "evidence": row["evidence"],
-                    "question": row["question"],
-                    "answer": row["answer"],
-                }
+                _row(name, row, row["answerable"], row["correct"], row["answer"], row["evidence"])
             )
+        rows.extend(withheld_rows(index, f"{name}{WITHHELD}", asked))
     return rows
+
+
+def withheld_rows(index, name: str, asked: list[dict]) -> list[dict]:
+    """Each answerable question asked again with the documents that state its answer
+    withheld from the search, as for a reader who may not open them: what is left does not
+    answer it, and the chat should say so as for any unanswerable question."""
+    rows = []
+    for row in asked:
+        withheld = sources(row)
+        if row["kind"] != "answer" or not withheld:
+            continue
+        readable = Filters.of(allow=lambda meta, out=withheld: meta.get("path") not in out)
+        _, answer = run_turn(index, row["question"], [], None, float("-inf"), readable)
+        rows.append(_row(name, row, False, False, answer.text, answer.evidence))
+    return rows
+
+
+def _row(name, row, answerable, correct, answer, evidence) -> dict:
+    return {
+        "set": name,
+        "id": row["id"],
+        "half": row["half"],
+        "answerable": answerable,
+        "correct": correct,
+        "evidence": evidence,
+        "question": row["question"],
+        "answer": answer,
+    }
 
 
 def _matrix(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
@@ -109,11 +137,15 @@ def _probabilities(model: AnswerabilityModel, rows: list[dict]) -> np.ndarray:
 
 
 def utility(rows: list[dict], probability: np.ndarray, cutoff: float) -> float:
-    """Unanswerable questions declined, less ``FALSE_DECLINE_COST`` per answerable one."""
+    """Unanswerable questions declined, less ``FALSE_DECLINE_COST`` per answerable one, each
+    set weighing the same (``_set_weights``: the many withheld-answer rows do not outvote the
+    questions nobody can answer)."""
     declined = probability < cutoff
-    caught = sum(d and not r["answerable"] for d, r in zip(declined, rows, strict=True))
-    wrong = sum(d and r["answerable"] for d, r in zip(declined, rows, strict=True))
-    return caught - FALSE_DECLINE_COST * wrong
+    weights = _set_weights(rows)
+    answerable = np.array([r["answerable"] for r in rows])
+    caught = weights[declined & ~answerable].sum()
+    wrong = weights[declined & answerable].sum()
+    return float(caught - FALSE_DECLINE_COST * wrong)
 
 
 def cross_validated(rows: list[dict], names, strength: float, seeds=(0, 1)) -> dict[float, float]:
@@ -137,7 +169,7 @@ def choose(rows: list[dict]) -> tuple[AnswerabilityModel, dict]:
     """The best evidence, strength and cut-off by cross-validation on ``rows``, refitted."""
     tried = []
     for size in range(1, MAX_EVIDENCE + 1):
-        for names in itertools.combinations([n for n in EVIDENCE if n != "foreign"], size):
+        for names in itertools.combinations(WEIGHED, size):
             for strength in STRENGTHS:
                 for cutoff, value in cross_validated(rows, names, strength).items():
                     tried.append((round(value, 3), -size, strength, cutoff, names))
@@ -179,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = evidence_rows(QUESTION_SETS)
         if args.rows:
             args.rows.write_text(json.dumps(rows))
-    usable = [r for r in rows if r["evidence"] and r["evidence"]["foreign"] < FOREIGN]
+    usable = [r for r in rows if r["evidence"] and ruled(Evidence(**r["evidence"])) is None]
     model, chosen = choose([r for r in usable if r["half"] == "dev"])
     args.out.write_text(json.dumps(model.to_json(), indent=2) + "\n")
     report = {

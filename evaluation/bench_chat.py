@@ -60,18 +60,21 @@ def load_questions(path: Path) -> list[dict]:
     return rows
 
 
-def run_turn(index: SearchIndex, question: str, history: list[str], llm, threshold=None):
-    """(searched_for, answer) for one message after the ``history`` of searched-for texts."""
+def run_turn(
+    index: SearchIndex, question: str, history: list[str], llm, threshold=None, filters=None
+):
+    """(searched_for, answer) for one message after the ``history`` of searched-for texts,
+    from the documents ``filters`` allows (a reader's)."""
     searched_for = rewrite_question(question, history)
     corrector_for(index, wait=None)  # ready, as in a warmed-up service (built once per index)
-    found = forgiving_page(index, searched_for, k=PASSAGES_PER_ANSWER, weaker=True)
+    found = forgiving_page(index, searched_for, k=PASSAGES_PER_ANSWER, filters=filters, weaker=True)
     searched_for = found.corrected_query or searched_for  # as the chat service searches
     results = found.results.results
     answer = answer_from(index, question, searched_for, results, llm=llm, threshold=threshold)
     return searched_for, answer
 
 
-def _sources(row: dict) -> set[str]:
+def sources(row: dict) -> set[str]:
     """The documents that state a question's answer (one id, or a list when several do)."""
     found = row.get("doc_id") or []
     return {found} if isinstance(found, str) else set(found)
@@ -143,7 +146,7 @@ def single_turns(index, rows, llm, threshold) -> list[dict]:
                 "score": answer.score,
                 "answered": answer.answered,
                 "correct": has_phrases(answer, row.get("phrases", [])),
-                "cited": bool(_sources(row) & {p.doc_id for p in answer.cited()}),
+                "cited": bool(sources(row) & {p.doc_id for p in answer.cited()}),
                 "sentences": total,
                 "distorted": bad,
                 "cut": cut,

@@ -304,12 +304,24 @@ def stored_model() -> AnswerabilityModel | None:
     return AnswerabilityModel.from_json(json.loads(MODEL_FILE.read_text()))
 
 
-def declines(evidence: Evidence, model: AnswerabilityModel | None = None) -> bool:
-    """Whether to say the documents do not say: the model (the stored one by default) finds
-    the quoted sentences unlikely to answer. A question mostly in another language
-    (``FOREIGN``) is never declined on this evidence: the English encoder's similarity says
-    little about it, and only retrieval (no result above the relevance floor) declines it."""
-    model = model or stored_model()
-    if model is None or evidence.foreign >= FOREIGN:
+def ruled(evidence: Evidence) -> bool | None:
+    """What the rules decide before the model: a question mostly in another language
+    (``FOREIGN``) is never declined on this evidence (the English encoder's similarity says
+    little about it; only retrieval, with no result above the relevance floor, declines it);
+    one whose quoted sentences answer about a neighbouring model, version or year
+    (``conflict``: "S2" for an "S3" question) always is. None: the model decides."""
+    if evidence.foreign >= FOREIGN:
         return False
-    return not model.answers(evidence)
+    if evidence.conflict:
+        return True
+    return None
+
+
+def declines(evidence: Evidence, model: AnswerabilityModel | None = None) -> bool:
+    """Whether to say the documents do not say: as the rules decide (``ruled``), else when the
+    model (the stored one by default) finds the quoted sentences unlikely to answer."""
+    decided = ruled(evidence)
+    if decided is not None:
+        return decided
+    model = model or stored_model()
+    return model is not None and not model.answers(evidence)

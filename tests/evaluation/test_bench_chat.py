@@ -6,7 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluation.answerability_fit import FALSE_DECLINE_COST, choose, figures, utility
+from evaluation.answerability_fit import (
+    FALSE_DECLINE_COST,
+    choose,
+    figures,
+    utility,
+    withheld_rows,
+)
 from evaluation.bench_chat import QUESTIONS, _whole, load_questions, run_bench
 from search.chat import collapse
 from search.chat.evidence import EVIDENCE, AnswerabilityModel, Evidence
@@ -73,6 +79,27 @@ def test_a_false_decline_costs_what_the_target_precision_says():
     assert utility(rows, probability, 0.5) == pytest.approx(2 - FALSE_DECLINE_COST)
     assert utility(rows, probability, 0.3) == 2  # only the two unanswerable ones
     assert FALSE_DECLINE_COST == pytest.approx(0.85 / 0.15)
+
+
+def test_each_set_weighs_the_same_in_the_utility():
+    rows = [_row("a", "dev", False, 0.1)] + [_row("b", "dev", False, 0.1) for _ in range(3)]
+    rows += [_row("b", "dev", True, 0.9)]
+    probability = np.array([0.1, 0.1, 0.1, 0.1, 0.9])
+    # set a's one question weighs what set b's four do: (1 + 3/4 * 1) of 5 rows, scaled to 5
+    assert utility(rows, probability, 0.5) == pytest.approx(5 * (1 + 0.75) / 2)
+
+
+def test_a_withheld_answer_is_asked_again_without_the_documents_that_state_it(index):
+    asked = [
+        {"id": "a02", "half": "dev", "kind": "answer", "doc_id": "d1"},
+        {"id": "n04", "half": "dev", "kind": "no_answer"},  # nothing to withhold
+    ]
+    asked[0]["question"] = "how many weeks of paid parental leave do employees receive?"
+    asked[1]["question"] = "what is the capital of Australia?"
+    (row,) = withheld_rows(index, "tiny, answer withheld", asked)
+    assert row["set"] == "tiny, answer withheld" and row["half"] == "dev"
+    assert not row["answerable"] and not row["correct"]
+    assert "sixteen weeks" not in row["answer"]  # d1 says it, and d1 was not searched
 
 
 def test_a_quote_must_be_a_whole_sentence_of_its_source():

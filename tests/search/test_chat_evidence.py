@@ -70,6 +70,8 @@ def test_the_model_declines_weak_evidence_but_never_a_question_in_another_langua
     assert declines(_evidence(score=0.5), model)
     assert not declines(_evidence(score=0.9), model)
     assert not declines(_evidence(score=0.5, foreign=0.7), model)
+    # an answer about a neighbouring model, version or year is declined whatever it scores
+    assert declines(_evidence(score=0.9, conflict=1.0), model)
 
 
 def test_the_stored_model_weighs_known_evidence_and_a_bad_file_is_refused():
