@@ -5,7 +5,7 @@ Every labeled question set with unanswerable questions (``QUESTION_SETS``: the s
 own, the sample's questions written independently, the municipality's) is run through the
 chat as the benchmark runs it, with nothing declined, and each answerable or unanswerable
 question's evidence is a row. Each answerable question is also asked with the documents that
-state its answer withheld from the search (``withheld_rows``: a reader who may not open them
+state its answer withheld from the search (``bench_chat.withheld_turns``: a reader who may not open them
 must be told the documents do not say), a set of its own. Only the ``dev`` half of each set (even-numbered ids) is read
 for fitting; the ``test`` half is only reported.
 
@@ -33,10 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.bench_chat import QUESTIONS, load_questions, run_turn, single_turns, sources
+from evaluation.bench_chat import QUESTIONS, load_questions, single_turns, withheld_turns
 from evaluation.datasets import index_for_labeled_set
 from search.chat.evidence import EVIDENCE, MODEL_FILE, AnswerabilityModel, Evidence, ruled
-from search.retrieval.filters import Filters
 from search.settings import Settings
 
 QUESTION_SETS = {
@@ -69,22 +68,10 @@ def evidence_rows(sets: dict[str, tuple[Path, Path]]) -> list[dict]:
             rows.append(
                 _row(name, row, row["answerable"], row["correct"], row["answer"], row["evidence"])
             )
-        rows.extend(withheld_rows(index, f"{name}{WITHHELD}", asked))
-    return rows
-
-
-def withheld_rows(index, name: str, asked: list[dict]) -> list[dict]:
-    """Each answerable question asked again with the documents that state its answer
-    withheld from the search, as for a reader who may not open them: what is left does not
-    answer it, and the chat should say so as for any unanswerable question."""
-    rows = []
-    for row in asked:
-        withheld = sources(row)
-        if row["kind"] != "answer" or not withheld:
-            continue
-        readable = Filters.of(allow=lambda meta, out=withheld: meta.get("path") not in out)
-        _, answer = run_turn(index, row["question"], [], None, float("-inf"), readable)
-        rows.append(_row(name, row, False, False, answer.text, answer.evidence))
+        for row in withheld_turns(index, asked, None, float("-inf")):
+            rows.append(
+                _row(f"{name}{WITHHELD}", row, False, False, row["answer"], row["evidence"])
+            )
     return rows
 
 

@@ -14,6 +14,9 @@ Figures:
 - no_answer_precision / no_answer_recall: of the questions the chat declined ("The documents
   do not say"), the share that are ``no_answer`` ones; of the ``no_answer`` ones, the share
   declined (over the ``answer`` and ``no_answer`` questions);
+- withheld_declined: share of the ``answer`` questions declined when asked again with the
+  documents that state their answer withheld from the search (``withheld_turns``: a reader
+  who may not open them); withheld_cited: those answers citing a withheld document (must be 0);
 - followup_accuracy: share of second messages answered with every phrase; rewrite_accuracy:
   share rewritten exactly when they refer back;
 - distorted_sentences: answer sentences not found verbatim (whitespace aside) in the document
@@ -46,6 +49,7 @@ from search.chat import (
 )
 from search.index import SearchIndex
 from search.index.forgiving import forgiving_page
+from search.retrieval.filters import Filters
 from search.retrieval.forgiving import corrector_for
 from search.settings import Settings
 
@@ -157,6 +161,31 @@ def single_turns(index, rows, llm, threshold) -> list[dict]:
     return out
 
 
+def withheld_turns(index, rows, llm, threshold) -> list[dict]:
+    """Each answerable question of ``rows`` asked again with the documents that state its
+    answer withheld from the search, as for a reader who may not open them: the chat should
+    say the documents do not say, as for any unanswerable question, and cite nothing withheld."""
+    out = []
+    for row in rows:
+        withheld = sources(row)
+        if row["kind"] != "answer" or not withheld:
+            continue
+        readable = Filters.of(allow=lambda meta, hidden=withheld: meta.get("path") not in hidden)
+        _, answer = run_turn(index, row["question"], [], llm, threshold, readable)
+        out.append(
+            {
+                **row,
+                "answerable": False,
+                "correct": False,
+                "answered": answer.answered,
+                "cites_withheld": bool(withheld & {p.doc_id for p in answer.sources}),
+                "answer": answer.text,
+                "evidence": answer.evidence,
+            }
+        )
+    return out
+
+
 def _follow_ups(index, rows, llm, threshold) -> list[dict]:
     out = []
     for row in rows:
@@ -184,7 +213,7 @@ def _share(flags) -> float | None:
     return round(sum(flags) / len(flags), 3) if flags else None
 
 
-def _figures(single: list[dict], follow: list[dict]) -> dict:
+def _figures(single: list[dict], follow: list[dict], withheld: list[dict]) -> dict:
     answerable = [r for r in single if r["answerable"]]
     declined = [r for r in single if not r["answered"]]
     unanswerable = [r for r in single if not r["answerable"]]
@@ -195,6 +224,9 @@ def _figures(single: list[dict], follow: list[dict]) -> dict:
         "no_answer_questions": len(unanswerable),
         "no_answer_precision": _share(not r["answerable"] for r in declined),
         "no_answer_recall": _share(not r["answered"] for r in unanswerable),
+        "withheld_questions": len(withheld),
+        "withheld_declined": _share(not r["answered"] for r in withheld),
+        "withheld_cited": sum(r["cites_withheld"] for r in withheld),
         "follow_ups": len(follow),
         "followup_accuracy": _share(r["correct"] for r in follow),
         "rewrite_accuracy": _share(r["rewritten_right"] for r in follow),
@@ -213,9 +245,9 @@ def run_bench(
     index_seconds = time.perf_counter() - started
     rows = load_questions(questions)
     started = time.perf_counter()
-    single = single_turns(
-        index := built.index, [r for r in rows if r["kind"] != "follow_up"], llm, threshold
-    )
+    asked = [r for r in rows if r["kind"] != "follow_up"]
+    single = single_turns(index := built.index, asked, llm, threshold)
+    withheld = withheld_turns(index, asked, llm, threshold)
     follow = _follow_ups(index, [r for r in rows if r["kind"] == "follow_up"], llm, threshold)
     seconds = time.perf_counter() - started
     return {
@@ -223,11 +255,12 @@ def run_bench(
         "index_version": built.version,
         "mode": "generative" if llm else "extractive",
         "declined_by": "the answerability model" if threshold is None else f"score < {threshold}",
-        **_figures(single, follow),
+        **_figures(single, follow, withheld),
         "halves": {
             half: _figures(
                 [r for r in single if r["half"] == half],
                 [r for r in follow if r["half"] == half],
+                [r for r in withheld if r["half"] == half],
             )
             for half in ("dev", "test")
         },
@@ -240,7 +273,7 @@ def run_bench(
         ],
         "seconds": round(seconds, 1),
         "index_seconds": round(index_seconds, 1),
-        "ms_per_turn": round(1000 * seconds / (len(single) + 2 * len(follow)), 1),
+        "ms_per_turn": round(1000 * seconds / (len(single) + len(withheld) + 2 * len(follow)), 1),
     }
 
 

@@ -11,9 +11,8 @@ from evaluation.answerability_fit import (
     choose,
     figures,
     utility,
-    withheld_rows,
 )
-from evaluation.bench_chat import QUESTIONS, _whole, load_questions, run_bench
+from evaluation.bench_chat import QUESTIONS, _whole, load_questions, run_bench, withheld_turns
 from search.chat import collapse
 from search.chat.evidence import EVIDENCE, AnswerabilityModel, Evidence
 
@@ -96,9 +95,9 @@ def test_a_withheld_answer_is_asked_again_without_the_documents_that_state_it(in
     ]
     asked[0]["question"] = "how many weeks of paid parental leave do employees receive?"
     asked[1]["question"] = "what is the capital of Australia?"
-    (row,) = withheld_rows(index, "tiny, answer withheld", asked)
-    assert row["set"] == "tiny, answer withheld" and row["half"] == "dev"
-    assert not row["answerable"] and not row["correct"]
+    (row,) = withheld_turns(index, asked, None, float("-inf"))  # nothing declined on score
+    assert row["id"] == "a02" and row["half"] == "dev"
+    assert not row["answerable"] and not row["correct"] and not row["cites_withheld"]
     assert "sixteen weeks" not in row["answer"]  # d1 says it, and d1 was not searched
 
 
@@ -120,6 +119,7 @@ def test_chat_bench_on_the_sample_set_meets_the_targets(home, capsys):
     assert figures["answer_accuracy"] >= 0.8
     assert figures["distorted_sentences"] == 0 and figures["cut_sentences"] == 0
     assert figures["no_answer_precision"] >= 0.85  # the target for questions nobody here wrote
+    assert figures["withheld_cited"] == 0 and figures["withheld_declined"] >= 0.6
     assert figures["followup_accuracy"] >= 0.8 and figures["rewrite_accuracy"] == 1.0
 
 
