@@ -21,6 +21,8 @@ part between 0 and 1 or a plain score:
 - ``conflict``: 1 when the quoted sentences (with headings and titles) lack a code, version or
   year the question pins ("Shelfrunner S3", "Fleet OS 4.4", "in 2027") but state another of the
   same shape ("S2", "4.2", "2026"): they answer about a neighbouring thing;
+- ``no_amount``: 1 when the question asks for an amount of money or a percentage ("what does
+  the certificate cost?") and the quoted sentences state none ("apply for it at Justis");
 - ``agree``: 1 when the best sentence comes from the best-ranked result (retrieval and the
   sentence scorer agree), else 0;
 - ``typed``: 1 when the question asks for no particular kind of answer or the quoted sentences
@@ -58,6 +60,7 @@ EVIDENCE = (
     "named_in_sentence",
     "named_anywhere",
     "conflict",
+    "no_amount",
     "agree",
     "typed",
     "relevance",
@@ -209,6 +212,7 @@ class Evidence:
     named_in_sentence: float
     named_anywhere: float
     conflict: float
+    no_amount: float
     agree: float
     typed: float
     relevance: float
@@ -263,6 +267,9 @@ def gather(
         named_in_sentence=_named_share(question, quoted_sentences),
         named_anywhere=_named_share(question, all_contexts),
         conflict=float(conflicts(question, quoted_contexts)),
+        no_amount=float(
+            kind in ("money", "percent") and not any(holds_kind(kind, t) for t in quoted_contexts)
+        ),
         agree=float(best_from_top),
         typed=float(any(holds_kind(kind, text) for text in quoted_contexts)),
         relevance=1.0 if relevance is None else relevance,
@@ -309,10 +316,12 @@ def ruled(evidence: Evidence) -> bool | None:
     (``FOREIGN``) is never declined on this evidence (the English encoder's similarity says
     little about it; only retrieval, with no result above the relevance floor, declines it);
     one whose quoted sentences answer about a neighbouring model, version or year
-    (``conflict``: "S2" for an "S3" question) always is. None: the model decides."""
+    (``conflict``: "S2" for an "S3" question) always is, and so is one that asks for an
+    amount or a percentage the quoted sentences do not state (``no_amount``). None: the model
+    decides."""
     if evidence.foreign >= FOREIGN:
         return False
-    if evidence.conflict:
+    if evidence.conflict or evidence.no_amount:
         return True
     return None
 

@@ -72,6 +72,17 @@ def test_the_model_declines_weak_evidence_but_never_a_question_in_another_langua
     assert not declines(_evidence(score=0.5, foreign=0.7), model)
     # an answer about a neighbouring model, version or year is declined whatever it scores
     assert declines(_evidence(score=0.9, conflict=1.0), model)
+    assert declines(_evidence(score=0.9, no_amount=1.0), model)  # "cost?" with no amount
+
+
+def test_a_question_for_an_amount_needs_an_amount_in_the_quoted_sentences():
+    question = "How much does a certificate of good conduct cost?"
+    elsewhere = ["A certificate of good conduct is applied for online at Justis."]
+    assert gather(question, elsewhere, elsewhere, 1, 1, 1).no_amount == 1.0
+    priced = ["Certificates: a certificate of good conduct costs EUR 41.35."]
+    assert gather(question, priced, priced, 1, 1, 1).no_amount == 0.0
+    count = ["Full-time employees receive twenty-five days."]  # not an amount of money
+    assert gather("How many days of leave?", count, count, 1, 1, 1).no_amount == 0.0
 
 
 def test_the_stored_model_weighs_known_evidence_and_a_bad_file_is_refused():
