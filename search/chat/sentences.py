@@ -190,15 +190,22 @@ def with_headings(text: str, min_words: int = _MIN_WORDS) -> list[tuple[Sentence
     """The sentences of ``text`` (as ``split_sentences``), each with what it is read under:
     the last heading above it (a title, a FAQ's question, a lead-in ending with a colon), or
     for a sentence right after a line that is no sentence (a table's "E599 Safety controller
-    fault"), that line; "" if none."""
+    fault"), that line; for a table's row ("canary | 5% of robots | 72 hours"), the heading
+    and the table's first row ("Channel | Robots | Minimum soak time"); "" if none."""
     split_sentences(text, min_words)  # fills the cache
-    heading, previous, out = "", "", []
+    heading, previous, header, out = "", "", "", []
     for sentence in _CACHE.get(text) or []:
         n_words = len(_WORD.findall(sentence.text))
+        row = " | " in sentence.text
+        if row and header:
+            if n_words >= min_words:
+                out.append((sentence, f"{heading}, {header}" if heading else header))
+            continue
+        header = sentence.text if row else ""
         if n_words >= min_words:
             label = previous if previous and sentence.text.endswith(_CLOSING) else heading
             out.append((sentence, label))
-        if _heading_like(sentence.text, n_words, min_words):
+        if not row and _heading_like(sentence.text, n_words, min_words):
             heading = sentence.text
-        previous = "" if sentence.text.endswith(_CLOSING) else sentence.text
+        previous = "" if sentence.text.endswith(_CLOSING) or row else sentence.text
     return out

@@ -86,6 +86,21 @@ def test_a_page_break_inside_a_sentence_does_not_split_it():
     )
 
 
+def test_a_table_row_is_read_under_its_heading_and_the_table_s_header_row():
+    from search.chat.sentences import with_headings
+
+    text = (
+        "Release channels\n\nChannel | Robots | Minimum soak time\n\n"
+        "staging | the staging fleet of 12 robots | 48 hours\n\n"
+        "canary | about 5% of customer robots | 72 hours\n\nSteps\n\nBuild the image first."
+    )
+    found = {s.text: heading for s, heading in with_headings(text)}
+    header = "Release channels, Channel | Robots | Minimum soak time"
+    assert found["canary | about 5% of customer robots | 72 hours"] == header
+    assert found["staging | the staging fleet of 12 robots | 48 hours"] == header
+    assert found["Build the image first."] == "Steps"  # the table ends with it
+
+
 def test_negation_is_quoted_intact(hashing_encoder):
     chunks = _chunks("it/security.pdf", SECURITY, [0, 150])
     passages = [_passage(1, chunks[1])]  # the retrieved chunk starts inside a sentence

@@ -1,4 +1,5 @@
-"""HTML: visible text with paragraph breaks, without scripts, styles and navigation.
+"""HTML: visible text with paragraph breaks, without scripts, styles and navigation; a table's
+rows are paragraphs, their cells separated by " | ".
 
 libxml2's HTML parser (through lxml) reads the page once, and its events go straight to
 `_TextTarget`: no tree is built, so a page of 100,000 nested <div>s costs time and memory in
@@ -41,6 +42,7 @@ class _TextTarget:
         self._in_title = False
         self._h1_depth = 0  # > 0 while inside the first <h1>
         self._h1_done = False
+        self._cells = 0  # cells begun in the current table row
 
     def start(self, tag: str, attrib) -> None:
         if tag == "title" and not self.title:
@@ -50,8 +52,13 @@ class _TextTarget:
             return
         if tag == "h1" and not self._h1_done:
             self._h1_depth += 1
+        if tag == "tr":
+            self._cells = 0
         if tag in _BLOCKS:
             self.parts.append(_PARA)
+        elif tag in _CELLS:  # a row's cells read "a | b", as a .docx table's do
+            self.parts.append(" | " if self._cells else "")
+            self._cells += 1
         elif tag == "br":
             self.parts.append(_LINE)
         elif tag == "img" and attrib.get("alt"):

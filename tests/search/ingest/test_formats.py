@@ -22,10 +22,20 @@ def test_html_text_keeps_blocks_and_drops_noise():
         "<table><tr><td>a</td><td>b</td></tr></table><footer>FOOT</footer></body></html>"
     )
     assert title == "Staff Handbook"
-    assert text.split() == "Welcome Open at 08:00 daily. Lunch. Coffee. a b".split()
+    assert text.split() == "Welcome Open at 08:00 daily. Lunch. Coffee. a | b".split()
     assert "Lunch.\nCoffee." in text
     for noise in ("NAV", "SCRIPT", "comment", "FOOT", "p{}"):
         assert noise not in text
+
+
+def test_a_table_row_is_a_paragraph_of_cells_as_in_a_word_document():
+    _, text = parse_markdown(
+        b"| Channel | Soak |\n|---|---|\n| staging | 48 hours |\n| canary | 72 hours |\n",
+        "page",
+        LIMITS,
+    )
+    rows = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+    assert rows == ["Channel | Soak", "staging | 48 hours", "canary | 72 hours"]
 
 
 def test_html_title_falls_back_to_the_first_h1():
@@ -56,10 +66,10 @@ def test_markdown_to_text():
     )
     title, text = parse_markdown(source.encode(), "notes", LIMITS)
     assert title == "Weekly Sync Notes"  # a setext heading is a heading too
-    for expected in ("See the wiki and a diagram.", "Item Limit", "Meal 35", "raw html",
+    for expected in ("See the wiki and a diagram.", "Item | Limit", "Meal | 35", "raw html",
                      "keep snake_case_names", "run make release"):  # fmt: skip
         assert expected in " ".join(text.split()), expected
-    for markup in ("front matter", "https://", "**", "|", "`", "alert", "==="):
+    for markup in ("front matter", "https://", "**", "|---", "`", "alert", "==="):
         assert markup not in text
 
 
