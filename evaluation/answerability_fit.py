@@ -2,12 +2,12 @@
 answer a question (``search.chat.evidence``) and store it with the product.
 
 Every labeled question set with unanswerable questions (``QUESTION_SETS``: the sample set's
-own, the sample's questions written independently, the municipality's) is run through the
-chat as the benchmark runs it, with nothing declined, and each answerable or unanswerable
-question's evidence is a row. Each answerable question is also asked with the documents that
-state its answer withheld from the search (``bench_chat.withheld_turns``: a reader who may not open them
-must be told the documents do not say), a set of its own. Only the ``dev`` half of each set (even-numbered ids) is read
-for fitting; the ``test`` half is only reported.
+own, the sample's questions written independently, the municipality's) is run through the chat
+as the benchmark runs it, with nothing declined, and each answerable or unanswerable question's
+evidence is a row. Each answerable question is also asked with the documents that state its
+answer withheld from the search (``bench_chat.withheld_turns``: a reader who may not open them
+must be told the documents do not say), a set of its own. Only the ``dev`` half of each set
+(even-numbered ids) is read for fitting; the ``test`` half is only reported.
 
 - Which evidence, how much regularisation and which cut-off: chosen by 5-fold
   cross-validation over the dev rows (``SHUFFLES`` times), for the most unanswerable questions

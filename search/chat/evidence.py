@@ -97,8 +97,9 @@ _MONEY_ASK = re.compile(
     r"allowance|budget|per diem|reimbursed|worth|pay for|money)\b"
 )
 _PERCENT = re.compile(r"%|\bper ?cent\b")
-_MONEY = re.compile(
-    r"(?:\b(?:eur|euro|euros|usd|gbp|chf|sek|dkk|nok)\b|[€$£])|\bfree\b|\bno (?:cost|charge)\b"
+_MONEY = re.compile(  # an amount, or that there is none to pay
+    r"\b(?:eur|euro|euros|usd|gbp|chf|sek|dkk|nok)\b|[€$£]|\bfree\b|\bcosts? nothing\b|"
+    r"\bincluded\b|\bno (?:extra |additional )?(?:cost|charge|fee)s?\b"
 )
 
 

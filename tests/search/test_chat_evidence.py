@@ -97,6 +97,8 @@ def test_an_amount_a_share_or_a_count_is_what_answers_a_question_of_that_kind():
     assert not holds_kind("money", "A certificate is applied for online at Justis.")
     assert holds_kind("money", "A certificate costs EUR 41.35.")
     assert holds_kind("money", "Pilot sites cut their energy costs by 11%.")
+    assert holds_kind("money", "Replacing a lost badge costs nothing.")  # none to pay is an answer
+    assert holds_kind("money", "Parking is included in the staff contract.")
     assert not holds_kind("percent", "Employer's share of the ABP pension contribution.")
     assert holds_kind("percent", "You pay 4% of your pensionable salary.")
     assert holds_kind("number", "A firmware change needs two approvals.")
