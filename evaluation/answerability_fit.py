@@ -35,7 +35,14 @@ import numpy as np
 
 from evaluation.bench_chat import QUESTIONS, load_questions, single_turns, withheld_turns
 from evaluation.datasets import index_for_labeled_set
-from search.chat.evidence import EVIDENCE, MODEL_FILE, AnswerabilityModel, Evidence, ruled
+from search.chat.evidence import (
+    EVIDENCE,
+    MODEL_FILE,
+    RULED_BY,
+    AnswerabilityModel,
+    Evidence,
+    ruled,
+)
 from search.settings import Settings
 
 QUESTION_SETS = {
@@ -48,8 +55,7 @@ FALSE_DECLINE_COST = TARGET_PRECISION / (1 - TARGET_PRECISION)
 CUTOFFS = (0.2, 0.3, 0.4, 0.5, 0.6)
 STRENGTHS = (0.1, 1.0)  # the inverse regularisation strength C
 WITHHELD = ", answer withheld"  # the set of a set's answerable questions asked without it
-RULES = ("foreign", "conflict", "no_amount")  # the evidence ``evidence.ruled`` reads
-WEIGHED = tuple(n for n in EVIDENCE if n not in RULES)
+WEIGHED = tuple(n for n in EVIDENCE if n not in RULED_BY)  # the rules decide on the rest
 MAX_EVIDENCE = 4  # parts of the evidence one model weighs at most
 FOLDS = 5
 SHUFFLES = 6  # two left the choice among near-equal models to the shuffle

@@ -108,9 +108,9 @@ def asked_kind(question: str) -> str:
     or "" (any). A percentage or an amount of money is a number of that unit ("what does
     the certificate cost?" is not answered by "apply at Justis")."""
     lowered = " ".join(question.lower().split())
-    if _NUMBER_ASK.search(lowered) or _PERCENT_ASK.search(lowered):
-        if _PERCENT_ASK.search(lowered):
-            return "percent"
+    if _PERCENT_ASK.search(lowered):
+        return "percent"
+    if _NUMBER_ASK.search(lowered):
         return "money" if _MONEY_ASK.search(lowered) else "number"
     if re.search(r"\bwhat (?:does|do|did|will|would) .*\bcost\b", lowered):
         return "money"
@@ -258,6 +258,7 @@ def gather(
     anywhere_words = {w for text in all_contexts for w in words(text)}
     lacking = [w for t, w in weights.items() if t not in quoted]
     kind = asked_kind(question)
+    typed = any(holds_kind(kind, text) for text in quoted_contexts)
     return Evidence(
         score=best_score,
         similarity=best_similarity,
@@ -268,11 +269,9 @@ def gather(
         named_in_sentence=_named_share(question, quoted_sentences),
         named_anywhere=_named_share(question, all_contexts),
         conflict=float(conflicts(question, quoted_contexts)),
-        no_amount=float(
-            kind in ("money", "percent") and not any(holds_kind(kind, t) for t in quoted_contexts)
-        ),
+        no_amount=float(kind in ("money", "percent") and not typed),
         agree=float(best_from_top),
-        typed=float(any(holds_kind(kind, text) for text in quoted_contexts)),
+        typed=float(typed),
         relevance=1.0 if relevance is None else relevance,
         foreign=foreign_share(question, anywhere_words),
     )
@@ -310,6 +309,9 @@ def stored_model() -> AnswerabilityModel | None:
     if not MODEL_FILE.is_file():
         return None
     return AnswerabilityModel.from_json(json.loads(MODEL_FILE.read_text()))
+
+
+RULED_BY = ("foreign", "conflict", "no_amount")  # the evidence ``ruled`` reads
 
 
 def ruled(evidence: Evidence) -> bool | None:
