@@ -3,6 +3,7 @@ upgraded in place from a store the release before migrations wrote (main 6360f09
 
 import multiprocessing
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -130,8 +131,10 @@ def _open(url: str) -> str | None:
 
 
 def test_processes_opening_a_new_store_at_once_migrate_it_once(database_url):
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        revisions = pool.map(_open, [database_url] * 4)
+    # an executor, not a Pool: a worker that dies fails the test instead of hanging it
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=4, mp_context=spawn) as pool:
+        revisions = list(pool.map(_open, [database_url] * 4, timeout=240))
     assert revisions == [head()] * 4
     engine = engine_for(database_url)
     with engine.connect() as conn:

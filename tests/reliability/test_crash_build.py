@@ -85,21 +85,29 @@ def _kill_at_some_point(
     proc: subprocess.Popen, store: IndexStore, rng, full: float
 ) -> tuple[set[int], bool]:
     """Kill ``proc`` (SIGKILL) at a random time or once it stages a version; returns every
-    process it had started (collected while it ran) and whether it was writing a version."""
+    process it had started (collected while it ran) and whether it was writing a version.
+
+    The build is stopped (SIGSTOP) before its staging folder is looked at and its children
+    are collected, so "writing" is what the kill interrupted, not what a slow scan saw."""
     on_staging = rng.random() < 0.5
     deadline = time.monotonic() + (full * 1.5 if on_staging else rng.uniform(0.0, full * 1.1))
     seen: set[int] = set()
     scanned = 0.0
     while time.monotonic() < deadline and proc.poll() is None:
-        if time.monotonic() - scanned > 0.1:  # a scan of /proc is slow; staging is checked often
+        if on_staging:
+            if _staging(store):  # checked as often as possible: a write lasts milliseconds
+                time.sleep(rng.uniform(0.0, 0.005))
+                break
+            time.sleep(0.001)
+            continue
+        if time.monotonic() - scanned > 0.1:  # a scan of /proc is slow
             seen |= _descendants(proc.pid)
             scanned = time.monotonic()
-        if on_staging and _staging(store):
-            time.sleep(rng.uniform(0.0, 0.005))
-            break
         time.sleep(0.002)
-    seen |= _descendants(proc.pid)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGSTOP)
     writing = bool(_staging(store))
+    seen |= _descendants(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     return seen, writing
