@@ -14,10 +14,12 @@ a static quantization calibrates on passages the caller hands in, never on a hub
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import sys
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -63,7 +65,8 @@ def ensure_export(
                 "the corpus) on the first load, or choose backend openvino-bf16 or onnx-int8."
             )
         source = _source_onnx(model, Path(export_dir) / weights)
-        with _building(folder) as staging:
+        # the exporters' progress bars (NNCF's) go to stderr: a command's stdout is its JSON
+        with _building(folder) as staging, contextlib.redirect_stdout(sys.stderr):
             info = _EXPORTERS[backend](model, source, staging / spec.artefact, calibration)
             (staging / EXPORT_INFO).write_text(
                 json.dumps({"backend": backend.value, "weights": weights, **info}, indent=2)

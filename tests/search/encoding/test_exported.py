@@ -106,7 +106,7 @@ def test_a_fine_tuned_query_side_pairs_with_an_exported_document_side(
     assert np.all(np.sum(queries * real_encoder.encode(TEXTS[:2]), axis=1) > 0.999)
 
 
-def test_static_int8_calibrates_on_the_passages_handed_in(export_dir, real_encoder):
+def test_static_int8_calibrates_on_the_passages_handed_in(export_dir, real_encoder, capsys):
     with pytest.raises(ValueError, match="pass calibration="):
         load_encoder("all-MiniLM-L6-v2", backend="openvino-int8", export_dir=export_dir)
     passages = TEXTS * 2  # one calibration batch of 8
@@ -114,6 +114,9 @@ def test_static_int8_calibrates_on_the_passages_handed_in(export_dir, real_encod
         "all-MiniLM-L6-v2", backend="openvino-int8", export_dir=export_dir, calibration=passages
     )
     assert int8.calibration == export_module.calibration_digest(passages)
+    # NNCF's progress bars go to stderr: a benchmark's stdout is its JSON alone
+    shown = capsys.readouterr()
+    assert shown.out == "" and "Statistics collection" in shown.err
     assert int8.fingerprint == backend_fingerprint(
         real_encoder.weights_fingerprint, Backend.OPENVINO_INT8, int8.calibration
     )
