@@ -61,10 +61,11 @@ fit-relevance: setup ## fit the relevance models (ranking, calibration, floor) o
 fit-answerability: setup ## fit the chat's answer-or-decline model on the dev halves of every labeled question set and store it with the product (search/chat/answerability.json; JSON with the test halves' figures)
 	$(BIN)/python -m evaluation.answerability_fit
 
-bench-chat: setup ## chat answers on each labeled question set (the sample's own, the sample's independent questions, the municipality's): answer, citation, no-answer and follow-up accuracy per dev and test half, distorted sentences (one JSON per set)
+bench-chat: setup ## chat answers on each labeled question set (the sample's own, the sample's independent questions, the municipality's, SQuAD 2.0's, never fitted on): answer, citation, no-answer and follow-up accuracy per dev and test half, distorted sentences (one JSON per set)
 	$(BIN)/python -m evaluation.bench_chat --dataset data/sample
 	$(BIN)/python -m evaluation.bench_chat --dataset data/sample --questions data/sample/independent/chat_questions.jsonl
 	$(BIN)/python -m evaluation.bench_chat --dataset data/municipality
+	$(BIN)/python -m evaluation.bench_chat --dataset data/squad2
 
 CALLS ?= 5
 
