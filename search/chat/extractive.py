@@ -6,7 +6,8 @@ better of the sentence alone and the sentence under its heading), plus the IDF-w
 of the question's terms it contains (with its heading and title), plus a small prior for the
 better-ranked document. Each part of a multi-part question ("when ... and how much ...?") gets
 its own best sentence; a sentence that scores nearly as well as the best is added, up to
-``MAX_SENTENCES``.
+``MAX_SENTENCES``. A quoted sentence that leans on the one before it ("It is here that ...")
+is quoted with that one when it directly precedes it in the same paragraph.
 
 Whether those sentences answer the question at all is decided from the evidence
 (``search.chat.evidence``): a model fitted on labeled questions with unanswerable ones
@@ -44,6 +45,11 @@ _ASKS = ("?", ":")  # a question (a FAQ's heading) or a lead-in answers nothing 
 _NUMBER = re.compile(r"(?<![\w-])\d[\d.,:/%]*(?![\w-])")  # "600", "2.0", "1,240", "24/7"
 _ENDS = (".", "!", '"', "'")
 _WH = ("what", "when", "where", "who", "whom", "which", "why", "how")
+# a sentence opening with one of these leans on the one before it ("It is here that the Rhine
+# meets the Neckar" after "...flows through Germany."): it is quoted with its lead-in
+_LEANS = re.compile(
+    r"(?:It|Its|This|These|Those|They|Their|He|His|She|Her|Here|Such|The latter)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -220,10 +226,36 @@ def extractive_answer(
         return Answer(
             said, sources, EXTRACTIVE, answered=False, score=best, evidence=found.as_dict()
         )
-    quoted = [candidates[i] for i in chosen]
+    quoted = _with_lead_ins([candidates[i] for i in chosen], candidates, texts)
     text = " ".join(f"{c.sentence.text} [{c.passage.number}]" for c in quoted)
     cited = _cited_sources(sources, quoted, documents or {}, texts)
     return Answer(text, cited, EXTRACTIVE, score=best, evidence=found.as_dict())
+
+
+def _with_lead_ins(quoted, candidates, texts) -> list[_Candidate]:
+    """``quoted`` with the sentence before each one that leans on it (``_LEANS``), when that
+    sentence directly precedes it in the same paragraph and is not quoted already."""
+    out: list[_Candidate] = []
+    for c in quoted:
+        if _LEANS.match(c.sentence.text):
+            lead = _lead_in(c, candidates, texts[c.passage.doc_id])
+            if lead is not None and lead.sentence not in {q.sentence for q in out + quoted}:
+                out.append(lead)
+        out.append(c)
+    return out
+
+
+def _lead_in(c: _Candidate, candidates, text: str) -> _Candidate | None:
+    before = [
+        o
+        for o in candidates
+        if o.passage.doc_id == c.passage.doc_id and o.sentence.end <= c.sentence.start
+    ]
+    if not before:
+        return None
+    lead = max(before, key=lambda o: o.sentence.end)
+    gap = text[lead.sentence.end : c.sentence.start]
+    return lead if not gap.strip() and "\n\n" not in gap else None
 
 
 def _cited_sources(sources, quoted, documents, texts) -> tuple[Passage, ...]:

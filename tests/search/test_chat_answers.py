@@ -203,3 +203,35 @@ def test_a_long_document_is_read_around_its_retrieved_passage(hashing_encoder):
         threshold=0.0,
     )
     assert "EUR 68,000" in answer.text and "nothing at all today" not in answer.text
+
+
+def test_a_sentence_that_leans_on_the_one_before_is_quoted_with_it(hashing_encoder):
+    text = (
+        "# Rhine\n\nThe river flows north through Germany. It is here that the Rhine meets the "
+        "Neckar and the Main.\n\nNear Basel the river turns. Boats carry coal on it."
+    )
+    chunks = _chunks("rhine.md", text, [0])
+    answer = extractive_answer(
+        "where does the Rhine meet the Neckar?",
+        [_passage(1, chunks[0])],
+        hashing_encoder,
+        {"rhine.md": chunks},
+        threshold=0.0,
+    )
+    assert answer.text.startswith(
+        "The river flows north through Germany. [1] It is here that the Rhine meets the Neckar"
+    )
+    # the lead-in's span is part of the cited passage
+    assert "flows north through Germany" in answer.cited()[0].text
+    # a sentence opening a paragraph is quoted alone: its lead-in would be another topic
+    text = "# Rivers\n\nThe canal was dug in 1820.\n\nThey meet the Moselle at Koblenz."
+    chunks = _chunks("rivers.md", text, [0])
+    alone = extractive_answer(
+        "where do they meet the Moselle?",
+        [_passage(1, chunks[0])],
+        hashing_encoder,
+        {"rivers.md": chunks},
+        threshold=0.0,
+        max_sentences=1,
+    )
+    assert alone.text == "They meet the Moselle at Koblenz. [1]"
