@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from search.chat.answer import Answer, passages_for
 from search.chat.extractive import embedded_texts
 from search.chat.llm import LLMConfig, build_answer
+from search.chat.superseded import replaced_documents
 from search.chat.vectors import SENTENCE_VECTORS
 from search.config import Method
 from search.index import SearchIndex, SearchResult
@@ -30,9 +31,16 @@ def answer_from(
     """The answer to ``question`` from the top ``n`` of ``results`` (found for
     ``searched_for``) that reach the relevance floor, quoting from the whole of each result's
     document; none reaching it: "no documents matched" (a result the search page would hold
-    back as a weak match is no evidence for an answer either)."""
+    back as a weak match is no evidence for an answer either). A document another of them says
+    it replaces is not quoted (``superseded.replaced_documents``)."""
     results = above_floor(index, results)
     documents = {r.doc_id: index.chunks_of(r.doc_id) for r in results[:n]}
+    replaced = replaced_documents(documents)  # out of date beside the one replacing it
+    if replaced:
+        results = [r for r in results if r.doc_id not in replaced]
+        documents = {
+            r.doc_id: documents.get(r.doc_id) or index.chunks_of(r.doc_id) for r in results[:n]
+        }
     chunks = {c.id: c for found in documents.values() for c in found}
     passages = passages_for(results, chunks, n=n)
     return build_answer(
