@@ -164,10 +164,15 @@ def result_html(
         if result.memory_score
         else ""
     )
+    replaced = "".join(
+        f'<div class="ds-replaced" style="color:#b06000;font-size:0.85rem">'
+        f"Replaced by {esc(title)} ({esc(doc_id)}), which says it replaces this document</div>"
+        for doc_id, title in result.replaced_by
+    )
     return (
         f'<div class="ds-result"><div style="font-size:1.1rem;font-weight:600">'
         f"{result.rank}. {esc(result.title or result.doc_id)}</div>"
-        f'<div style="color:#5f6368;font-size:0.85rem">{details}</div>'
+        f'<div style="color:#5f6368;font-size:0.85rem">{details}</div>{replaced}'
         f'<div style="margin:0.3rem 0">{snippet}</div>'
         f'<div style="color:#5f6368;font-size:0.8rem">'
         f'<span class="ds-score" title="{esc(parts)}">{esc(score or parts)}</span>'

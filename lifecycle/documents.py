@@ -15,11 +15,11 @@ from pathlib import Path
 
 from lifecycle.experiments.live import LiveExperiment, search_and_log_live
 from lifecycle.feedback import FeedbackStore
+from lifecycle.feedback.logged_search import served_results
 from lifecycle.originals import OriginalFile, documents_root, original_file
 from lifecycle.readers import NotFound, Reader
 from search.config import Method
 from search.index import ResultPage, SearchIndex, SearchResult
-from search.index.forgiving import forgiving_page
 from search.retrieval import Filters
 from search.retrieval.forgiving import Forgiven
 
@@ -119,7 +119,7 @@ def page_as(
 ) -> Forgiven[ResultPage]:
     """``search_as``'s first ``k`` results, spelling and floor, without logging a query: what a
     page restored from the reader's own logged search (Back, a reload) pages through."""
-    return forgiving_page(
+    return served_results(
         index, query, k, method, restricted(filters, reader), weaker, correct=correct
     )
 

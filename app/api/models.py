@@ -22,6 +22,11 @@ MAX_ID = 2**53  # ids beyond this are no JSON client's exact integers (and no ro
 Whole = Annotated[int, BeforeValidator(_not_a_bool)]  # 3 or 3.0, never false
 
 
+class Replacement(BaseModel):
+    doc_id: str
+    title: str
+
+
 class Result(BaseModel):
     doc_id: str
     title: str
@@ -40,6 +45,10 @@ class Result(BaseModel):
     dense_score: float | None = Field(
         None, description="the passage's cosine with the query (None: dense retrieval missed it)"
     )
+    replaced_by: list[Replacement] = Field(
+        default_factory=list,
+        description="documents you may open that say they replace this one (it is out of date)",
+    )
 
     @classmethod
     def of(cls, r: SearchResult) -> Result:
@@ -54,6 +63,7 @@ class Result(BaseModel):
             chunk_id=r.chunk_id,
             bm25_score=r.bm25_score,
             dense_score=r.dense_score,
+            replaced_by=[Replacement(doc_id=d, title=t) for d, t in r.replaced_by],
         )
 
 

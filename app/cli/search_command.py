@@ -55,6 +55,7 @@ def _through(api, args) -> dict:
             "snippet": r["snippet"],
             "highlights": r.get("highlights", []),
             "path": (r.get("metadata") or {}).get("path"),
+            "replaced_by": r.get("replaced_by") or [],
         }
         for r in found["results"]
     ]
@@ -85,6 +86,7 @@ def _here(args, settings: Settings) -> dict:
             "snippet": r.snippet.text,
             "highlights": [list(h) for h in r.snippet.highlights],
             "path": r.metadata.get("path"),
+            "replaced_by": [{"doc_id": d, "title": t} for d, t in r.replaced_by],
         }
         for r in found.results
     ]
@@ -127,6 +129,8 @@ def show(page: dict) -> None:
     for r in page["results"]:
         print(f"{r['rank']:>2}. {r['title']}  [{r['doc_id']}]  score {r['score']:.3f}")
         print(f"    {marked(r['snippet'], r['highlights'])}")
+        for newer in r.get("replaced_by") or []:
+            print(f"    replaced by {newer['title']}  [{newer['doc_id']}]")
     if page["query_id"] is not None:
         print(
             f"query {page['query_id']}: `docsearch feedback click|vote {page['query_id']} DOC_ID`, "

@@ -3,10 +3,12 @@ through ``search_and_log``, so every result list people saw is in the feedback s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
 from lifecycle.feedback.store import FeedbackStore
+from search.chat.superseded import with_replacements
 from search.index import ResultPage, SearchIndex, SearchResult
 from search.index.forgiving import forgiving_page
 from search.retrieval import Filters
@@ -77,8 +79,12 @@ def served_results(
     """What the search service shows from one index version, not logged: the first ``k``
     results under ``filters`` (the reader's permissions among them) above the relevance floor,
     spelling forgiven. An interleaved experiment (``lifecycle.experiments``) calls this for
-    each version, so whatever the service filters holds for both."""
-    return forgiving_page(index, query, k, method, filters, weaker, correct=correct)
+    each version, so whatever the service filters holds for both. A result that a document
+    the reader may open says it replaces names that document (``SearchResult.replaced_by``)."""
+    found = forgiving_page(index, query, k, method, filters, weaker, correct=correct)
+    page = found.results
+    shown = with_replacements(index, page.results, filters)
+    return dataclasses.replace(found, results=dataclasses.replace(page, results=shown))
 
 
 def log_search(

@@ -47,9 +47,7 @@ _ENDS = (".", "!", '"', "'")
 _WH = ("what", "when", "where", "who", "whom", "which", "why", "how")
 # a sentence opening with one of these leans on the one before it ("It is here that the Rhine
 # meets the Neckar" after "...flows through Germany."): it is quoted with its lead-in
-_LEANS = re.compile(
-    r"(?:It|Its|This|These|Those|They|Their|He|His|She|Her|Here|Such|The latter)\b"
-)
+_LEANS = re.compile(r"(?:It|Its|This|These|Those|They|Their|He|His|She|Her|Here|Such|The latter)\b")
 
 
 @dataclass(frozen=True)

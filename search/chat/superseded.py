@@ -1,59 +1,114 @@
-"""Retrieved documents that another retrieved document says it replaces.
+"""Documents that another document of the index says it replaces.
 
 A document that replaces an older one usually says so in its first lines: "Version 3.0,
 effective date: 1 January 2025. Replaces the circular on travel and expenses of 1 March 2023";
-"effective date: 1 January 2025 · replaces all earlier parking information". A chat turn does not
-quote the replaced document beside the one that replaced it: its figures are out of date (the
-kilometre allowance of 2023 beside the one of 2025). An older document counts as replaced when
-the newer one's first lines say it "replaces" or "supersedes" something, and
+"effective date: 1 January 2025 · replaces all earlier parking information". An older document
+counts as replaced when a newer one's first lines say it "replaces" or "supersedes" something,
+and
 
 - that something carries a date, and it is the older document's own date (the date its first
   lines state, as ``search.ingest.dates`` reads a document's date), or
 - it is "all earlier ..." or "all previous ...", the older document's date is before the newer
   one's, and its title shares a word with what is replaced ("parking").
 
-Nothing else is guessed: two documents on one subject with different dates are both quoted
-when neither says it replaces the other.
+Nothing else is guessed: two documents on one subject with different dates are both kept when
+neither says it replaces the other. The chat does not quote a replaced document beside the one
+that replaced it (``search.chat.turn.answer_from``); the search service marks it on the result
+list with the replacing documents the reader may open (``with_replacements``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from search.chat.answer import text_of
 from search.chat.questions import stems
-from search.chunking import Chunk
+from search.index import SearchIndex, SearchResult
 from search.ingest.dates import TEXT_HEAD_CHARS, date_in_text
+from search.retrieval import Filters
 
 _REPLACES = re.compile(r"\b(?:replaces|supersedes)\b([^.\n*]{0,160})", re.IGNORECASE)
 _EVERY_EARLIER = re.compile(r"\ball\s+(?:earlier|previous|former|older)\b", re.IGNORECASE)
+_BY_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def replaced_documents(documents: Mapping[str, Sequence[Chunk]]) -> set[str]:
-    """The ids among ``documents`` (id -> its chunks) that another of them says it replaces."""
-    heads = {d: text_of(chunks)[:TEXT_HEAD_CHARS] for d, chunks in documents.items() if chunks}
-    dated = {d: date_in_text(head) for d, head in heads.items()}
-    titles = {d: stems(chunks[0].title) for d, chunks in documents.items() if chunks}
-    out: set[str] = set()
-    for newer, head in heads.items():
-        for match in _REPLACES.finditer(head):
-            what = match.group(1)
-            for older in heads.keys() - {newer}:
-                if _names(what, dated[older], dated[newer], titles[older]):
-                    out.add(older)
-    return out
+def replacements(heads: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Each replaced document's id -> the ids of the documents that say they replace it;
+    ``heads``: each document's id -> (title, text from its start)."""
+    statements = {
+        newer: [m.group(1) for m in _REPLACES.finditer(text[:TEXT_HEAD_CHARS])]
+        for newer, (_, text) in heads.items()
+    }
+    statements = {newer: said for newer, said in statements.items() if said}
+    if not statements:
+        return {}
+    dated = {d: date_in_text(text) for d, (_, text) in heads.items()}
+    out: dict[str, list[str]] = {}
+    for newer, said in statements.items():
+        for older, (title, _) in heads.items():
+            if older != newer and any(_names(w, dated[older], dated[newer], title) for w in said):
+                out.setdefault(older, []).append(newer)
+    return {older: tuple(newer) for older, newer in out.items()}
 
 
-def _names(what: str, older: datetime | None, newer: datetime | None, title: set[str]) -> bool:
+def _names(what: str, older: datetime | None, newer: datetime | None, title: str) -> bool:
     """Whether ``what`` a newer document (dated ``newer``) replaces is the older document
-    (dated ``older``, its title's stems ``title``)."""
+    (dated ``older``, titled ``title``)."""
     if older is None:
         return False
     stated = date_in_text(what)
     if stated is not None:
         return stated.date() == older.date()
     if _EVERY_EARLIER.search(what) and newer is not None and older < newer:
-        return bool(stems(_EVERY_EARLIER.sub(" ", what)) & title)
+        return bool(stems(_EVERY_EARLIER.sub(" ", what)) & stems(title))
     return False
+
+
+def corpus_replacements(index: SearchIndex) -> Mapping[str, tuple[str, ...]]:
+    """``replacements`` over every document of ``index``, worked out once per index."""
+    found = _BY_INDEX.get(index)
+    if found is None:
+        heads = {}
+        for doc_id, document in index.documents.items():
+            chunks = index.chunks_of(doc_id)
+            heads[doc_id] = (document.get("title", ""), chunks[0].text if chunks else "")
+        _BY_INDEX[index] = found = replacements(heads)
+    return found
+
+
+def replaced_among(index: SearchIndex, doc_ids: Sequence[str]) -> set[str]:
+    """The ones of ``doc_ids`` that another of them says it replaces."""
+    replacing = corpus_replacements(index)
+    shown = set(doc_ids)
+    return {d for d in shown if shown.intersection(replacing.get(d, ()))}
+
+
+def with_replacements(
+    index: SearchIndex, results: Sequence[SearchResult], filters: Filters | None
+) -> list[SearchResult]:
+    """``results``, each replaced one naming (id, title) the replacing documents that the reader
+    ``filters`` describes may open; a document the reader may not open is never named."""
+    replacing = corpus_replacements(index)
+    if not replacing:
+        return list(results)
+    out = []
+    for result in results:
+        newer = tuple(
+            (d, index.documents[d].get("title") or d)
+            for d in replacing.get(result.doc_id, ())
+            if _readable(index, d, filters)
+        )
+        out.append(dataclasses.replace(result, replaced_by=newer) if newer else result)
+    return out
+
+
+def _readable(index: SearchIndex, doc_id: str, filters: Filters | None) -> bool:
+    if filters is None:
+        return index.is_readable(doc_id, None)
+    if not index.is_readable(doc_id, filters.principals):
+        return False
+    metadata = index.documents[doc_id].get("metadata") or {}
+    return filters.allow is None or bool(filters.allow(metadata))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from search.chat.answer import Answer, passages_for
 from search.chat.extractive import embedded_texts
 from search.chat.llm import LLMConfig, build_answer
-from search.chat.superseded import replaced_documents
+from search.chat.superseded import replaced_among
 from search.chat.vectors import SENTENCE_VECTORS
 from search.config import Method
 from search.index import SearchIndex, SearchResult
@@ -32,15 +32,11 @@ def answer_from(
     ``searched_for``) that reach the relevance floor, quoting from the whole of each result's
     document; none reaching it: "no documents matched" (a result the search page would hold
     back as a weak match is no evidence for an answer either). A document another of them says
-    it replaces is not quoted (``superseded.replaced_documents``)."""
+    it replaces is not quoted (``superseded.replaced_among``)."""
     results = above_floor(index, results)
+    replaced = replaced_among(index, [r.doc_id for r in results[:n]])  # out of date beside
+    results = [r for r in results if r.doc_id not in replaced]  # the one that replaced it
     documents = {r.doc_id: index.chunks_of(r.doc_id) for r in results[:n]}
-    replaced = replaced_documents(documents)  # out of date beside the one replacing it
-    if replaced:
-        results = [r for r in results if r.doc_id not in replaced]
-        documents = {
-            r.doc_id: documents.get(r.doc_id) or index.chunks_of(r.doc_id) for r in results[:n]
-        }
     chunks = {c.id: c for found in documents.values() for c in found}
     passages = passages_for(results, chunks, n=n)
     return build_answer(

@@ -47,6 +47,9 @@ class SearchResult:
     # the same scale for every query and collection, never higher than the result above it;
     # None when no relevance model is stored
     relevance: float | None = None
+    # (doc id, title) of the documents the reader may open that say they replace this one
+    # (search.chat.superseded.with_replacements, as the search service shows it)
+    replaced_by: tuple[tuple[str, str], ...] = ()
 
     @property
     def shown_score(self) -> float:

@@ -214,3 +214,48 @@ def test_build_register_serves_only_what_the_gate_promotes(home, capsys, monkeyp
     assert not second["activated"]
     assert f"serving unchanged: CURRENT stays at {first['version']}" in err
     assert "v2, the challenger" in err
+
+
+def test_a_result_another_document_says_it_replaces_names_it(home, capsys, monkeypatch, tmp_path):
+    from app.api.models import Result
+
+    monkeypatch.setenv("DOCSEARCH_MODEL", "hashing-128")
+    monkeypatch.setenv("DOCSEARCH_API_PORT", "1")  # nothing answers there: the search runs here
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "expenses.md").write_text(
+        "# Travel and expenses\n\nEffective date: 1 January 2025. Replaces the circular on "
+        "travel of 1 March 2023.\n\nYour own car: EUR 0.23 per kilometre."
+    )
+    (docs / "circular.txt").write_text(
+        "Circular on travel\n\nDate: 1 March 2023.\n\nYour own car: EUR 0.21 per kilometre."
+    )
+    run_cli(capsys, "build", "--docs", str(docs), "--json")
+    page = run_cli(capsys, "search", "own car kilometre", "--json")
+    named = {r["doc_id"]: r["replaced_by"] for r in page["results"]}
+    assert named == {
+        "expenses.md": [],
+        "circular.txt": [{"doc_id": "expenses.md", "title": "Travel and expenses"}],
+    }
+    assert main(["search", "own car kilometre"]) == 0
+    assert "    replaced by Travel and expenses  [expenses.md]" in capsys.readouterr().out
+    # the REST API's result carries the same
+    from search.index.query import SearchResult
+    from search.retrieval.snippets import Snippet
+
+    newer = (("expenses.md", "Travel and expenses"),)
+    result = SearchResult(
+        "circular.txt",
+        "Circular",
+        0.5,
+        1,
+        None,
+        None,
+        "c#0",
+        Snippet("x", ()),
+        {},
+        replaced_by=newer,
+    )
+    assert Result.of(result).model_dump()["replaced_by"] == [
+        {"doc_id": "expenses.md", "title": "Travel and expenses"}
+    ]

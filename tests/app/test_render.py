@@ -35,3 +35,14 @@ def test_a_sources_document_names_its_source_and_links_only_to_web_originals():
     unsafe = result_html(_from_source({"source": "w", "source_link": "javascript:alert(1)"}))
     assert "href" not in unsafe and "javascript" not in unsafe
     assert "source" not in result_html(_from_source({"path": "handbook.md"}))
+
+
+def test_a_replaced_result_names_the_document_that_replaces_it():
+    import dataclasses
+
+    old = dataclasses.replace(
+        _from_source({"path": "circular.txt"}), replaced_by=(("expenses.md", "Travel <2025>"),)
+    )
+    shown = result_html(old)
+    assert "Replaced by Travel &lt;2025&gt; (expenses.md), which says it replaces this" in shown
+    assert "Replaced by" not in result_html(_from_source({"path": "expenses.md"}))
