@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -33,49 +34,72 @@ from search.retrieval import Filters
 _REPLACES = re.compile(r"\b(?:replaces|supersedes)\b([^.\n*]{0,160})", re.IGNORECASE)
 _EVERY_EARLIER = re.compile(r"\ball\s+(?:earlier|previous|former|older)\b", re.IGNORECASE)
 _BY_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
 
 
 def replacements(heads: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     """Each replaced document's id -> the ids of the documents that say they replace it;
     ``heads``: each document's id -> (title, text from its start)."""
     statements = {
-        newer: [m.group(1) for m in _REPLACES.finditer(text[:TEXT_HEAD_CHARS])]
+        newer: [_Statement.of(m.group(1)) for m in _REPLACES.finditer(text[:TEXT_HEAD_CHARS])]
         for newer, (_, text) in heads.items()
     }
     statements = {newer: said for newer, said in statements.items() if said}
     if not statements:
         return {}
     dated = {d: date_in_text(text) for d, (_, text) in heads.items()}
+    titles: dict[str, set[str]] = {}
     out: dict[str, list[str]] = {}
     for newer, said in statements.items():
         for older, (title, _) in heads.items():
-            if older != newer and any(_names(w, dated[older], dated[newer], title) for w in said):
-                out.setdefault(older, []).append(newer)
+            if older == newer or dated[older] is None:
+                continue
+            for statement in said:
+                if statement.names(dated[older], dated[newer], titles, older, title):
+                    out.setdefault(older, []).append(newer)
+                    break
     return {older: tuple(newer) for older, newer in out.items()}
 
 
-def _names(what: str, older: datetime | None, newer: datetime | None, title: str) -> bool:
-    """Whether ``what`` a newer document (dated ``newer``) replaces is the older document
-    (dated ``older``, titled ``title``)."""
-    if older is None:
-        return False
-    stated = date_in_text(what)
-    if stated is not None:
-        return stated.date() == older.date()
-    if _EVERY_EARLIER.search(what) and newer is not None and older < newer:
-        return bool(stems(_EVERY_EARLIER.sub(" ", what)) & stems(title))
-    return False
+@dataclasses.dataclass(frozen=True)
+class _Statement:
+    """What one "replaces ..." names: a date, or all earlier documents on a subject."""
+
+    stated: datetime | None  # the date it names
+    every_earlier: bool  # "all earlier ...", "all previous ..."
+    subject: frozenset[str]  # the stems of what it names, "all earlier" aside
+
+    @classmethod
+    def of(cls, what: str) -> _Statement:
+        earlier = bool(_EVERY_EARLIER.search(what))
+        return cls(date_in_text(what), earlier, frozenset(stems(_EVERY_EARLIER.sub(" ", what))))
+
+    def names(
+        self, older: datetime, newer: datetime | None, titles: dict, doc_id: str, title: str
+    ) -> bool:
+        """Whether this statement of a document dated ``newer`` names the older document
+        ``doc_id`` (dated ``older``, titled ``title``; ``titles`` caches title stems)."""
+        if self.stated is not None:
+            return self.stated.date() == older.date()
+        if not self.every_earlier or newer is None or older >= newer:
+            return False
+        if doc_id not in titles:
+            titles[doc_id] = stems(title)
+        return bool(self.subject & titles[doc_id])
 
 
 def corpus_replacements(index: SearchIndex) -> Mapping[str, tuple[str, ...]]:
     """``replacements`` over every document of ``index``, worked out once per index."""
-    found = _BY_INDEX.get(index)
+    with _LOCK:
+        found = _BY_INDEX.get(index)
     if found is None:
         heads = {}
         for doc_id, document in index.documents.items():
             chunks = index.chunks_of(doc_id)
             heads[doc_id] = (document.get("title", ""), chunks[0].text if chunks else "")
-        _BY_INDEX[index] = found = replacements(heads)
+        found = replacements(heads)
+        with _LOCK:
+            _BY_INDEX[index] = found
     return found
 
 
