@@ -1,8 +1,9 @@
 """What a serving process does before it calls itself ready: the served index loaded with its
 encoder, its spelling corrector built, the sentences chat answers quote embedded (and kept in
-the home's embedding cache), and one answer composed, so that the first person's search and
-chat turn are as fast as the hundredth. The REST API's ``/readyz`` answers 200 only after it;
-``make run`` prints its addresses only after that and the app's first search page rendered.
+the home's embedding cache), which documents say they replace others worked out, and one
+answer composed, so that the first person's search and chat turn are as fast as the hundredth.
+The REST API's ``/readyz`` answers 200 only after it; ``make run`` prints its addresses only
+after that and the app's first search page rendered.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from search.chat import PASSAGES_PER_ANSWER, SENTENCE_VECTORS, answer_from, warm_up
+from search.chat.superseded import corpus_replacements
 from search.index import SearchIndex
 from search.settings import Settings
 
@@ -44,6 +46,9 @@ def warm(index: SearchIndex) -> Warmed:
     started = time.perf_counter()
     sentences = warm_up(index)
     seconds["sentences"] = time.perf_counter() - started
+    started = time.perf_counter()
+    corpus_replacements(index)  # which documents say they replace others: once per index
+    seconds["replacements"] = time.perf_counter() - started
     started = time.perf_counter()
     question = index.documents[index.doc_ids[0]]["title"] if index.doc_ids else "help"
     found = index.search(question, k=PASSAGES_PER_ANSWER)

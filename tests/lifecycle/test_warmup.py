@@ -24,7 +24,7 @@ def test_warming_embeds_every_quotable_sentence_once_per_home(index, tmp_path, m
     before = encoder.calls
     warmed = warm(index)
     assert warmed.sentences == len(texts) > 0  # each sentence alone and under its heading
-    assert set(warmed.seconds) == {"spelling", "sentences", "answer"}
+    assert set(warmed.seconds) == {"spelling", "sentences", "replacements", "answer"}
     # every text once, then the probe answer: its search's query and its question (HashingEncoder
     # counts queries too)
     assert encoder.calls - before == len(texts) + 2
