@@ -23,8 +23,9 @@ import dataclasses
 import re
 import threading
 import weakref
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from search.chat.questions import stems
 from search.index import SearchIndex, SearchResult
@@ -39,7 +40,9 @@ _LOCK = threading.Lock()
 
 def replacements(heads: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     """Each replaced document's id -> the ids of the documents that say they replace it;
-    ``heads``: each document's id -> (title, text from its start)."""
+    ``heads``: each document's id -> (title, text from its start). Older documents are looked
+    up by their date and by their titles' words, never compared pair by pair, so a corpus where
+    many documents say what they replace costs little more than one where few do."""
     statements = {
         newer: [_Statement.of(m.group(1)) for m in _REPLACES.finditer(text[:TEXT_HEAD_CHARS])]
         for newer, (_, text) in heads.items()
@@ -48,16 +51,24 @@ def replacements(heads: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, .
     if not statements:
         return {}
     dated = {d: date_in_text(text) for d, (_, text) in heads.items()}
-    titles: dict[str, set[str]] = {}
-    out: dict[str, list[str]] = {}
+    by_date: dict[date, list[str]] = defaultdict(list)
+    by_word: dict[str, list[str]] = defaultdict(list)
+    for doc_id, when in dated.items():
+        if when is not None:
+            by_date[when.date()].append(doc_id)
+            for stem in stems(heads[doc_id][0]):
+                by_word[stem].append(doc_id)
+    out: dict[str, list[str]] = defaultdict(list)
     for newer, said in statements.items():
-        for older, (title, _) in heads.items():
-            if older == newer or dated[older] is None:
-                continue
-            for statement in said:
-                if statement.names(dated[older], dated[newer], titles, older, title):
-                    out.setdefault(older, []).append(newer)
-                    break
+        named: set[str] = set()
+        for statement in said:
+            if statement.stated is not None:
+                named.update(by_date.get(statement.stated.date(), ()))
+            elif statement.every_earlier and dated[newer] is not None:
+                on_subject = {d for stem in statement.subject for d in by_word.get(stem, ())}
+                named.update(d for d in on_subject if dated[d] < dated[newer])
+        for older in sorted(named - {newer}):
+            out[older].append(newer)
     return {older: tuple(newer) for older, newer in out.items()}
 
 
@@ -73,19 +84,6 @@ class _Statement:
     def of(cls, what: str) -> _Statement:
         earlier = bool(_EVERY_EARLIER.search(what))
         return cls(date_in_text(what), earlier, frozenset(stems(_EVERY_EARLIER.sub(" ", what))))
-
-    def names(
-        self, older: datetime, newer: datetime | None, titles: dict, doc_id: str, title: str
-    ) -> bool:
-        """Whether this statement of a document dated ``newer`` names the older document
-        ``doc_id`` (dated ``older``, titled ``title``; ``titles`` caches title stems)."""
-        if self.stated is not None:
-            return self.stated.date() == older.date()
-        if not self.every_earlier or newer is None or older >= newer:
-            return False
-        if doc_id not in titles:
-            titles[doc_id] = stems(title)
-        return bool(self.subject & titles[doc_id])
 
 
 def corpus_replacements(index: SearchIndex) -> Mapping[str, tuple[str, ...]]:
