@@ -60,28 +60,26 @@ def test_each_paragraph_is_a_file_and_each_question_a_row():
     assert sorted(r["id"] for r in rows) == ["sq-0001", "sq-0002"]
 
 
+def _make(source, out, title: str) -> subprocess.CompletedProcess:
+    args = ["--source", str(source), "--out", str(out), title]
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.make_squad_set", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
 def test_the_script_writes_a_set_the_chat_bench_reads(tmp_path):
     source = tmp_path / "dev.json"
     source.write_text(json.dumps(SOURCE))
     out = tmp_path / "set"
-    done = subprocess.run(
-        [sys.executable, "-m", "scripts.make_squad_set", "--source", str(source), "--out", str(out)]
-        + ["Tower_Bridge"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = _make(source, out, "Tower_Bridge")
     assert done.returncode == 0, done.stderr
     assert (out / "docs" / "tower-bridge" / "02.md").is_file()
     rows = load_questions(out / "chat_questions.jsonl")
     assert {r["half"] for r in rows} == {"dev", "test"}  # ids sq-0001 and sq-0002
-    missing = subprocess.run(
-        [sys.executable, "-m", "scripts.make_squad_set", "--source", str(source), "--out", str(out)]
-        + ["Nowhere"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    missing = _make(source, out, "Nowhere")
     assert missing.returncode == 2 and missing.stderr.strip() == "error: not in the source: Nowhere"
 
 
