@@ -30,6 +30,7 @@ from lifecycle.loop.fine_tuning import (
     new_encoder_dir,
 )
 from lifecycle.loop.loss import MAX_NEGATIVE_CHUNKS, AllPassagesLoss
+from lifecycle.loop.mixing import MIX_GRID, Mixture, choose_mixture, write_mixture
 from lifecycle.loop.pairs import (
     ETA,
     MAX_PROPENSITY_WEIGHT,
@@ -88,6 +89,8 @@ __all__ = [
     "LoopTimings",
     "MAX_NEGATIVE_CHUNKS",
     "MAX_PROPENSITY_WEIGHT",
+    "MIX_GRID",
+    "Mixture",
     "PreparedData",
     "RetrainOutcome",
     "SimulationReport",
@@ -101,6 +104,7 @@ __all__ = [
     "build_challenger_version",
     "build_training_data",
     "challenger_policy",
+    "choose_mixture",
     "collect_impressions",
     "covers",
     "eval_set_of",
@@ -123,4 +127,5 @@ __all__ = [
     "summary",
     "train_encoder",
     "training_data_dir",
+    "write_mixture",
 ]

@@ -57,6 +57,9 @@ def log_encoder(
     }
     if ft.get("final_loss") is not None:
         metrics["final_loss"] = ft["final_loss"]
+    if ft.get("mixture_scores"):  # the mixing weight chosen and the held-back nDCG@10 at each
+        metrics["mixture_alpha"] = ft["mixture_alpha"]
+        metrics.update({f"mixture/alpha_{a}": v for a, v in ft["mixture_scores"].items()})
     client.log_batch(
         run_id,
         metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()],

@@ -26,6 +26,7 @@ from lifecycle.loop.evaluation_sets import (
     feedback_set,
 )
 from lifecycle.loop.fine_tuning import FineTuneConfig, fine_tune, new_encoder_dir
+from lifecycle.loop.mixing import Mixture, choose_mixture
 from lifecycle.loop.pairs import (
     VALIDATION_FRACTION,
     TrainingData,
@@ -120,10 +121,16 @@ def train_encoder(
     registry: Registry | None = None,
     log: Log = print,
 ) -> TrainedEncoder:
-    """Fine-tune the champion's encoder into a new folder under ``models_dir``; with a
-    ``registry`` the folder is logged and registered as a ``docsearch-encoder`` version."""
+    """Fine-tune the champion's encoder into a new folder under ``models_dir``, its query side
+    mixed with the encoder it started from by the weight the held-back feedback prefers
+    (``lifecycle.loop.mixing``; both sides trained: as trained, since every weight would
+    re-encode the corpus); with a ``registry`` the folder is logged and registered as a
+    ``docsearch-encoder`` version."""
     result = fine_tune(champion.index, data, new_encoder_dir(models_dir, data), config, log=log)
-    summary = result.summary()
+    mixture = Mixture()
+    if not config.documents:
+        mixture = choose_mixture(champion.index, result.base_model, result.path, data, log=log)
+    summary = result.summary() | mixture.summary()
     if registry is None:
         return TrainedEncoder(result.path, summary)
     run_id, version = log_encoder(registry, result.path, summary, data)

@@ -15,6 +15,7 @@ from evaluation.beir import load_labeled_set
 from lifecycle.feedback import FeedbackStore, search_and_log
 from lifecycle.loop import (
     FineTuneResult,
+    Mixture,
     collect_impressions,
     eval_set_of,
     retrain,
@@ -193,6 +194,8 @@ def test_the_cli_and_dagster_turns_of_the_loop_agree(
 ):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(steps, "fine_tune", _no_training)
+    # nor can its weights be mixed with the start's: the encoder stays as "trained"
+    monkeypatch.setattr(steps, "choose_mixture", lambda *_args, **_kw: Mixture())
     # each home its own stores
     for name in ("MLFLOW_TRACKING_URI", "DOCSEARCH_FEEDBACK_URL", "DOCSEARCH_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)

@@ -10,6 +10,7 @@ from lifecycle.builds import keep_learned_state, serving_model
 from lifecycle.feedback import FeedbackStore
 from lifecycle.gate import KEEP_COLLECTING, decide
 from lifecycle.loop import (
+    MIX_GRID,
     ClickModel,
     EvalSet,
     FineTuneConfig,
@@ -181,6 +182,12 @@ def test_a_better_challenger_is_promoted(world):
     assert champion.tags["docsearch.index_version"] == outcome.challenger_version
     served = store.load()
     assert served.encoder.model_id == outcome.encoder_path  # the fine-tuned encoder serves
+    # its weights mixed with the start's by the weight the held-back feedback scored best
+    scores = outcome.fine_tune["mixture_scores"]
+    assert set(scores) == set(MIX_GRID)
+    assert scores[outcome.fine_tune["mixture_alpha"]] == max(scores.values())
+    encoder_run = registry.client.get_run(outcome.mlflow["encoder_run"]).data.metrics
+    assert encoder_run["mixture_alpha"] == outcome.fine_tune["mixture_alpha"]
     # only its query side was trained: the champion's passage vectors serve unchanged
     previous = store.load(version)
     assert served.encoder.fingerprint == previous.encoder.fingerprint

@@ -121,3 +121,29 @@ def test_all_passages_loss_by_hand(index):
         total = sum(math.exp(v) for v in logits.values()) + 2 * math.exp(logits[docs[1]])
         expected.append(math.log(total) - logits[target])
     assert got.item() == pytest.approx(sum(expected) / 2, rel=1e-4)
+
+
+def test_a_mixture_averages_the_start_and_the_fine_tuned_weights(tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from lifecycle.loop import write_mixture
+    from search.encoding import resolve_model
+    from search.encoding.encoder import QUERY_ENCODER_FILE
+
+    start = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
+    name = "0.model.encoder.layer.0.attention.self.query.bias"
+    before = start.state_dict()[name].clone()
+    tuned_dir = tmp_path / "tuned"
+    with torch.no_grad():  # "fine-tuned": one bias moved by 4.0, all else as it started
+        start.get_parameter(name).add_(4.0)
+    start.save(str(tuned_dir))
+    (tuned_dir / QUERY_ENCODER_FILE).write_text("{}")  # a query encoder's pairing
+
+    mixed_dir = write_mixture("all-MiniLM-L6-v2", tuned_dir, 0.25, tmp_path / "mixed")
+    mixed = SentenceTransformer(str(mixed_dir), device="cpu").state_dict()
+    assert torch.allclose(mixed[name], before + 1.0)  # 0.75 x start + 0.25 x (start + 4)
+    other = "0.model.encoder.layer.0.attention.self.key.bias"
+    assert torch.equal(mixed[other], start.state_dict()[other])
+    assert (mixed_dir / QUERY_ENCODER_FILE).read_text() == "{}"  # the pairing goes with it
+    tuned = SentenceTransformer(str(tuned_dir), device="cpu").state_dict()
+    assert torch.allclose(tuned[name], before + 4.0)  # the trained folder is left as it was
