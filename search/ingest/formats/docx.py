@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+from search.ingest.formats.tables import table_text
 from search.ingest.model import DocumentError, ParseLimits
 
 NO_TEXT = "DOCX contains no text; add content or remove the file"
@@ -36,16 +37,18 @@ def check_zip(raw: bytes, limits: ParseLimits) -> None:
 
 
 def _table_text(table) -> str:
-    rows = []
-    for row in table.rows:
-        cells, seen = [], set()
-        for cell in row.cells:
-            if id(cell._tc) in seen:  # a merged cell is repeated for every grid column it spans
-                continue
+    return table_text(_cells(row) for row in table.rows)
+
+
+def _cells(row) -> list[str]:
+    """A row's cell texts, a merged cell once (python-docx repeats it for every grid column it
+    spans)."""
+    cells, seen = [], set()
+    for cell in row.cells:
+        if id(cell._tc) not in seen:
             seen.add(id(cell._tc))
-            cells.append(" ".join(cell.text.split()))
-        rows.append(" | ".join(c for c in cells if c))
-    return "\n".join(r for r in rows if r)
+            cells.append(cell.text)
+    return cells
 
 
 def _style_name(paragraph, names: dict[str, str]) -> str:

@@ -1,11 +1,16 @@
 """PDF: the text layer of every page (pypdf), with decompression and page-count bounds; lines
-wrapped at the margin are joined into their sentences again (`search.line_breaks.unwrap`)."""
+wrapped at the margin are joined into their sentences again (`search.line_breaks.unwrap`). A
+table drawn with ruling lines is read row by row (pdfplumber), its cells separated by " | " as
+a Word or HTML table's are; a text layer alone lists every cell on a line of its own, so "E102"
+and "Rear lidar obstructed or dirty" never met in one sentence."""
 
 from __future__ import annotations
 
 import io
+import re
 from contextlib import AbstractContextManager, nullcontext
 
+from search.ingest.formats.tables import table_text
 from search.ingest.model import DocumentError, ParseLimits
 from search.line_breaks import unwrap
 
@@ -14,6 +19,8 @@ _PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "(anonymous)",
 
 NO_TEXT = "no extractable text (scanned image?); run OCR first"
 _ENCRYPTED = "PDF is encrypted; decrypt it or remove the password"
+_LEADING_CID = re.compile(r"^[ \t]*\(cid:\d+\)[ \t]*", re.MULTILINE)
+_CID = re.compile(r"\(cid:\d+\)")
 
 
 def pdf_configuration(limit: int) -> AbstractContextManager:
@@ -102,8 +109,57 @@ def _parse(raw: bytes, limits: ParseLimits) -> tuple[str, str]:
             size += len(page_text)
             if size > limits.max_text_chars:
                 break  # the rest would be truncated anyway
-        text = "\n\n".join(parts)
+        text = "\n\n".join(_with_tables(raw, parts))
         title = _title(reader)
     if not text.strip():
         raise DocumentError(NO_TEXT)
     return title, text
+
+
+def _with_tables(raw: bytes, pages: list[str]) -> list[str]:
+    """``pages`` (pypdf's text of each page read) with every page that holds a ruled table
+    read again by pdfplumber: its text around the tables as before, each table row by row.
+    Runs only on a file pypdf has read within its bounds; where pdfplumber fails, on the file
+    or on a page, those pages keep pypdf's text (a table read as lines loses no words)."""
+    try:
+        import pdfplumber
+
+        with pdfplumber.open(io.BytesIO(raw)) as pdf:
+            for number, page in enumerate(pdf.pages[: len(pages)]):
+                try:
+                    tables = page.find_tables()
+                    if tables:
+                        pages[number] = _page_with_tables(page, tables)
+                except Exception:  # noqa: BLE001 - this page keeps pypdf's text
+                    continue
+                finally:
+                    page.close()  # its parsed objects, before the next page's
+    except Exception:  # noqa: BLE001 - a file pdfplumber cannot open keeps pypdf's text
+        pass
+    return pages
+
+
+def _page_with_tables(page, tables) -> str:
+    """The page top to bottom: the text between tables (wraps joined), each table's rows."""
+    blocks, top = [], 0.0
+    for table in sorted(tables, key=lambda t: t.bbox[1]):
+        _, table_top, _, table_bottom = table.bbox
+        if table_top > top:
+            blocks.append(_text_between(page, top, table_top))
+        blocks.append(table_text(table.extract()))
+        top = max(top, table_bottom)
+    blocks.append(_text_between(page, top, page.height))
+    return "\n\n".join(block for block in blocks if block.strip())
+
+
+def _text_between(page, top: float, bottom: float) -> str:
+    x0, page_top, x1, page_bottom = page.bbox
+    region = (x0, max(top + page_top, page_top), x1, min(bottom + page_top, page_bottom))
+    return unwrap(_known_glyphs(page.crop(region, strict=False).extract_text() or ""))
+
+
+def _known_glyphs(text: str) -> str:
+    """pdfminer writes a glyph its font does not map to text as "(cid:N)": at a line's start
+    that is a list bullet (reportlab's and Word's dingbats), kept as "•"; elsewhere dropped."""
+    text = _LEADING_CID.sub("• ", text)
+    return _CID.sub("", text)
