@@ -21,6 +21,11 @@ NO_TEXT = "no extractable text (scanned image?); run OCR first"
 _ENCRYPTED = "PDF is encrypted; decrypt it or remove the password"
 _LEADING_CID = re.compile(r"^[ \t]*\(cid:\d+\)[ \t]*", re.MULTILINE)
 _CID = re.compile(r"\(cid:\d+\)")
+# A ruled table's edges are path operators in the page's content stream: "x y l" draws a line
+# segment, "x y w h re" a rectangle. A grid of two rows and two columns takes at least six.
+_PATH_OPERATOR = re.compile(rb"[\d.]\s+(?:l|re)\s")
+MIN_RULES = 6
+MAX_TABLE_PAGES = 100  # pages per file read again for tables (about 15 s of pdfplumber here)
 
 
 def pdf_configuration(limit: int) -> AbstractContextManager:
@@ -109,23 +114,46 @@ def _parse(raw: bytes, limits: ParseLimits) -> tuple[str, str]:
             size += len(page_text)
             if size > limits.max_text_chars:
                 break  # the rest would be truncated anyway
-        text = "\n\n".join(_with_tables(raw, parts))
+        text = "\n\n".join(_with_tables(raw, parts, _ruled_pages(pages[: len(parts)])))
         title = _title(reader)
     if not text.strip():
         raise DocumentError(NO_TEXT)
     return title, text
 
 
-def _with_tables(raw: bytes, pages: list[str]) -> list[str]:
-    """``pages`` (pypdf's text of each page read) with every page that holds a ruled table
+def _ruled_pages(pages) -> list[int]:
+    """The pages (numbers, read ones only) whose content stream draws at least
+    ``MIN_RULES`` lines or rectangles: the pages a ruled table can be on, at most
+    ``MAX_TABLE_PAGES`` of them. Reading a page's layout costs pdfplumber about 0.1 s, so
+    pages of running text are never handed to it, and a long file of tables stays well inside
+    the parse timeout (the pages past the cap keep pypdf's text)."""
+    ruled = []
+    for number, page in enumerate(pages):
+        try:
+            stream = page.get_contents()
+            data = stream.get_data() if stream is not None else b""
+        except Exception:  # noqa: BLE001 - an unreadable stream: no table to find there
+            continue
+        if len(_PATH_OPERATOR.findall(data)) >= MIN_RULES:
+            ruled.append(number)
+            if len(ruled) == MAX_TABLE_PAGES:
+                break
+    return ruled
+
+
+def _with_tables(raw: bytes, pages: list[str], ruled: list[int]) -> list[str]:
+    """``pages`` (pypdf's text of each page read) with every ``ruled`` page that holds a table
     read again by pdfplumber: its text around the tables as before, each table row by row.
     Runs only on a file pypdf has read within its bounds; where pdfplumber fails, on the file
     or on a page, those pages keep pypdf's text (a table read as lines loses no words)."""
+    if not ruled:
+        return pages
     try:
         import pdfplumber
 
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
-            for number, page in enumerate(pdf.pages[: len(pages)]):
+            for number in ruled:
+                page = pdf.pages[number]
                 try:
                     tables = page.find_tables()
                     if tables:

@@ -11,6 +11,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import (
     ListFlowable,
     ListItem,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Table,
@@ -33,7 +34,7 @@ ROWS = [
 ]
 
 
-def manual(ruled: bool = True) -> bytes:
+def manual(ruled: bool = True, pages: int = 1) -> bytes:
     """A page with a paragraph, a list, a table (cells wrapped in narrow columns) and a closing
     paragraph, as reportlab's platypus lays them out (the sample's PDFs are made the same way)."""
     styles = getSampleStyleSheet()
@@ -47,6 +48,7 @@ def manual(ruled: bool = True) -> bytes:
         table,
         Paragraph("Call support when an error recurs.", styles["BodyText"]),
     ]
+    story = [*story, *[PageBreak(), *story] * (pages - 1)]
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, invariant=1).build(story)
     return out.getvalue()
@@ -79,4 +81,15 @@ def test_a_table_without_ruling_lines_and_a_page_pdfplumber_cannot_read_keep_the
     assert " | " not in text  # pypdf's text, every word of it
     for word in ("E102", "Rear lidar obstructed or dirty", "Call support when an error recurs."):
         assert word in text
-    assert pdf._with_tables(manual(), ["kept"]) == ["kept"]
+    assert pdf._with_tables(manual(), ["kept"], [0]) == ["kept"]
+
+
+def test_only_pages_that_draw_rules_are_read_again_and_only_up_to_the_cap(monkeypatch):
+    from pypdf import PdfReader
+
+    assert pdf._ruled_pages(PdfReader(io.BytesIO(manual(ruled=False))).pages) == []
+    assert pdf._ruled_pages(PdfReader(io.BytesIO(manual(pages=3))).pages) == [0, 1, 2]
+    monkeypatch.setattr(pdf, "MAX_TABLE_PAGES", 2)
+    _, text = parse_pdf(manual(pages=3), "manual", ParseLimits())
+    assert text.count("E102 | Rear lidar obstructed or dirty") == 2  # the third page: as lines
+    assert text.count("Rear lidar obstructed or dirty") == 3
