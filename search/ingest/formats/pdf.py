@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
 
 from search.ingest.formats.tables import table_text
@@ -26,6 +27,8 @@ _CID = re.compile(r"\(cid:\d+\)")
 _PATH_OPERATOR = re.compile(rb"[\d.]\s+(?:l|re)\s")
 MIN_RULES = 6
 MAX_TABLE_PAGES = 100  # pages per file read again for tables (about 15 s of pdfplumber here)
+KEPT_WORDS = 0.98  # share of pypdf's words a page read with its tables must hold to replace it
+_WORD = re.compile(r"\w+")
 
 
 def pdf_configuration(limit: int) -> AbstractContextManager:
@@ -145,7 +148,8 @@ def _with_tables(raw: bytes, pages: list[str], ruled: list[int]) -> list[str]:
     """``pages`` (pypdf's text of each page read) with every ``ruled`` page that holds a table
     read again by pdfplumber: its text around the tables as before, each table row by row.
     Runs only on a file pypdf has read within its bounds; where pdfplumber fails, on the file
-    or on a page, those pages keep pypdf's text (a table read as lines loses no words)."""
+    or on a page, or where its page holds fewer of pypdf's words (``_keeps_words``), those
+    pages keep pypdf's text (a table read as lines loses no words)."""
     if not ruled:
         return pages
     try:
@@ -157,7 +161,9 @@ def _with_tables(raw: bytes, pages: list[str], ruled: list[int]) -> list[str]:
                 try:
                     tables = page.find_tables()
                     if tables:
-                        pages[number] = _page_with_tables(page, tables)
+                        read = _page_with_tables(page, tables)
+                        if _keeps_words(pages[number], read):
+                            pages[number] = read
                 except Exception:  # noqa: BLE001 - this page keeps pypdf's text
                     continue
                 finally:
@@ -168,22 +174,33 @@ def _with_tables(raw: bytes, pages: list[str], ruled: list[int]) -> list[str]:
 
 
 def _page_with_tables(page, tables) -> str:
-    """The page top to bottom: the text between tables (wraps joined), each table's rows."""
-    blocks, top = [], 0.0
+    """The page top to bottom: the text between tables (wraps joined), each table's rows.
+    Coordinates are the page's own (``page.bbox``; a table's bbox is in the same space)."""
+    x0, top, x1, bottom = page.bbox
+    blocks = []
     for table in sorted(tables, key=lambda t: t.bbox[1]):
         _, table_top, _, table_bottom = table.bbox
         if table_top > top:
-            blocks.append(_text_between(page, top, table_top))
+            blocks.append(_text_in(page, (x0, top, x1, table_top)))
         blocks.append(table_text(table.extract()))
         top = max(top, table_bottom)
-    blocks.append(_text_between(page, top, page.height))
+    if bottom > top:
+        blocks.append(_text_in(page, (x0, top, x1, bottom)))
     return "\n\n".join(block for block in blocks if block.strip())
 
 
-def _text_between(page, top: float, bottom: float) -> str:
-    x0, page_top, x1, page_bottom = page.bbox
-    region = (x0, max(top + page_top, page_top), x1, min(bottom + page_top, page_bottom))
+def _text_in(page, region: tuple[float, float, float, float]) -> str:
     return unwrap(_known_glyphs(page.crop(region, strict=False).extract_text() or ""))
+
+
+def _keeps_words(before: str, after: str, share: float = KEPT_WORDS) -> bool:
+    """Whether ``after`` (a page read with its tables) holds at least ``share`` of the words of
+    ``before`` (pypdf's text of it), counted with repeats: a table reader that lost text in a
+    page it misread must not replace words with nothing."""
+    wanted = Counter(_WORD.findall(before))
+    found = Counter(_WORD.findall(after))
+    total = sum(wanted.values())
+    return not total or sum((wanted & found).values()) >= share * total
 
 
 def _known_glyphs(text: str) -> str:

@@ -93,3 +93,11 @@ def test_only_pages_that_draw_rules_are_read_again_and_only_up_to_the_cap(monkey
     _, text = parse_pdf(manual(pages=3), "manual", ParseLimits())
     assert text.count("E102 | Rear lidar obstructed or dirty") == 2  # the third page: as lines
     assert text.count("Rear lidar obstructed or dirty") == 3
+
+
+def test_a_page_read_with_its_tables_that_lost_words_keeps_pypdfs_text(monkeypatch):
+    # a table reader that misplaced the page's text (only the rows survive) replaces nothing
+    monkeypatch.setattr(pdf, "_page_with_tables", lambda _page, tables: "E102 | Rear lidar")
+    _, text = parse_pdf(manual(), "manual", ParseLimits())
+    assert "Call support when an error recurs." in text and " | " not in text
+    assert pdf._keeps_words("a b c d", "a | b | c | d") and not pdf._keeps_words("a b c d", "a b")
