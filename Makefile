@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SCIFACT ?= $(CURDIR)/../shared/datasets/scifact
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test gate lint format bench fit-relevance fit-answerability bench-chat bench-cli bench-gpu bench-loop bench-load bench-online bench-ready bench-scale bench-sync browser-deps samba-deps clean
+.PHONY: help setup run test gate lint format bench fit-relevance fit-answerability bench-chat bench-cli bench-gpu bench-loop bench-load bench-mixture bench-online bench-ready bench-scale bench-sync browser-deps samba-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -115,6 +115,12 @@ ONLINE_ARGS ?=
 bench-online: setup ## online experiments on simulated people (SciFact test claims, SEEDS per pair): promotion rates of a better, an equal and a worse challenger, their win rates, queries to a decision, canary rollback of a broken release (JSON; runs bench-loop first when its home has no trained challenger; ONLINE_SPLIT=train ONLINE_ARGS=--held-back: the train claims the loop never trained on, where the test's design is chosen)
 	test -f $(LOOP_HOME)/bench-loop.done || { $(MAKE) bench-loop && touch $(LOOP_HOME)/bench-loop.done; }
 	DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/python -m scripts.bench_online --dataset $(SCIFACT) --split $(ONLINE_SPLIT) --seeds $(SEEDS) $(ONLINE_ARGS)
+
+MIXTURE_WEIGHTS ?= 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0
+
+bench-mixture: setup ## after bench-loop: the challenger at each weight of the fine-tuned query side mixed with its start (the loop's fine-tuning again, seeded), scored on the held-back feedback (where the loop chooses), the held-back train claims and the test claims (JSON per weight)
+	test -d $(LOOP_HOME)/training || $(MAKE) bench-loop
+	DOCSEARCH_HOME=$(LOOP_HOME) $(BIN)/python -m scripts.mixture_sweep --dataset $(SCIFACT) --weights $(MIXTURE_WEIGHTS)
 
 clean: ## remove the environment and all runtime state
 	rm -rf $(VENV) .docsearch
