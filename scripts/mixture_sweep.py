@@ -59,8 +59,8 @@ def main() -> int:
     if not store.versions():
         parser.error(f"no index {args.index!r} in {settings.home}: run make bench-loop first")
     champion = store.load(store.versions()[0])
-    data = TrainingData.load(sorted((settings.home / "training").iterdir())[-1])
-    start = getattr(champion.encoder, "documents", champion.encoder).model_id
+    newest = max((settings.home / "training").iterdir(), key=lambda p: p.stat().st_mtime)
+    data = TrainingData.load(newest)
     held = held_out_set(load_labeled_set(args.dataset, "train", with_documents=False))
     test = eval_set_of(load_labeled_set(args.dataset, "test", with_documents=False))
     trained_docs = {pair.positive_doc for pair in data.pairs}
@@ -77,9 +77,10 @@ def main() -> int:
 
     print(json.dumps({"weight": "champion", **scores(champion)}), flush=True)
     with tempfile.TemporaryDirectory(dir=settings.models_dir) as scratch:
-        tuned = fine_tune(champion, data, Path(scratch) / "tuned", log=lambda _line: None).path
+        tuned = fine_tune(champion, data, Path(scratch) / "tuned", log=lambda _line: None)
         for weight in args.weights:
-            folder = write_mixture(start, tuned, weight, Path(scratch) / f"mix-{weight}")
+            mixed = Path(scratch) / f"mix-{weight}"
+            folder = write_mixture(tuned.base_model, tuned.path, weight, mixed)
             challenger, _ = build_challenger(champion, folder, data)
             print(json.dumps({"weight": weight, **scores(challenger)}), flush=True)
             shutil.rmtree(folder)

@@ -37,31 +37,44 @@ class Mixture:
         return {"mixture_alpha": self.alpha, "mixture_scores": dict(self.scores)}
 
 
+class _Mixer:
+    """The starting and the fine-tuned weights, each read once, and a model to write mixtures
+    of them with: ``choose_mixture`` writes one per weight it tries."""
+
+    def __init__(self, start_model: str, tuned: Path) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        from search.encoding import resolve_model
+
+        self.tuned = Path(tuned)
+        self.model = SentenceTransformer(str(tuned), device="cpu")
+        self.trained = {name: value.clone() for name, value in self.model.state_dict().items()}
+        self.start = SentenceTransformer(resolve_model(start_model), device="cpu").state_dict()
+        if self.start.keys() != self.trained.keys():
+            raise ValueError(f"{tuned} and {start_model} are not the same architecture")
+
+    def write(self, alpha: float, output: Path) -> Path:
+        self.model.load_state_dict(
+            {
+                name: (1 - alpha) * self.start[name] + alpha * value
+                if value.is_floating_point()
+                else value
+                for name, value in self.trained.items()
+            }
+        )
+        output = Path(output)
+        self.model.save(str(output))
+        for extra in self.tuned.iterdir():  # files the model does not write (the pairing file)
+            if extra.is_file() and not (output / extra.name).exists():
+                shutil.copy2(extra, output / extra.name)
+        return output
+
+
 def write_mixture(start_model: str, tuned: Path, alpha: float, output: Path) -> Path:
     """A model folder at ``output`` with ``tuned``'s files and the weights
     ``(1 - alpha) * start + alpha * tuned`` (integer buffers from ``tuned``). ``start_model``
     is what ``tuned`` was fine-tuned from (a folder, or a name ``resolve_model`` maps)."""
-    from sentence_transformers import SentenceTransformer
-
-    from search.encoding import resolve_model
-
-    start = SentenceTransformer(resolve_model(start_model), device="cpu").state_dict()
-    output = Path(output)
-    if output != Path(tuned):
-        shutil.rmtree(output, ignore_errors=True)
-        shutil.copytree(tuned, output)  # the query encoder's pairing file goes with it
-    model = SentenceTransformer(str(output), device="cpu")
-    weights = model.state_dict()
-    if start.keys() != weights.keys():
-        raise ValueError(f"{tuned} and {start_model} are not the same architecture")
-    model.load_state_dict(
-        {
-            name: (1 - alpha) * start[name] + alpha * value if value.is_floating_point() else value
-            for name, value in weights.items()
-        }
-    )
-    model.save(str(output))
-    return output
+    return _Mixer(start_model, tuned).write(alpha, output)
 
 
 def choose_mixture(
@@ -80,12 +93,13 @@ def choose_mixture(
     if not held_back.queries:
         return Mixture()
     tuned = Path(tuned)
+    mixer = _Mixer(start_model, tuned)
     scores: dict[float, float] = {}
     for alpha in grid:
         folder = tuned if alpha == 1.0 else tuned.parent / f".{tuned.name}-mix-{alpha}"
         try:
             if folder != tuned:
-                write_mixture(start_model, tuned, alpha, folder)
+                mixer.write(alpha, folder)
             challenger, _ = build_challenger(champion, folder, data)
             run = challenger.run(held_back.queries, k=100)
             scores[alpha] = round(held_back.evaluate(run).mean["ndcg_at_10"], 6)
@@ -94,6 +108,6 @@ def choose_mixture(
                 shutil.rmtree(folder, ignore_errors=True)
     best = max(scores, key=lambda a: (scores[a], a))
     if best != 1.0:
-        write_mixture(start_model, tuned, best, tuned)
+        mixer.write(best, tuned)
     log(f"mixture: {best} x fine-tuned + {1 - best:.1f} x start (held-back nDCG@10 {scores})")
     return Mixture(best, scores)
